@@ -1,0 +1,28 @@
+//! hemato: stained blood-smear images in, counts of each cell type out.
+//!
+//! The modules follow the order in which data flows through the pipeline:
+//!
+//! | stage | module | data in → data out |
+//! | --- | --- | --- |
+//! | read | [`io`] | file → [`io::AnyImage`] (8/16/32-bit grey, 8-bit RGB), label images |
+//! | stain separation | [`color`] | RGB → one 8-bit or 32-bit image per stain |
+//! | threshold | [`threshold`] | 8-bit grey → level → binary mask (objects = 255) |
+//! | binary morphology | [`morphology`] | mask → mask (fill holes, erode, dilate, open, close) |
+//! | distance map | [`edm`] | mask → 32-bit Euclidean distance map |
+//! | watershed | [`watershed`] | mask → mask with touching particles cut apart |
+//! | particle analysis | [`measure`] | mask or labels + intensity → one row of measurements per particle |
+//! | classification | [`classify`] | feature table → model → class per row |
+//! | write | [`output`] | every file hemato writes, written atomically |
+//!
+//! Every numeric definition that ImageJ also has follows ImageJ 1.53t exactly; each
+//! module cites the ImageJ source file it follows.
+
+pub mod classify;
+pub mod color;
+pub mod edm;
+pub mod io;
+pub mod measure;
+pub mod morphology;
+pub mod output;
+pub mod threshold;
+pub mod watershed;

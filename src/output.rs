@@ -1,0 +1,102 @@
+//! Atomic output: every file hemato writes goes through [`write_atomically`].
+//!
+//! The bytes are written to a temporary file in the destination folder, flushed to disk and
+//! then renamed over the destination. A run that dies part-way leaves at most a hidden
+//! `.NAME.*.tmp` file behind, never a truncated file under the real name.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Writing an output file failed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source}")]
+pub struct OutputError {
+    /// The destination that was not written.
+    pub path: PathBuf,
+    /// What went wrong.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Writes `path` atomically: `write` fills a buffered temporary file beside it, which is synced
+/// and renamed to `path` only when `write` succeeds.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("hello.txt");
+/// hemato::output::write_atomically(&path, |w| std::io::Write::write_all(w, b"hi")).unwrap();
+/// assert_eq!(std::fs::read(&path).unwrap(), b"hi");
+/// ```
+pub fn write_atomically<F>(path: &Path, write: F) -> Result<(), OutputError>
+where
+    F: FnOnce(&mut BufWriter<&mut File>) -> std::io::Result<()>,
+{
+    let error = |source| OutputError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut temporary = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(folder)
+        .map_err(error)?;
+    {
+        let mut writer = BufWriter::new(temporary.as_file_mut());
+        write(&mut writer).map_err(error)?;
+        writer.flush().map_err(error)?;
+    }
+    temporary.as_file().sync_all().map_err(error)?;
+    temporary.persist(path).map_err(|e| error(e.error))?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    write_atomically(path, |writer| writer.write_all(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_write_leaves_no_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("table.csv");
+        let result = write_atomically(&path, |writer| {
+            writer.write_all(b"half a table")?;
+            Err(std::io::Error::other("the run died"))
+        });
+        assert!(result.is_err());
+        assert!(!path.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn replaces_an_existing_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("counts.csv");
+        std::fs::write(&path, b"old contents that are longer").unwrap();
+        write_bytes_atomically(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    }
+
+    #[test]
+    fn missing_folder_is_an_error_naming_the_path() {
+        let path = Path::new("/nonexistent-folder-hemato/x.csv");
+        let message = write_bytes_atomically(path, b"x").unwrap_err().to_string();
+        assert!(
+            message.contains("/nonexistent-folder-hemato/x.csv"),
+            "{message}"
+        );
+    }
+}
