@@ -10,17 +10,19 @@
 //! - the 8-bit transmittance `floor(min(255·exp(−s_i), 255) + 0.5)`;
 //! - the 32-bit absorbance: the same sum with `−log10(c/255)`, stored as a float.
 //!
-//! The fast path computes exactly these numbers with three changes that do not alter a bit:
+//! The fast path computes exactly these numbers with changes that do not alter a bit:
 //!
 //! 1. `OD_c · Q[c][i]` depends on one 8-bit value only, so it is read from a 256-entry table
 //!    per channel and stain (same product, same summation order ⇒ same double).
 //! 2. The transmittance is a non-increasing step function of `s`, so instead of `exp` and
-//!    rounding, `s` is compared with the 255 exact doubles where the output steps down
+//!    rounding, `s` is compared with the exact doubles where the output steps down
 //!    ([`TransmittanceSteps`]). Each step point is found by bisection over the doubles
 //!    themselves, using the direct formula, so it is exact wherever `exp` is monotonic.
-//! 3. To avoid a search over the 255 step points, `s` first indexes a table of buckets
-//!    1/1024 wide (narrower than half the smallest gap between step points, 1/254); the
-//!    bucket's value is off by at most one, and two comparisons with the exact step points fix it.
+//! 3. To find the right step point without a search, `s` indexes buckets of width 1/1024:
+//!    `s · 1024` is exact (a power of two), so bucket j holds exactly the s in
+//!    [j/1024, (j+1)/1024). The step points are at least ln(254.5/253.5) ≈ 1/254 apart, so a
+//!    bucket holds at most one; the output is the bucket's value at its lower edge, minus one
+//!    from that step point on.
 //!
 //! The test suite compares the fast path with the direct formula on all 2²⁴ colours for the
 //! Giemsa and H&E matrices.
@@ -72,46 +74,58 @@ pub fn absorbance_of_pixel(matrix: &StainMatrix, rgb: [u8; 3]) -> [f32; 3] {
     })
 }
 
-/// Width of one bucket of [`TransmittanceSteps`]: 1/1024, less than half the smallest gap
-/// between two step points (ln(254.5/253.5) ≈ 1/254).
+/// Buckets per unit of stain amount: 2¹⁰, so that `stain · BUCKETS_PER_UNIT` is exact. A
+/// bucket (1/1024) is narrower than the smallest gap between two step points (≈ 1/254).
 const BUCKETS_PER_UNIT: f64 = 1024.0;
+
+/// Number of buckets: they cover stain amounts 0..6.25, past the last step point
+/// ln(255/0.5) ≈ 6.234, beyond which the output is 0.
+const BUCKET_COUNT: usize = 6400;
 
 /// The step function `stain ↦ 8-bit transmittance`, tabulated exactly.
 #[derive(Debug, Clone)]
 struct TransmittanceSteps {
-    /// `below[k]`: output ≥ k exactly when `stain < below[k]`; `below[0] = +∞`,
-    /// `below[256] = −∞`.
-    below: [f64; 257],
-    /// The output at the centre of each bucket [j/1024, (j+1)/1024).
-    buckets: Vec<u8>,
+    /// The output at the lower edge j/1024 of each bucket j.
+    value_at_start: Box<[u8; BUCKET_COUNT]>,
+    /// The step point inside each bucket (the output drops by one from there), or +∞.
+    step_inside: Box<[f64; BUCKET_COUNT]>,
 }
 
 impl TransmittanceSteps {
     fn new() -> TransmittanceSteps {
-        let mut below = [0.0; 257];
-        below[0] = f64::INFINITY;
-        below[256] = f64::NEG_INFINITY;
-        for (k, step) in below.iter_mut().enumerate().take(256).skip(1) {
-            *step = first_stain_below(k as u8);
+        let mut value_at_start = Box::new([0u8; BUCKET_COUNT]);
+        for (j, value) in value_at_start.iter_mut().enumerate() {
+            *value = transmittance_8bit(j as f64 / BUCKETS_PER_UNIT);
         }
-        // Past `below[1]` the output is 0; two spare buckets keep the last centre beyond it.
-        let count = (below[1] * BUCKETS_PER_UNIT) as usize + 3;
-        let buckets = (0..count)
-            .map(|j| transmittance_8bit((j as f64 + 0.5) / BUCKETS_PER_UNIT))
-            .collect();
-        TransmittanceSteps { below, buckets }
+        assert_eq!(
+            value_at_start[BUCKET_COUNT - 1],
+            0,
+            "the last bucket is flat"
+        );
+        let mut step_inside = Box::new([f64::INFINITY; BUCKET_COUNT]);
+        for k in 1..=255u8 {
+            // The output is ≥ k exactly when stain < step.
+            let step = first_stain_below(k);
+            let bucket = (step * BUCKETS_PER_UNIT) as usize;
+            assert!(
+                step_inside[bucket].is_infinite(),
+                "two step points in one bucket"
+            );
+            step_inside[bucket] = step;
+        }
+        TransmittanceSteps {
+            value_at_start,
+            step_inside,
+        }
     }
 
     /// [`transmittance_8bit`] of `stain`, without `exp`.
     #[inline]
     fn lookup(&self, stain: f64) -> u8 {
-        // Negative stains saturate to bucket 0 (`as` clamps), large ones to the last bucket.
-        let bucket = ((stain * BUCKETS_PER_UNIT) as usize).min(self.buckets.len() - 1);
-        let candidate = self.buckets[bucket];
-        let k = usize::from(candidate);
-        let up = u8::from(stain < self.below[k + 1]);
-        let down = u8::from(stain >= self.below[k]);
-        candidate + up - down
+        // Negative amounts go to bucket 0, large ones to the last bucket; both are flat (255,
+        // resp. 0). `as i32` saturates, and NaN (which the finite tables never produce) gives 0.
+        let bucket = ((stain * BUCKETS_PER_UNIT) as i32).clamp(0, BUCKET_COUNT as i32 - 1) as usize;
+        self.value_at_start[bucket] - u8::from(stain >= self.step_inside[bucket])
     }
 }
 
@@ -162,6 +176,15 @@ impl ChannelTerms {
             + self.terms[1][usize::from(rgb[1])][stain]
             + self.terms[2][usize::from(rgb[2])][stain]
     }
+
+    /// The amounts of all three stains in pixel `rgb`.
+    #[inline]
+    fn stains(&self, rgb: &[u8]) -> [f64; 3] {
+        let red = &self.terms[0][usize::from(rgb[0])];
+        let green = &self.terms[1][usize::from(rgb[1])];
+        let blue = &self.terms[2][usize::from(rgb[2])];
+        std::array::from_fn(|stain| red[stain] + green[stain] + blue[stain])
+    }
 }
 
 /// Rows per parallel work item.
@@ -175,33 +198,64 @@ fn check_stain(stain: usize) -> Result<(), ColorError> {
     }
 }
 
-/// Runs `per_row` over the image's rows in parallel, writing `outputs_per_pixel` values per pixel.
-fn map_rows<T: Send + Copy + Default>(
+/// Maps every pixel to one value, rows in parallel (the result does not depend on the number
+/// of threads: each pixel is computed alone).
+fn map_pixels<T: Send + Copy + Default>(
     image: &RgbImage,
-    outputs_per_pixel: usize,
-    per_row: impl Fn(&[u8], &mut [T]) + Sync,
+    per_pixel: impl Fn(&[u8]) -> T + Sync,
 ) -> Vec<T> {
     let width = image.width() as usize;
-    let mut output = vec![T::default(); width * image.height() as usize * outputs_per_pixel];
-    if width == 0 {
-        return output;
+    let mut plane = vec![T::default(); width * image.height() as usize];
+    if plane.is_empty() {
+        return plane;
     }
-    output
-        .par_chunks_mut(width * outputs_per_pixel * ROWS_PER_TASK)
+    plane
+        .par_chunks_mut(width * ROWS_PER_TASK)
         .zip(image.as_raw().par_chunks(width * 3 * ROWS_PER_TASK))
-        .for_each(|(out, rgb)| per_row(rgb, out));
-    output
+        .for_each(|(out, rgb)| {
+            for (value, pixel) in out.iter_mut().zip(rgb.chunks_exact(3)) {
+                *value = per_pixel(pixel);
+            }
+        });
+    plane
 }
 
-/// Splits interleaved per-pixel triples into three images.
-fn split_three<P: image::Primitive>(
-    width: u32,
-    height: u32,
-    interleaved: &[P],
+/// Maps every pixel to three values written to three planes, rows in parallel.
+fn map_pixels_to_three<T: Send + Copy + Default>(
+    image: &RgbImage,
+    per_pixel: impl Fn(&[u8]) -> [T; 3] + Sync,
+) -> [Vec<T>; 3] {
+    let width = image.width() as usize;
+    let length = width * image.height() as usize;
+    let mut planes: [Vec<T>; 3] = std::array::from_fn(|_| vec![T::default(); length]);
+    if length == 0 {
+        return planes;
+    }
+    let chunk = width * ROWS_PER_TASK;
+    let [first, second, third] = &mut planes;
+    first
+        .par_chunks_mut(chunk)
+        .zip(second.par_chunks_mut(chunk))
+        .zip(third.par_chunks_mut(chunk))
+        .zip(image.as_raw().par_chunks(chunk * 3))
+        .for_each(|(((first, second), third), rgb)| {
+            let outputs = first
+                .iter_mut()
+                .zip(second.iter_mut())
+                .zip(third.iter_mut());
+            for (((a, b), c), pixel) in outputs.zip(rgb.chunks_exact(3)) {
+                [*a, *b, *c] = per_pixel(pixel);
+            }
+        });
+    planes
+}
+
+fn to_images<P: image::Primitive>(
+    image: &RgbImage,
+    planes: [Vec<P>; 3],
 ) -> [image::ImageBuffer<image::Luma<P>, Vec<P>>; 3] {
-    std::array::from_fn(|stain| {
-        let plane = interleaved.iter().skip(stain).step_by(3).copied().collect();
-        image::ImageBuffer::from_raw(width, height, plane).expect("same dimensions")
+    planes.map(|plane| {
+        image::ImageBuffer::from_raw(image.width(), image.height(), plane).expect("same size")
     })
 }
 
@@ -212,14 +266,10 @@ fn split_three<P: image::Primitive>(
 pub fn deconvolve_transmittance(image: &RgbImage, matrix: &StainMatrix) -> [GrayImage; 3] {
     let terms = ChannelTerms::new(matrix, optical_density);
     let steps = TransmittanceSteps::new();
-    let interleaved = map_rows(image, 3, |rgb, out: &mut [u8]| {
-        for (pixel, values) in rgb.chunks_exact(3).zip(out.chunks_exact_mut(3)) {
-            for (stain, value) in values.iter_mut().enumerate() {
-                *value = steps.lookup(terms.stain(pixel, stain));
-            }
-        }
+    let planes = map_pixels_to_three(image, |pixel| {
+        terms.stains(pixel).map(|stain| steps.lookup(stain))
     });
-    split_three(image.width(), image.height(), &interleaved)
+    to_images(image, planes)
 }
 
 /// The 8-bit transmittance image of one stain (0, 1 or 2), without computing the others.
@@ -231,26 +281,16 @@ pub fn stain_transmittance(
     check_stain(stain)?;
     let terms = ChannelTerms::new(matrix, optical_density);
     let steps = TransmittanceSteps::new();
-    let values = map_rows(image, 1, |rgb, out: &mut [u8]| {
-        for (pixel, value) in rgb.chunks_exact(3).zip(out.iter_mut()) {
-            *value = steps.lookup(terms.stain(pixel, stain));
-        }
-    });
-    Ok(GrayImage::from_raw(image.width(), image.height(), values).expect("same dimensions"))
+    let plane = map_pixels(image, |pixel| steps.lookup(terms.stain(pixel, stain)));
+    Ok(GrayImage::from_raw(image.width(), image.height(), plane).expect("same size"))
 }
 
 /// The 32-bit absorbance image of each of the three stains (Colour Deconvolution 2's
 /// `32bit_Absorbance`): 0 = no stain, larger = more stain, decadic units.
 pub fn deconvolve_absorbance(image: &RgbImage, matrix: &StainMatrix) -> [FloatImage; 3] {
     let terms = ChannelTerms::new(matrix, absorbance);
-    let interleaved = map_rows(image, 3, |rgb, out: &mut [f32]| {
-        for (pixel, values) in rgb.chunks_exact(3).zip(out.chunks_exact_mut(3)) {
-            for (stain, value) in values.iter_mut().enumerate() {
-                *value = terms.stain(pixel, stain) as f32;
-            }
-        }
-    });
-    split_three(image.width(), image.height(), &interleaved)
+    let planes = map_pixels_to_three(image, |pixel| terms.stains(pixel).map(|stain| stain as f32));
+    to_images(image, planes)
 }
 
 /// The 32-bit absorbance image of one stain (0, 1 or 2), without computing the others.
@@ -261,12 +301,8 @@ pub fn stain_absorbance(
 ) -> Result<FloatImage, ColorError> {
     check_stain(stain)?;
     let terms = ChannelTerms::new(matrix, absorbance);
-    let values = map_rows(image, 1, |rgb, out: &mut [f32]| {
-        for (pixel, value) in rgb.chunks_exact(3).zip(out.iter_mut()) {
-            *value = terms.stain(pixel, stain) as f32;
-        }
-    });
-    Ok(FloatImage::from_raw(image.width(), image.height(), values).expect("same dimensions"))
+    let plane = map_pixels(image, |pixel| terms.stain(pixel, stain) as f32);
+    Ok(FloatImage::from_raw(image.width(), image.height(), plane).expect("same size"))
 }
 
 #[cfg(test)]
@@ -274,14 +310,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn step_points_bracket_the_formula() {
+    fn step_points_are_where_the_formula_steps_down() {
         let steps = TransmittanceSteps::new();
-        for k in 1..=255u8 {
-            let point = steps.below[usize::from(k)];
+        let points: Vec<f64> = steps
+            .step_inside
+            .iter()
+            .copied()
+            .filter(|step| step.is_finite())
+            .collect();
+        assert_eq!(points.len(), 255);
+        for (point, k) in points.iter().zip((1..=255u8).rev()) {
             let just_before = f64::from_bits(point.to_bits() - 1);
-            assert!(transmittance_8bit(just_before) >= k);
-            assert!(transmittance_8bit(point) < k);
-            // By hand: the step to k happens where 255·exp(−s) = k − 0.5.
+            assert_eq!(transmittance_8bit(just_before), k);
+            assert_eq!(transmittance_8bit(*point), k - 1);
+            // By hand: the output drops below k where 255·exp(−s) = k − 0.5.
             let expected = (255.0 / (f64::from(k) - 0.5)).ln();
             assert!((point - expected).abs() < 1e-12, "k = {k}");
         }
@@ -297,10 +339,14 @@ mod tests {
         for stain in [-1e300, -5.0, 0.0, -0.0, 6.2, 6.3, 1e300] {
             assert_eq!(steps.lookup(stain), transmittance_8bit(stain), "{stain}");
         }
-        for k in 1..=255usize {
-            for point in [steps.below[k], f64::from_bits(steps.below[k].to_bits() - 1)] {
-                assert_eq!(steps.lookup(point), transmittance_8bit(point));
+        for &point in steps.step_inside.iter().filter(|step| step.is_finite()) {
+            for stain in [point, f64::from_bits(point.to_bits() - 1)] {
+                assert_eq!(steps.lookup(stain), transmittance_8bit(stain));
             }
+        }
+        for j in 0..steps.value_at_start.len() {
+            let edge = j as f64 / BUCKETS_PER_UNIT;
+            assert_eq!(steps.lookup(edge), transmittance_8bit(edge));
         }
     }
 
