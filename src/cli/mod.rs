@@ -3,6 +3,9 @@
 
 use clap::{Parser, Subcommand};
 
+mod deconvolve;
+mod threshold;
+
 /// hemato: stained blood-smear images in, counts of each cell type out.
 #[derive(Debug, Parser)]
 #[command(name = "hemato", version, about, long_about = None)]
@@ -12,9 +15,17 @@ pub struct Arguments {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Separate the stains of an RGB image (colour deconvolution).
+    Deconvolve(deconvolve::Args),
+    /// Print the ranges ImageJ's auto threshold methods select on an image.
+    Threshold(threshold::Args),
+}
 
 /// Runs one subcommand.
 pub fn run(arguments: Arguments) -> anyhow::Result<()> {
-    match arguments.command {}
+    match arguments.command {
+        Command::Deconvolve(args) => deconvolve::run(args),
+        Command::Threshold(args) => threshold::run(args),
+    }
 }
