@@ -83,7 +83,7 @@ impl AnyImage {
 #[derive(Debug, thiserror::Error)]
 pub enum ImageReadError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read")]
     Io {
         path: PathBuf,
         #[source]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// Writing an output file failed.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {path}: {source}")]
+#[error("cannot write {path}")]
 pub struct OutputError {
     /// The destination that was not written.
     pub path: PathBuf,
@@ -44,11 +44,12 @@ where
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut temporary = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(folder)
-        .map_err(error)?;
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    builder.permissions(ordinary_file_permissions());
+    let mut temporary = builder.tempfile_in(folder).map_err(error)?;
     {
         let mut writer = BufWriter::new(temporary.as_file_mut());
         write(&mut writer).map_err(error)?;
@@ -57,6 +58,14 @@ where
     temporary.as_file().sync_all().map_err(error)?;
     temporary.persist(path).map_err(|e| error(e.error))?;
     Ok(())
+}
+
+/// Outputs are for colleagues and other programs, so they get the usual `rw-r--r--` instead of
+/// the temporary file's private `rw-------`.
+#[cfg(unix)]
+fn ordinary_file_permissions() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o644)
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -88,6 +97,17 @@ mod tests {
         std::fs::write(&path, b"old contents that are longer").unwrap();
         write_bytes_atomically(&path, b"new").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_are_readable_by_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cells.csv");
+        write_bytes_atomically(&path, b"x").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
     }
 
     #[test]
