@@ -358,3 +358,73 @@ pub fn rgb_to_gray(rgb: &RgbImage) -> GrayImage {
         image::Luma([value as u8])
     })
 }
+
+/// Where the particles come from.
+#[derive(Clone, Copy, Debug)]
+pub enum Segmentation<'a> {
+    /// A binary mask, objects = 255 (ImageJ's Analyze Particles).
+    Mask(&'a GrayImage),
+    /// A label image, one particle per non-zero value.
+    Labels(&'a crate::io::LabelImage),
+}
+
+impl Segmentation<'_> {
+    /// (width, height) in pixels.
+    pub fn dimensions(&self) -> (u32, u32) {
+        match self {
+            Segmentation::Mask(mask) => mask.dimensions(),
+            Segmentation::Labels(labels) => labels.dimensions(),
+        }
+    }
+
+    /// The particles, filtered by `options`.
+    pub fn particles(&self, options: &ParticleOptions) -> Vec<Particle> {
+        match self {
+            Segmentation::Mask(mask) => find_particles(mask, options),
+            Segmentation::Labels(labels) => particles_from_labels(labels, options),
+        }
+    }
+}
+
+/// Finds the particles of `segmentation` and measures them on the given channels of `image`.
+pub fn measure_image(
+    image: &crate::io::AnyImage,
+    segmentation: Segmentation,
+    channels: &[Channel],
+    options: &ParticleOptions,
+    calibration: &Calibration,
+) -> Result<Vec<ParticleMeasurements>, MeasureError> {
+    let (width, height) = image.dimensions();
+    let (mask_width, mask_height) = segmentation.dimensions();
+    if (width, height) != (mask_width, mask_height) {
+        return Err(MeasureError::SizeMismatch {
+            intensity_width: width,
+            intensity_height: height,
+            mask_width,
+            mask_height,
+        });
+    }
+    let channel_images = channels
+        .iter()
+        .map(|&channel| channel_image(image, channel))
+        .collect::<Result<Vec<_>, _>>()?;
+    let intensities: Vec<Intensity> = channel_images
+        .iter()
+        .map(ChannelImage::as_intensity)
+        .collect();
+    let particles = segmentation.particles(options);
+    Ok(measure_all(&particles, &intensities, calibration))
+}
+
+impl ParticleOptions {
+    /// Sets the size range from values in calibrated units (e.g. µm²), as ImageJ's dialog does
+    /// when the image has a scale: pixel counts = value / pixel area.
+    pub fn with_calibrated_size(self, min: f64, max: f64, calibration: &Calibration) -> Self {
+        let unit_squared = calibration.pixel_area();
+        ParticleOptions {
+            min_size: min / unit_squared,
+            max_size: max / unit_squared,
+            ..self
+        }
+    }
+}
