@@ -473,9 +473,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn single_pixel_perimeter_cuts_four_corners() {
+    fn single_pixel_perimeter_cuts_every_other_corner() {
         let outline = vec![(1, 1), (0, 1), (0, 0), (1, 0)];
-        let expected = 4.0 - 4.0 * (2.0 - 2.0_f64.sqrt());
+        let expected = 4.0 - 2.0 * (2.0 - 2.0_f64.sqrt()); // 2.828427, as ImageJ prints
         assert!((traced_perimeter(&outline, 1.0, 1.0) - expected).abs() < 1e-12);
     }
 

@@ -357,13 +357,16 @@ pub fn write_bloodcells_csv(writer: &mut impl Write, table: &Table) -> Result<()
                 .collect()
         })
         .collect();
-    // pandas: a column of whole-number texts stays integer, any other becomes float.
+    // pandas: a column of whole-number texts stays integer, any other becomes float. Circ., AR
+    // and Solidity (positions 7, 15, 16) always have decimals in ImageJ's table.
     let integer_column: Vec<bool> = texts
         .iter()
-        .map(|column| {
-            column.iter().all(|text| {
-                !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'-')
-            })
+        .enumerate()
+        .map(|(index, column)| {
+            ![7, 15, 16].contains(&index)
+                && column.iter().all(|text| {
+                    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+                })
         })
         .collect();
     writeln!(writer, "{BLOODCELLS_HEADER}")?;

@@ -102,7 +102,7 @@ fn vertex(x: i64, y: i64) -> Vertex {
 mod tests {
     use super::*;
 
-    fn from_rows(rows: &[&str]) -> impl Fn(i64, i64) -> bool + '_ {
+    fn from_rows<'a>(rows: &'a [&'a str]) -> impl Fn(i64, i64) -> bool + 'a {
         move |x, y| {
             x >= 0
                 && y >= 0
