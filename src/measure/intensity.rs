@@ -15,7 +15,7 @@
 //!   centroid; 16-bit gives NaN then.
 //! - 32-bit: NaN and infinite pixels are skipped by every statistic except %Area.
 
-use image::{GrayImage, ImageBuffer, Luma};
+use image::{GrayImage, ImageBuffer, Luma, RgbImage};
 
 use super::particles::Particle;
 use super::Calibration;
@@ -30,6 +30,8 @@ pub enum IntensityImage<'a> {
     Gray16(&'a Gray16Image),
     /// 32-bit float grey.
     Float(&'a FloatImage),
+    /// RGB, measured as ImageJ measures an RGB image (see [`measure_intensity`]).
+    Rgb(&'a RgbImage),
 }
 
 impl IntensityImage<'_> {
@@ -39,6 +41,7 @@ impl IntensityImage<'_> {
             IntensityImage::Gray8(image) => image.dimensions(),
             IntensityImage::Gray16(image) => image.dimensions(),
             IntensityImage::Float(image) => image.dimensions(),
+            IntensityImage::Rgb(image) => image.dimensions(),
         }
     }
 }
@@ -178,6 +181,10 @@ fn standard_deviation(n: f64, sum: f64, sum2: f64) -> f64 {
 
 /// Measures the intensity of a particle's pixels. The image must cover the particle's bounds
 /// (same coordinates as the mask it was found in).
+///
+/// An RGB image is measured as ImageJ measures one (ColorStatistics): Mean, StdDev, Mode, Min,
+/// Max and Median of the grey value `(int)(r/3 + g/3 + b/3 + 0.5)`, XM, YM, Skew and Kurt of the
+/// unrounded grey value, and %Area 0 (ImageJ does not compute it for RGB).
 pub fn measure_intensity(
     particle: &Particle,
     intensity: &Intensity,
@@ -185,16 +192,17 @@ pub fn measure_intensity(
 ) -> IntensityMeasurements {
     match intensity.image {
         IntensityImage::Gray8(image) => {
-            integer_statistics(particle, image, 255, intensity.threshold, calibration, true)
+            let (values, moments) = integer_values(particle, image, f64::from_bits(1));
+            histogram_statistics(values, &moments, intensity.threshold, calibration, true)
         }
-        IntensityImage::Gray16(image) => integer_statistics(
-            particle,
-            image,
-            65535,
-            intensity.threshold,
-            calibration,
-            false,
-        ),
+        IntensityImage::Gray16(image) => {
+            let (values, moments) = integer_values(particle, image, 0.0);
+            histogram_statistics(values, &moments, intensity.threshold, calibration, true)
+        }
+        IntensityImage::Rgb(image) => {
+            let (values, moments) = rgb_values(particle, image);
+            histogram_statistics(values, &moments, intensity.threshold, calibration, false)
+        }
         IntensityImage::Float(image) => {
             float_statistics(particle, image, intensity.threshold, calibration)
         }
@@ -217,21 +225,16 @@ fn for_each_pixel<P: image::Primitive>(
     }
 }
 
-/// 8- and 16-bit statistics (ByteStatistics, ShortStatistics). `add_tiny` adds
-/// `Double.MIN_VALUE` to each value in the moments, as ByteStatistics does.
-fn integer_statistics<P>(
+/// The values of an 8- or 16-bit image in raster order, and their moments. `tiny` is added to
+/// each value in the moments (`Double.MIN_VALUE` for 8-bit, as ByteStatistics does).
+fn integer_values<P>(
     particle: &Particle,
     image: &ImageBuffer<Luma<P>, Vec<P>>,
-    max_value: u32,
-    threshold: Option<(f64, f64)>,
-    calibration: &Calibration,
-    add_tiny: bool,
-) -> IntensityMeasurements
+    tiny: f64,
+) -> (Vec<u32>, Moments)
 where
     P: image::Primitive + Into<u32>,
 {
-    let (pw, ph) = (calibration.pixel_width, calibration.pixel_height);
-    let tiny = if add_tiny { f64::from_bits(1) } else { 0.0 };
     let mut values: Vec<u32> = Vec::with_capacity(particle.pixel_count() as usize);
     let mut moments = Moments::new();
     for_each_pixel(particle, image, |x, y, value| {
@@ -239,6 +242,44 @@ where
         values.push(value);
         moments.add(x, y, f64::from(value) + tiny);
     });
+    (values, moments)
+}
+
+/// An RGB image as ImageJ measures it (ColorStatistics): the histogram statistics on the grey
+/// value rounded to 8 bits, `(int)(r/3 + g/3 + b/3 + 0.5)`, but the moments (XM, YM, Skew, Kurt)
+/// on the unrounded single-precision grey value (ColorProcessor.getPixelValue).
+fn rgb_values(particle: &Particle, image: &RgbImage) -> (Vec<u32>, Moments) {
+    let third = 1.0 / 3.0;
+    let width = image.width() as usize;
+    let pixels = image.as_raw();
+    let mut values: Vec<u32> = Vec::with_capacity(particle.pixel_count() as usize);
+    let mut moments = Moments::new();
+    for run in &particle.runs {
+        for x in run.x_start..run.x_end {
+            let i = 3 * (run.y as usize * width + x as usize);
+            let (r, g, b) = (
+                f64::from(pixels[i]),
+                f64::from(pixels[i + 1]),
+                f64::from(pixels[i + 2]),
+            );
+            let grey = r * third + g * third + b * third;
+            values.push((grey + 0.5) as u32);
+            moments.add(x, run.y, f64::from(grey as f32));
+        }
+    }
+    (values, moments)
+}
+
+/// Statistics from a particle's whole-number values (ByteStatistics, ShortStatistics,
+/// ColorStatistics). `has_area_fraction`: ColorStatistics never computes %Area (ImageJ prints 0).
+fn histogram_statistics(
+    mut values: Vec<u32>,
+    moments: &Moments,
+    threshold: Option<(f64, f64)>,
+    calibration: &Calibration,
+    has_area_fraction: bool,
+) -> IntensityMeasurements {
+    let (pw, ph) = (calibration.pixel_width, calibration.pixel_height);
     values.sort_unstable();
     let n = values.len();
     // Histogram in ascending value order: (value, count) for the values present. Bins with a
@@ -291,7 +332,6 @@ where
             .map(|&(_, count)| count)
             .sum::<u64>(),
     };
-    debug_assert!(max_value >= max as u32 || n == 0);
     let area = pixel_count * pw * ph;
     IntensityMeasurements {
         mean,
@@ -305,7 +345,11 @@ where
         median,
         skewness,
         kurtosis,
-        area_fraction: inside as f64 * 100.0 / pixel_count,
+        area_fraction: if has_area_fraction {
+            inside as f64 * 100.0 / pixel_count
+        } else {
+            0.0
+        },
         raw_integrated_density: pixel_count * mean,
     }
 }

@@ -236,8 +236,8 @@ pub fn measure_all(
 /// The stain channels of colour deconvolution will be added here once `color` provides them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Channel {
-    /// The image as it is; an RGB image is converted to grey as ImageJ's unweighted 8-bit
-    /// conversion does: `(int)(r/3 + g/3 + b/3 + 0.5)`.
+    /// The image as it is; an RGB image is measured as ImageJ measures RGB (the unweighted grey
+    /// value, see [`measure_intensity`]).
     Image,
     /// The red channel of an RGB image, as an 8-bit image.
     Red,
@@ -304,6 +304,8 @@ pub enum ChannelImage {
     Gray16(crate::io::Gray16Image),
     /// 32-bit float grey.
     Float(crate::io::FloatImage),
+    /// RGB, measured as ImageJ measures an RGB image.
+    Rgb(RgbImage),
 }
 
 impl ChannelImage {
@@ -313,6 +315,7 @@ impl ChannelImage {
             ChannelImage::Gray8(image) => IntensityImage::Gray8(image),
             ChannelImage::Gray16(image) => IntensityImage::Gray16(image),
             ChannelImage::Float(image) => IntensityImage::Float(image),
+            ChannelImage::Rgb(image) => IntensityImage::Rgb(image),
         };
         Intensity {
             image,
@@ -331,7 +334,7 @@ pub fn channel_image(
         (AnyImage::Gray8(grey), Channel::Image) => Ok(ChannelImage::Gray8(grey.clone())),
         (AnyImage::Gray16(grey), Channel::Image) => Ok(ChannelImage::Gray16(grey.clone())),
         (AnyImage::Gray32(grey), Channel::Image) => Ok(ChannelImage::Float(grey.clone())),
-        (AnyImage::Rgb8(rgb), Channel::Image) => Ok(ChannelImage::Gray8(rgb_to_gray(rgb))),
+        (AnyImage::Rgb8(rgb), Channel::Image) => Ok(ChannelImage::Rgb(rgb.clone())),
         (AnyImage::Rgb8(rgb), Channel::Red) => Ok(ChannelImage::Gray8(rgb_channel(rgb, 0))),
         (AnyImage::Rgb8(rgb), Channel::Green) => Ok(ChannelImage::Gray8(rgb_channel(rgb, 1))),
         (AnyImage::Rgb8(rgb), Channel::Blue) => Ok(ChannelImage::Gray8(rgb_channel(rgb, 2))),
@@ -346,16 +349,6 @@ pub fn channel_image(
 pub fn rgb_channel(rgb: &RgbImage, channel: usize) -> GrayImage {
     GrayImage::from_fn(rgb.width(), rgb.height(), |x, y| {
         image::Luma([rgb.get_pixel(x, y)[channel]])
-    })
-}
-
-/// ImageJ's unweighted RGB → 8-bit conversion (ColorProcessor.getHistogram with weights 1/3).
-pub fn rgb_to_gray(rgb: &RgbImage) -> GrayImage {
-    let third = 1.0 / 3.0;
-    GrayImage::from_fn(rgb.width(), rgb.height(), |x, y| {
-        let [r, g, b] = rgb.get_pixel(x, y).0;
-        let value = f64::from(r) * third + f64::from(g) * third + f64::from(b) * third + 0.5;
-        image::Luma([value as u8])
     })
 }
 

@@ -511,6 +511,17 @@ pub fn generate_inputs(dir: &Path) {
             )
             .unwrap();
         }
+        if ["smear1", "pbc_neutrophil"].contains(&name) {
+            let rgb_file = format!("{name}_rgb.png");
+            hemato::io::write_rgb_png(&inputs.join(&rgb_file), &crop).unwrap();
+            add_jobs(
+                &format!("{name}_rgb"),
+                &format!("{name}_mask.png"),
+                &rgb_file,
+                &three_modes,
+                "",
+            );
+        }
         let green = &channels[1];
         let mean = green.pixels().map(|p| f64::from(p[0])).sum::<f64>() / f64::from(width * height);
         let level = (mean * 0.85) as u8;
