@@ -82,7 +82,10 @@ fn labels_reproduce_imagej_mask_results() {
             AnyImage::Gray8(image) => Intensity::from(image),
             AnyImage::Gray16(image) => Intensity::from(image),
             AnyImage::Gray32(image) => Intensity::from(image),
-            AnyImage::Rgb8(_) => unreachable!(),
+            AnyImage::Rgb8(image) => Intensity {
+                image: hemato::measure::IntensityImage::Rgb(image),
+                threshold: None,
+            },
         };
         let particles = particles_from_labels(&labels, &options);
         let measured = measure_all(&particles, &[intensity], &calibration);

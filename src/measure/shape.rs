@@ -168,6 +168,8 @@ pub struct Ellipse {
 /// degenerate particles get ImageJ's angles. A particle measured as a rectangle (1 pixel wide or
 /// high) gets the rectangle formula.
 pub fn fit_ellipse(particle: &Particle) -> Ellipse {
+    // ImageJ's own truncated constants, kept so that angles match ImageJ to the last digit.
+    #[allow(clippy::approx_constant)]
     const HALF_PI: f64 = 1.5707963267949;
     const SQRT_PI: f64 = 1.772453851;
     let bounds = particle.bounds;

@@ -297,6 +297,9 @@ pub const EDGE_CASES: [&str; 32] = [
     "#.............####............#.....###",
 ];
 
+/// A crop: left, top, width, height.
+type Crop = (u32, u32, u32, u32);
+
 /// Writes every golden input and `jobs.txt` into `dir`.
 pub fn generate_inputs(dir: &Path) {
     let inputs = dir.join("inputs");
@@ -472,30 +475,27 @@ pub fn generate_inputs(dir: &Path) {
     // Real images: colour channels decoded by hemato and saved as PNG, and a mask from a fixed
     // threshold of the green channel (stained cells are dark in green).
     let data = shared_data();
-    let real: [(&str, &str, (u32, u32, u32, u32), u8); 6] = [
+    let real: [(&str, &str, Crop); 6] = [
         (
             "smear1",
             "smears-sample/images/BloodImage_00003.jpg",
             (160, 120, 320, 240),
-            0,
         ),
         (
             "smear2",
             "smears-sample/images/BloodImage_00006.jpg",
             (0, 0, 320, 240),
-            0,
         ),
         (
             "pbc_neutrophil",
             "pbc/neutrophil/BNE_100878.jpg",
             (52, 53, 256, 256),
-            0,
         ),
-        ("pbc_lymphocyte", "", (52, 53, 256, 256), 0),
-        ("aslan1", "", (0, 0, 256, 256), 0),
-        ("aslan2", "", (0, 0, 256, 256), 0),
+        ("pbc_lymphocyte", "", (52, 53, 256, 256)),
+        ("aslan1", "", (0, 0, 256, 256)),
+        ("aslan2", "", (0, 0, 256, 256)),
     ];
-    for (name, relative, (x0, y0, width, height), _) in real {
+    for (name, relative, (x0, y0, width, height)) in real {
         let path = if relative.is_empty() {
             first_image_of(&data, name)
         } else {
