@@ -4,7 +4,10 @@
 //! with include holes (polygon fill), and measuring all 33 columns on an 8-bit image.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use hemato::measure::{find_particles, measure_all, Calibration, Intensity, ParticleOptions};
+use hemato::measure::{
+    find_particles, measure_all, measure_intensity, measure_shape, Calibration, Intensity,
+    ParticleOptions,
+};
 use image::{GrayImage, Luma};
 
 const SIZE: u32 = 4096;
@@ -58,6 +61,24 @@ fn bench(c: &mut Criterion) {
                 &[Intensity::from(&grey)],
                 &Calibration::default(),
             )
+        })
+    });
+    group.bench_function("shape_columns_only", |b| {
+        b.iter(|| {
+            particles
+                .iter()
+                .map(|p| measure_shape(p, &Calibration::default()).feret)
+                .sum::<f64>()
+        })
+    });
+    group.bench_function("intensity_columns_only", |b| {
+        b.iter(|| {
+            particles
+                .iter()
+                .map(|p| {
+                    measure_intensity(p, &Intensity::from(&grey), &Calibration::default()).mean
+                })
+                .sum::<f64>()
         })
     });
     group.finish();

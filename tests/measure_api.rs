@@ -288,12 +288,16 @@ fn bloodcells_layout_matches_dataset_and_imagej() {
         let pandas: Vec<Vec<String>> = sources
             .iter()
             .map(|texts| {
-                let integers = texts.iter().all(|t| !t.contains('.') && !t.contains('E'));
+                let integers = texts
+                    .iter()
+                    .all(|t| !t.contains('.') && !t.contains('E') && t != "NaN");
                 texts
                     .iter()
                     .map(|t| {
                         if integers {
                             t.clone()
+                        } else if t == "NaN" {
+                            String::new() // pandas' to_csv writes NaN as an empty cell
                         } else {
                             python_float_repr(t.parse().unwrap())
                         }

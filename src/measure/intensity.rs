@@ -270,6 +270,31 @@ fn rgb_values(particle: &Particle, image: &RgbImage) -> (Vec<u32>, Moments) {
     (values, moments)
 }
 
+/// The histogram of whole-number values in ascending value order, as (value, count) for the
+/// values present: a counting pass for 8-bit values, a sort otherwise. Bins with a zero count add
+/// nothing to ImageJ's sums, so skipping them keeps its results exactly.
+fn sparse_histogram(values: &mut [u32]) -> Vec<(u32, u64)> {
+    if values.iter().all(|&value| value < 256) {
+        let mut counts = [0_u64; 256];
+        for &value in values.iter() {
+            counts[value as usize] += 1;
+        }
+        return (0..256_u32)
+            .zip(counts)
+            .filter(|&(_, count)| count > 0)
+            .collect();
+    }
+    values.sort_unstable();
+    let mut histogram: Vec<(u32, u64)> = Vec::new();
+    for &value in values.iter() {
+        match histogram.last_mut() {
+            Some((last, count)) if *last == value => *count += 1,
+            _ => histogram.push((value, 1)),
+        }
+    }
+    histogram
+}
+
 /// Statistics from a particle's whole-number values (ByteStatistics, ShortStatistics,
 /// ColorStatistics). `has_area_fraction`: ColorStatistics never computes %Area (ImageJ prints 0).
 fn histogram_statistics(
@@ -280,17 +305,8 @@ fn histogram_statistics(
     has_area_fraction: bool,
 ) -> IntensityMeasurements {
     let (pw, ph) = (calibration.pixel_width, calibration.pixel_height);
-    values.sort_unstable();
     let n = values.len();
-    // Histogram in ascending value order: (value, count) for the values present. Bins with a
-    // zero count add nothing to ImageJ's sums, so skipping them keeps its results exactly.
-    let mut histogram: Vec<(u32, u64)> = Vec::new();
-    for &value in &values {
-        match histogram.last_mut() {
-            Some((last, count)) if *last == value => *count += 1,
-            _ => histogram.push((value, 1)),
-        }
-    }
+    let histogram = sparse_histogram(&mut values);
     let (mut sum, mut sum2) = (0.0, 0.0);
     let (mut mode, mut max_count) = (0_u32, 0_u64);
     for &(value, count) in &histogram {
@@ -310,11 +326,15 @@ fn histogram_statistics(
         _ => (f64::NAN, f64::NAN),
     };
     // ImageStatistics.calculateMedian: first value whose cumulative count exceeds n/2.
-    let median = if n == 0 {
-        f64::NAN
-    } else {
-        f64::from(values[n / 2])
-    };
+    let half = n as f64 / 2.0;
+    let mut cumulative = 0_u64;
+    let median = histogram
+        .iter()
+        .find(|&&(_, count)| {
+            cumulative += count;
+            cumulative as f64 > half
+        })
+        .map_or(f64::NAN, |&(value, _)| f64::from(value));
     let (skewness, kurtosis) = moments.skewness_kurtosis(mean, pixel_count);
     let inside = match threshold {
         // ImageStatistics.calculateAreaFraction rounds the threshold to whole values.

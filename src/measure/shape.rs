@@ -197,12 +197,14 @@ pub fn fit_ellipse(particle: &Particle) -> Ellipse {
     let (mut count, mut x_sum, mut y_sum, mut x2_sum, mut y2_sum, mut xy_sum) =
         (0_i128, 0_i128, 0_i128, 0_i128, 0_i128, 0_i128);
     for run in &particle.runs {
-        let y = i128::from(run.y - bounds.y);
-        let a = i128::from(run.x_start - bounds.x);
-        let b = i128::from(run.x_end - bounds.x); // exclusive
+        // Per run in i64 (exact for runs shorter than 2 million pixels), summed in i128.
+        let y = i64::from(run.y - bounds.y);
+        let a = i64::from(run.x_start - bounds.x);
+        let b = i64::from(run.x_end - bounds.x); // exclusive
         let n = b - a;
-        let sum_x = (a + b - 1) * n / 2;
-        let sum_x2 = sum_of_squares(b - 1) - sum_of_squares(a - 1);
+        let sum_x = i128::from((a + b - 1) * n / 2);
+        let sum_x2 = i128::from(sum_of_squares(b - 1) - sum_of_squares(a - 1));
+        let (n, y) = (i128::from(n), i128::from(y));
         count += n;
         x_sum += sum_x;
         y_sum += n * y;
@@ -275,7 +277,7 @@ pub fn fit_ellipse(particle: &Particle) -> Ellipse {
 }
 
 /// 0² + 1² + … + k² (0 for k < 0).
-fn sum_of_squares(k: i128) -> i128 {
+fn sum_of_squares(k: i64) -> i64 {
     if k < 0 {
         0
     } else {
@@ -357,9 +359,13 @@ pub fn convex_hull(vertices: &[Vertex]) -> Vec<Vertex> {
 
 /// The vertices that are leftmost or rightmost in their row, in their original order.
 fn row_extremes(vertices: &[Vertex]) -> Vec<Vertex> {
-    let mut extremes: std::collections::HashMap<i32, (i32, i32)> = std::collections::HashMap::new();
+    let Some(top) = vertices.iter().map(|v| v.1).min() else {
+        return Vec::new();
+    };
+    let bottom = vertices.iter().map(|v| v.1).max().unwrap_or(top);
+    let mut extremes = vec![(i32::MAX, i32::MIN); (bottom - top) as usize + 1];
     for &(x, y) in vertices {
-        let entry = extremes.entry(y).or_insert((x, x));
+        let entry = &mut extremes[(y - top) as usize];
         entry.0 = entry.0.min(x);
         entry.1 = entry.1.max(x);
     }
@@ -367,7 +373,7 @@ fn row_extremes(vertices: &[Vertex]) -> Vec<Vertex> {
         .iter()
         .copied()
         .filter(|&(x, y)| {
-            let (min_x, max_x) = extremes[&y];
+            let (min_x, max_x) = extremes[(y - top) as usize];
             x == min_x || x == max_x
         })
         .collect()

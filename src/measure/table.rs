@@ -377,6 +377,8 @@ pub fn write_bloodcells_csv(writer: &mut impl Write, table: &Table) -> Result<()
             let text = &column[row_index];
             cells.push(if integer {
                 text.clone()
+            } else if text == "NaN" {
+                String::new() // pandas writes a missing value as an empty cell
             } else {
                 python_float_repr(text.parse::<f64>().unwrap_or(f64::NAN))
             });
