@@ -21,12 +21,13 @@ pub enum Format {
 }
 
 /// Measure particles as ImageJ's Analyze Particles does (all 33 measurements).
-///
-/// Examples:
-///   hemato measure smear.png --mask smear_mask.png -o results.csv
-///   hemato measure cells/ --labels cellpose_masks/ --channels red,green,blue --format bloodcells --class-from-dir -o features.csv
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = "Examples:
+  hemato measure smear.png --mask smear_mask.png -o results.csv
+  hemato measure cells/ --labels cellpose_masks/ --format bloodcells --class-from-dir -o features.csv
+  hemato measure field.png --mask mask.png --intensity field16.tif --pixel-size 0.25 --format json -o out.json
+
+See docs/measurements.md for every column and how it matches ImageJ.")]
 pub struct Args {
     /// Images to measure, or folders of images (PNG, JPEG, TIFF, BMP, .npy).
     #[arg(required = true, value_name = "IMAGE|DIR")]
@@ -43,8 +44,8 @@ pub struct Args {
     /// as for --mask.
     #[arg(long, value_name = "IMAGE")]
     intensity: Option<PathBuf>,
-    /// Intensity channels, comma-separated: image (the image as it is; RGB as ImageJ's 8-bit
-    /// conversion), red, green, blue. Default: image; red,green,blue for --format bloodcells.
+    /// Intensity channels, comma-separated: image (the image as it is; RGB as ImageJ measures
+    /// RGB), red, green, blue. Default: image; red,green,blue for --format bloodcells.
     #[arg(long, value_delimiter = ',', value_parser = parse_channel)]
     channels: Vec<Channel>,
     /// Table layout.
