@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod deconvolve;
+mod measure;
 mod threshold;
 
 /// hemato: stained blood-smear images in, counts of each cell type out.
@@ -20,6 +21,8 @@ enum Command {
     Deconvolve(deconvolve::Args),
     /// Print the ranges ImageJ's auto threshold methods select on an image.
     Threshold(threshold::Args),
+    /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
+    Measure(measure::Args),
 }
 
 /// Runs one subcommand.
@@ -27,5 +30,6 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
     match arguments.command {
         Command::Deconvolve(args) => deconvolve::run(args),
         Command::Threshold(args) => threshold::run(args),
+        Command::Measure(args) => measure::run(args),
     }
 }
