@@ -3,9 +3,12 @@
 
 use clap::{Parser, Subcommand};
 
+mod binary;
 mod deconvolve;
+mod edm;
 mod measure;
 mod threshold;
+mod watershed;
 
 /// hemato: stained blood-smear images in, counts of each cell type out.
 #[derive(Debug, Parser)]
@@ -15,12 +18,19 @@ pub struct Arguments {
     command: Command,
 }
 
+/// Subcommands in pipeline order.
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Separate the stains of an RGB image (colour deconvolution).
     Deconvolve(deconvolve::Args),
     /// Print the ranges ImageJ's auto threshold methods select on an image.
     Threshold(threshold::Args),
+    /// Binary operations (fill holes, erode, dilate, open, close, size filter) as ImageJ.
+    Binary(binary::Args),
+    /// Euclidean distance map of a mask as ImageJ's Distance Map (32-bit TIFF).
+    Edm(edm::Args),
+    /// Cut touching particles apart as ImageJ's Binary > Watershed.
+    Watershed(watershed::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
 }
@@ -30,6 +40,9 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
     match arguments.command {
         Command::Deconvolve(args) => deconvolve::run(args),
         Command::Threshold(args) => threshold::run(args),
+        Command::Binary(args) => binary::run(args),
+        Command::Edm(args) => edm::run(args),
+        Command::Watershed(args) => watershed::run(args),
         Command::Measure(args) => measure::run(args),
     }
 }

@@ -1,0 +1,126 @@
+//! The 8-bit level image the watershed floods (`ij/plugin/filter/MaximumFinder.java`:
+//! `make8bit` and `cleanupMaxima`).
+//!
+//! - EDM below 0.5 (background) → 0; accepted maximum areas → 255; everything else 1 to 254,
+//!   one level per pixel of distance (or coarser when the EDM exceeds 254).
+//! - Rejected local maxima would start watershed basins of their own, so each is lowered, with
+//!   the plateau around it, to the level of the saddle where it meets an accepted maximum.
+
+use rayon::prelude::*;
+
+use super::frame::{step, Frame};
+use super::maxima::{Maxima, ELIMINATED, LISTED, MAX_AREA};
+
+/// Java's `Math.round(double)`: nearest integer, ties towards +∞.
+fn java_round(value: f64) -> f64 {
+    let floor = value.floor();
+    if value - floor >= 0.5 {
+        floor + 1.0
+    } else {
+        floor
+    }
+}
+
+/// ImageJ's `make8bit` for an EDM (threshold 0.5, minimum value 1, at most one level per unit).
+pub(crate) fn level_image(frame: &Frame, edm: &[f32], maxima: &Maxima) -> Vec<u8> {
+    let threshold = 0.5;
+    let min_value = 1.0;
+    let global_max = maxima.global_max as f64;
+    let offset = min_value - (global_max - min_value) * (1.0 / 253.0 / 2.0 - 1e-6);
+    let mut factor = 253.0 / (global_max - min_value);
+    if factor > 1.0 {
+        factor = 1.0;
+    }
+    let mut levels = vec![0u8; frame.len()];
+    levels
+        .par_chunks_mut(frame.stride)
+        .enumerate()
+        .skip(1)
+        .take(frame.height)
+        .for_each(|(padded_y, row)| {
+            let start = padded_y * frame.stride;
+            for x in 1..=frame.width {
+                let raw = edm[start + x] as f64;
+                row[x] = if raw < threshold {
+                    0
+                } else if maxima.types[start + x] & MAX_AREA != 0 {
+                    255
+                } else {
+                    let level = 1.0 + java_round((raw - offset) * factor);
+                    level.clamp(1.0, 254.0) as u8
+                };
+            }
+        });
+    levels
+}
+
+/// ImageJ's `cleanupMaxima`: every local maximum that was not accepted is flooded downwards,
+/// level by level, until the flood touches an accepted maximum area (or an already lowered
+/// plateau at least as high); everything flooded above that saddle level is set to it.
+pub(crate) fn lower_rejected_maxima(frame: &Frame, levels: &mut [u8], maxima: &mut Maxima) {
+    let offsets = frame.neighbour_offsets();
+    let types = &mut maxima.types;
+    let mut list: Vec<u32> = Vec::new();
+    for &start in maxima.sorted.iter().rev() {
+        let start = start as usize;
+        if types[start] & (MAX_AREA | ELIMINATED) != 0 {
+            continue;
+        }
+        let mut low_level = levels[start] as i32 + 1;
+        list.clear();
+        list.push(start as u32);
+        types[start] |= LISTED;
+        let mut last_length = 1;
+        let mut saddle_found = false;
+        while !saddle_found && low_level > 0 {
+            low_level -= 1;
+            last_length = list.len();
+            let mut next = 0;
+            loop {
+                let index = list[next] as usize;
+                for &offset in &offsets {
+                    let neighbour = step(index, offset);
+                    let kind = types[neighbour];
+                    if kind & LISTED != 0 {
+                        continue;
+                    }
+                    let level = levels[neighbour] as i32;
+                    if kind & MAX_AREA != 0 || (kind & ELIMINATED != 0 && level >= low_level) {
+                        saddle_found = true;
+                        break;
+                    } else if level >= low_level && kind & ELIMINATED == 0 {
+                        list.push(neighbour as u32);
+                        types[neighbour] |= LISTED;
+                    }
+                }
+                if saddle_found {
+                    break;
+                }
+                next += 1;
+                if next >= list.len() {
+                    break;
+                }
+            }
+        }
+        for &index in &list {
+            types[index as usize] &= !LISTED;
+        }
+        for &index in &list[..last_length] {
+            levels[index as usize] = low_level as u8;
+            types[index as usize] |= ELIMINATED;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_round_ties_go_up() {
+        assert_eq!(java_round(2.5), 3.0);
+        assert_eq!(java_round(-2.5), -2.0);
+        assert_eq!(java_round(-2.6), -3.0);
+        assert_eq!(java_round(0.499_999_999_999_999_94), 0.0);
+    }
+}
