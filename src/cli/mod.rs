@@ -7,6 +7,7 @@ mod binary;
 mod deconvolve;
 mod edm;
 mod measure;
+mod segment;
 mod threshold;
 mod watershed;
 
@@ -31,6 +32,8 @@ enum Command {
     Edm(edm::Args),
     /// Cut touching particles apart as ImageJ's Binary > Watershed.
     Watershed(watershed::Args),
+    /// Segment an image: stain channel, threshold, fill holes, watershed → mask and labels.
+    Segment(segment::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
 }
@@ -43,6 +46,7 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Binary(args) => binary::run(args),
         Command::Edm(args) => edm::run(args),
         Command::Watershed(args) => watershed::run(args),
+        Command::Segment(args) => segment::run(args),
         Command::Measure(args) => measure::run(args),
     }
 }
