@@ -19,6 +19,7 @@
 
 pub mod classify;
 pub mod color;
+pub mod count;
 pub mod edm;
 pub mod io;
 pub mod measure;

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 mod binary;
 mod deconvolve;
 mod edm;
+mod evaluate_detection;
 mod measure;
 mod segment;
 mod threshold;
@@ -34,6 +35,8 @@ enum Command {
     Watershed(watershed::Args),
     /// Segment an image: stain channel, threshold, fill holes, watershed → mask and labels.
     Segment(segment::Args),
+    /// Score `hemato count` against annotated datasets (boxes, class folders).
+    EvaluateDetection(evaluate_detection::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
 }
@@ -47,6 +50,7 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Edm(args) => edm::run(args),
         Command::Watershed(args) => watershed::run(args),
         Command::Segment(args) => segment::run(args),
+        Command::EvaluateDetection(args) => evaluate_detection::run(args),
         Command::Measure(args) => measure::run(args),
     }
 }

@@ -1,0 +1,143 @@
+//! `hemato evaluate-detection`: `hemato count`'s detections scored against annotated data.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use hemato::count::evaluation::{
+    csv_dataset, folder_dataset, voc_dataset, AnnotatedImage, DatasetSummary, ImageScore, Matches,
+};
+use hemato::count::{count_image, CountOptions, WhiteCellClassifier};
+use rayon::prelude::*;
+
+/// Score `hemato count` against annotated smears: box datasets (BCCD-style Pascal VOC,
+/// Aslan-style CSV) and class folders (PBC), one summary per dataset.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example (the data of ../shared/data):
+  hemato evaluate-detection --voc ../shared/data/smears-sample --csv ../shared/data/aslan-sample \\
+      --folders ../shared/data/pbc -o accuracy.md
+
+Matching: centroid inside the box, box centre inside the detection, or IoU >= 0.3; one to one
+(a red-cell clump counted as n cells matches up to n boxes). See docs/accuracy.md.")]
+pub struct Args {
+    /// A Pascal VOC dataset (DIR/images, DIR/annotations/*.xml), e.g. BCCD.
+    #[arg(long, value_name = "DIR")]
+    voc: Vec<PathBuf>,
+    /// A box CSV dataset (DIR/images, DIR/annotations.csv), e.g. Aslan.
+    #[arg(long, value_name = "DIR")]
+    csv: Vec<PathBuf>,
+    /// A class-folder dataset of single-cell images (DIR/CLASS/*), e.g. PBC.
+    #[arg(long, value_name = "DIR")]
+    folders: Vec<PathBuf>,
+    /// At most this many images per class folder.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Print one line per image of the box datasets.
+    #[arg(long)]
+    per_image: bool,
+    /// Also write the report (Markdown) here.
+    #[arg(short, long, value_name = "REPORT.md")]
+    output: Option<PathBuf>,
+}
+
+fn ratio(value: Option<f64>) -> String {
+    value.map_or_else(|| "–".to_string(), |v| format!("{v:.3}"))
+}
+
+fn matches_row(name: &str, matches: &Matches) -> String {
+    format!(
+        "| {name} | {} | {} | {} | {} | {} |\n",
+        matches.true_positives,
+        matches.false_positives,
+        matches.false_negatives,
+        ratio(matches.recall()),
+        ratio(matches.precision())
+    )
+}
+
+fn score_boxes(
+    images: &[AnnotatedImage],
+    classifier: &WhiteCellClassifier,
+) -> anyhow::Result<Vec<ImageScore>> {
+    images
+        .par_iter()
+        .map(|image| {
+            let rgb = hemato::io::read_rgb_image(&image.path)?;
+            let count = count_image(&rgb, &CountOptions::default(), classifier)
+                .with_context(|| format!("cannot count {}", image.path.display()))?;
+            let detections = &count.field.detections;
+            Ok(ImageScore::of(image, detections))
+        })
+        .collect()
+}
+
+/// Runs `hemato evaluate-detection`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.voc.is_empty() && args.csv.is_empty() && args.folders.is_empty() {
+        bail!("give at least one dataset: --voc DIR, --csv DIR or --folders DIR");
+    }
+    let classifier = WhiteCellClassifier::default();
+    let mut report = String::new();
+    let mut datasets: Vec<(PathBuf, Vec<AnnotatedImage>)> = Vec::new();
+    for directory in &args.voc {
+        datasets.push((directory.clone(), voc_dataset(directory)?));
+    }
+    for directory in &args.csv {
+        datasets.push((directory.clone(), csv_dataset(directory)?));
+    }
+    for (directory, images) in &datasets {
+        let scores = score_boxes(images, &classifier)?;
+        let summary = DatasetSummary::of(&scores);
+        writeln!(
+            report,
+            "## {} ({} images)\n",
+            directory.display(),
+            summary.images
+        )?;
+        writeln!(
+            report,
+            "Red cells: {} annotated, {} counted; per image mean |error| {:.1} %, mean signed error {:+.1} %.\n",
+            summary.red_boxes, summary.red_counted, summary.red_mean_absolute_error, summary.red_mean_error
+        )?;
+        report.push_str("| class | TP | FP | FN | recall | precision |\n| --- | --- | --- | --- | --- | --- |\n");
+        report.push_str(&matches_row("red cells", &summary.red));
+        report.push_str(&matches_row("white cells", &summary.white));
+        report.push_str(&matches_row("platelets", &summary.platelets));
+        report.push('\n');
+        if args.per_image {
+            report.push_str("| image | red boxes | red counted | error % | WBC TP/FP/FN | platelet TP/FP/FN |\n| --- | --- | --- | --- | --- | --- |\n");
+            for score in &scores {
+                writeln!(
+                    report,
+                    "| {} | {} | {} | {} | {}/{}/{} | {}/{}/{} |",
+                    score.image,
+                    score.red_boxes,
+                    score.red_counted,
+                    score
+                        .red_count_error()
+                        .map_or("–".into(), |e| format!("{e:+.1}")),
+                    score.white.true_positives,
+                    score.white.false_positives,
+                    score.white.false_negatives,
+                    score.platelets.true_positives,
+                    score.platelets.false_positives,
+                    score.platelets.false_negatives
+                )?;
+            }
+            report.push('\n');
+        }
+    }
+    for directory in &args.folders {
+        let images = folder_dataset(directory, args.limit)?;
+        report.push_str(&hemato::count::evaluation::folder_report(
+            directory,
+            &images,
+            &classifier,
+        )?);
+    }
+    print!("{report}");
+    if let Some(path) = &args.output {
+        hemato::output::write_bytes_atomically(path, report.as_bytes())?;
+    }
+    Ok(())
+}

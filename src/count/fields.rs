@@ -1,0 +1,534 @@
+//! Finding red cells, white cells and platelets in a Romanowsky-stained smear field.
+//!
+//! Every threshold adapts to the image itself, so that the same code serves smears of other
+//! microscopes, stains and magnifications (see `docs/counting.md`):
+//!
+//! 1. **Background and stains** ([`super::stain_maps`]): optical densities relative to the
+//!    background colour, unmixed into methylene blue and eosin.
+//! 2. **Cells**: the total density above half the typical cell density (the mode above Otsu's
+//!    level; never below `min_cell_density`), holes filled (pale red-cell centres).
+//! 3. **Scale**: the cell mask is cut with ImageJ's watershed; the area-weighted median area of
+//!    the compact (solidity ≥ 0.85) particles away from the border is the area of one red cell,
+//!    `A`, and `d = 2√(A/π)` its diameter. Every size below is a fraction of `A` or `d`.
+//! 4. **Nuclei**: pixels much bluer than red (methylene blue − eosin above a fraction of the
+//!    median cell density, and methylene blue above another): nuclei and platelets, never the
+//!    eosin-dominated red cells. Pieces closer than `d/4` form one group (the lobes of a
+//!    neutrophil nucleus).
+//! 5. **White cells**: groups with a nucleus area ≥ `white_nucleus`·A; the cell is
+//!    the cell mask within `0.35·d` of the nucleus. **Platelets**: smaller groups, down to
+//!    `platelet_min`·A, that are not inside a white cell.
+//! 6. **Red cells**: the cell mask without white cells and platelets, cut by the watershed.
+//!    A piece counts as `round(area / A)` cells (at least 1), so overlapping cells the watershed
+//!    could not split still count; pieces below a fifth of `A` (a tenth at the image border,
+//!    where cells are cut) are fragments and are dropped.
+
+use image::{GrayImage, Luma};
+use rayon::prelude::*;
+
+use super::stain_maps::{estimate_background, Background, StainMaps};
+use crate::edm::distance_map;
+use crate::measure::{find_particles, measure_shape, Calibration, Particle, ParticleOptions, Run};
+use crate::morphology::{fill_holes, BACKGROUND, OBJECT};
+use crate::segment::watershed_particles;
+use crate::threshold::{self, Background as ThresholdBackground, Method, Range};
+use crate::watershed::WatershedError;
+
+/// The fractions every threshold of the detector is derived from (see the module docs); the
+/// defaults were chosen on the development data (`docs/counting.md`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Cell pixels have at least this total optical density (sum over R, G, B, relative to the
+    /// background): below it, a field is empty whatever the histogram says.
+    pub min_cell_density: f32,
+    /// The cell edge lies at this fraction of the typical cell density.
+    pub cell_edge_fraction: f32,
+    /// A nucleus pixel is a cell pixel whose methylene blue exceeds its eosin by this fraction
+    /// of the median cell density.
+    pub nucleus_excess: f32,
+    /// ... and whose methylene blue is at least this fraction of the median cell density.
+    pub nucleus_blue: f32,
+    /// Nucleus pieces closer than this fraction of the red-cell diameter belong to one cell.
+    pub nucleus_reach: f64,
+    /// A white cell's nucleus covers at least this fraction of a red cell's area.
+    pub white_nucleus: f64,
+    /// A platelet covers at least this fraction of a red cell's area.
+    pub platelet_min: f64,
+    /// A white cell's cytoplasm reaches this fraction of the red-cell diameter beyond its nucleus.
+    pub cytoplasm: f64,
+    /// Red-cell pieces smaller than this fraction of a red cell are fragments (inside the field).
+    pub fragment: f64,
+    /// ... at the image border, where cells are cut.
+    pub border_fragment: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            min_cell_density: 0.15,
+            cell_edge_fraction: 0.5,
+            nucleus_excess: 0.06,
+            nucleus_blue: 0.15,
+            nucleus_reach: 0.25,
+            white_nucleus: 0.12,
+            platelet_min: 0.01,
+            cytoplasm: 0.35,
+            fragment: 0.2,
+            border_fragment: 0.1,
+        }
+    }
+}
+
+/// What a detection is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Kind {
+    /// A red cell, or a clump of red cells counted by area.
+    RedCell,
+    /// A platelet (or a small clump of them).
+    Platelet,
+    /// A nucleated cell: a white cell (or an erythroblast; the classifier decides).
+    WhiteCell,
+}
+
+/// One thing found in the field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detection {
+    /// What it is.
+    pub kind: Kind,
+    /// Its pixels and outline (for a white cell: nucleus and cytoplasm).
+    pub particle: Particle,
+    /// How many cells it stands for (more than 1 for red-cell clumps).
+    pub cells: u32,
+    /// The nucleus pixels of a white cell (all its pieces), in raster order; empty otherwise.
+    pub nucleus: Vec<Run>,
+}
+
+/// Everything found in one field, with the quantities the thresholds were derived from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldDetections {
+    /// The background colour.
+    pub background: Background,
+    /// Median total optical density of the cell pixels (0 for an empty field).
+    pub cell_density: f32,
+    /// Area of one red cell in pixels (median of the compact particles), if any were found.
+    pub red_cell_area: Option<f64>,
+    /// The detections: white cells, then platelets, then red cells, each in raster order.
+    pub detections: Vec<Detection>,
+}
+
+impl FieldDetections {
+    /// Diameter of a red cell in pixels, `2√(A/π)`.
+    pub fn red_cell_diameter(&self) -> Option<f64> {
+        self.red_cell_area
+            .map(|area| 2.0 * (area / std::f64::consts::PI).sqrt())
+    }
+
+    /// Number of cells of `kind` (clumps count as their estimated number of cells).
+    pub fn count(&self, kind: Kind) -> u64 {
+        self.detections
+            .iter()
+            .filter(|detection| detection.kind == kind)
+            .map(|detection| u64::from(detection.cells))
+            .sum()
+    }
+}
+
+/// Finds the cells of an RGB smear field. `red_cell_area`, when given, replaces the area
+/// estimated from the image (e.g. from a known pixel size).
+pub fn detect(
+    image: &image::RgbImage,
+    red_cell_area: Option<f64>,
+) -> Result<FieldDetections, WatershedError> {
+    detect_with(image, red_cell_area, &Settings::default())
+}
+
+/// [`detect`] with other settings.
+pub fn detect_with(
+    image: &image::RgbImage,
+    red_cell_area: Option<f64>,
+    settings: &Settings,
+) -> Result<FieldDetections, WatershedError> {
+    let background = estimate_background(image);
+    let maps = StainMaps::new(image, &background);
+    let (width, height) = image.dimensions();
+    let cells = cell_mask(&maps, settings);
+    let cell_density = median(
+        maps.density
+            .iter()
+            .zip(cells.as_raw())
+            .filter(|(_, &mask)| mask == OBJECT)
+            .map(|(&density, _)| density)
+            .collect(),
+    )
+    .unwrap_or(0.0);
+    let empty = FieldDetections {
+        background,
+        cell_density,
+        red_cell_area: None,
+        detections: Vec::new(),
+    };
+    if cell_density == 0.0 {
+        return Ok(empty);
+    }
+    let nuclei = nucleus_mask(&maps, &cells, cell_density, settings);
+    let pieces = watershed_particles(&cells)?;
+    let estimated = red_cell_area.or_else(|| single_cell_area(&pieces, &nuclei, width, height));
+    let Some(area) = estimated else {
+        return Ok(empty);
+    };
+    let diameter = 2.0 * (area / std::f64::consts::PI).sqrt();
+
+    let groups = nucleus_groups(&nuclei, diameter * settings.nucleus_reach, area, settings);
+    let mut detections = Vec::new();
+    let mut taken = GrayImage::new(width, height);
+    // White cells: large nucleus groups with their cytoplasm.
+    let white: Vec<&NucleusGroup> = groups
+        .iter()
+        .filter(|group| group.area as f64 >= settings.white_nucleus * area)
+        .collect();
+    if !white.is_empty() {
+        let mut white_nuclei = GrayImage::new(width, height);
+        for group in &white {
+            paint(&mut white_nuclei, &group.runs);
+        }
+        let reach = within_distance(&white_nuclei, diameter * settings.cytoplasm);
+        for group in &white {
+            let region = cell_region(group, &cells, &reach, diameter * settings.cytoplasm);
+            paint(&mut taken, &region.runs);
+            detections.push(Detection {
+                kind: Kind::WhiteCell,
+                particle: region,
+                cells: 1,
+                nucleus: group.runs.clone(),
+            });
+        }
+    }
+    // Platelets: small groups outside white cells.
+    for group in &groups {
+        let size = group.area as f64;
+        if size >= settings.white_nucleus * area || size < settings.platelet_min * area {
+            continue;
+        }
+        if group.runs.iter().any(|run| covers(&taken, run)) {
+            continue;
+        }
+        let mask = mask_of_runs(&group.runs, width, height);
+        if let Some(particle) = merged_particle(&mask) {
+            paint(&mut taken, &particle.runs);
+            detections.push(Detection {
+                kind: Kind::Platelet,
+                particle,
+                cells: 1,
+                nucleus: Vec::new(),
+            });
+        }
+    }
+    // Red cells: the rest of the cell mask.
+    let red = GrayImage::from_fn(width, height, |x, y| {
+        let free = cells.get_pixel(x, y).0[0] == OBJECT && taken.get_pixel(x, y).0[0] == BACKGROUND;
+        Luma([if free { OBJECT } else { BACKGROUND }])
+    });
+    for piece in watershed_particles(&red)? {
+        let size = piece.pixel_count() as f64;
+        let at_border = ParticleOptions::touches_edge(&piece.bounds, width, height);
+        let smallest = if at_border {
+            settings.border_fragment
+        } else {
+            settings.fragment
+        } * area;
+        if size < smallest {
+            continue;
+        }
+        let cells = (size / area).round().max(1.0) as u32;
+        detections.push(Detection {
+            kind: Kind::RedCell,
+            particle: piece,
+            cells,
+            nucleus: Vec::new(),
+        });
+    }
+    Ok(FieldDetections {
+        background,
+        cell_density,
+        red_cell_area: Some(area),
+        detections,
+    })
+}
+
+/// The cells: total density above half the density of a typical cell pixel (and
+/// `min_cell_density`), holes filled.
+///
+/// Cells are blurred at their edge, so their density ramps from the background's to the cell's
+/// over several pixels, and the half-way level is where the edge is (as the half maximum of a
+/// blurred step). The typical cell density is the mode of the density histogram above Otsu's
+/// level (Otsu separates cells from background; its own level lies inside the ramp and would cut
+/// pale cells short).
+fn cell_mask(maps: &StainMaps, settings: &Settings) -> GrayImage {
+    let scaled: Vec<u8> = maps
+        .density
+        .iter()
+        .map(|&density| (density * 100.0).round().clamp(0.0, 255.0) as u8)
+        .collect();
+    let scaled = GrayImage::from_raw(maps.width, maps.height, scaled).expect("same size");
+    let histogram = threshold::histogram(&scaled);
+    let minimum = (settings.min_cell_density * 100.0) as i32;
+    let otsu = threshold::level(Method::Otsu, &histogram)
+        .unwrap_or(minimum)
+        .max(minimum);
+    let level = match cell_mode(&histogram, otsu) {
+        Some(mode) => ((mode as f32 * settings.cell_edge_fraction) as i32).clamp(minimum, otsu),
+        None => otsu,
+    };
+    fill_holes(&threshold::apply(
+        &scaled,
+        Range::for_level(level, ThresholdBackground::Dark),
+    ))
+}
+
+/// The most frequent value above `level` (histogram smoothed over 5 bins; 255, where saturated
+/// densities pile up, is left out), or `None` when nothing lies above.
+fn cell_mode(histogram: &threshold::Histogram, level: i32) -> Option<i32> {
+    let start = usize::try_from(level + 1).ok()?;
+    (start..255)
+        .map(|value| {
+            let window = value.saturating_sub(2)..(value + 3).min(255);
+            let sum: u64 = histogram[window]
+                .iter()
+                .map(|&count| u64::from(count))
+                .sum();
+            (sum, value)
+        })
+        .filter(|&(sum, _)| sum > 0)
+        .max_by_key(|&(sum, value)| (sum, std::cmp::Reverse(value)))
+        .map(|(_, value)| value as i32)
+}
+
+/// Cell pixels much bluer than red: nuclei and platelets.
+fn nucleus_mask(
+    maps: &StainMaps,
+    cells: &GrayImage,
+    cell_density: f32,
+    settings: &Settings,
+) -> GrayImage {
+    let excess = settings.nucleus_excess * cell_density;
+    let blue_minimum = settings.nucleus_blue * cell_density;
+    let pixels = maps
+        .blue
+        .par_iter()
+        .zip(maps.eosin.par_iter())
+        .zip(cells.as_raw().par_iter())
+        .map(|((&blue, &eosin), &cell)| {
+            if cell == OBJECT && blue - eosin > excess && blue > blue_minimum {
+                OBJECT
+            } else {
+                BACKGROUND
+            }
+        })
+        .collect();
+    GrayImage::from_raw(maps.width, maps.height, pixels).expect("same size")
+}
+
+/// The area of one red cell: the area-weighted median area of the compact pieces of the cell
+/// mask (solidity ≥ 0.85) that do not touch the border and hold no nucleus pixels; falls back
+/// to all pieces without nuclei away from the border, then to all pieces without nuclei.
+/// Weighting by area makes the many small specks of noise irrelevant: it is the size of the
+/// piece a typical cell pixel belongs to.
+fn single_cell_area(
+    pieces: &[Particle],
+    nuclei: &GrayImage,
+    width: u32,
+    height: u32,
+) -> Option<f64> {
+    let calibration = Calibration::default();
+    let described: Vec<(f64, bool, bool)> = pieces
+        .par_iter()
+        .filter(|piece| piece.pixel_count() >= 20)
+        .filter(|piece| !piece.runs.iter().any(|run| covers(nuclei, run)))
+        .map(|piece| {
+            let shape = measure_shape(piece, &calibration);
+            let inside = !ParticleOptions::touches_edge(&piece.bounds, width, height);
+            let round = shape.solidity >= 0.9 && shape.aspect_ratio <= 1.4;
+            (shape.area, inside, round)
+        })
+        .collect();
+    let pick = |keep: &dyn Fn(&(f64, bool, bool)) -> bool| {
+        let areas: Vec<f64> = described.iter().filter(|d| keep(d)).map(|d| d.0).collect();
+        // Specks of noise are small: look only at pieces of at least a fifth of the
+        // area-weighted median, then take the plain median (single cells outnumber clumps).
+        let typical = weighted_median(areas.clone())?;
+        median(
+            areas
+                .into_iter()
+                .filter(|&area| area >= typical / 5.0)
+                .map(|area| area as f32)
+                .collect(),
+        )
+        .map(f64::from)
+    };
+    if described.iter().filter(|d| d.1 && d.2).count() >= 3 {
+        pick(&|d| d.1 && d.2)
+    } else if described.iter().any(|d| d.1) {
+        pick(&|d| d.1)
+    } else {
+        pick(&|_| true)
+    }
+}
+
+/// The value at which half of the total (sum of values) is reached, in increasing order.
+fn weighted_median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_unstable_by(f64::total_cmp);
+    let total: f64 = values.iter().sum();
+    let mut running = 0.0;
+    for value in &values {
+        running += value;
+        if running >= total / 2.0 {
+            return Some(*value);
+        }
+    }
+    None
+}
+
+/// Nucleus pixels grouped by proximity.
+struct NucleusGroup {
+    /// The nucleus pixels of the group, raster order.
+    runs: Vec<Run>,
+    /// Their number.
+    area: u64,
+}
+
+/// Groups nucleus pieces closer than `reach` pixels; pieces of fewer than
+/// `platelet_min`·A / 4 pixels (noise) are ignored.
+fn nucleus_groups(
+    nuclei: &GrayImage,
+    reach: f64,
+    red_cell_area: f64,
+    settings: &Settings,
+) -> Vec<NucleusGroup> {
+    let (width, height) = nuclei.dimensions();
+    let smallest = (settings.platelet_min * red_cell_area / 4.0).max(2.0);
+    let pieces: Vec<Particle> = find_particles(nuclei, &ParticleOptions::default())
+        .into_iter()
+        .filter(|piece| piece.pixel_count() as f64 >= smallest)
+        .collect();
+    if pieces.is_empty() {
+        return Vec::new();
+    }
+    let mut kept = GrayImage::new(width, height);
+    for piece in &pieces {
+        paint(&mut kept, &piece.runs);
+    }
+    let joined = within_distance(&kept, reach / 2.0);
+    let mut groups = Vec::new();
+    for region in find_particles(&joined, &ParticleOptions::default()) {
+        let region_mask = mask_of_runs(&region.runs, width, height);
+        let runs: Vec<Run> = pieces
+            .iter()
+            .filter(|piece| covers(&region_mask, &piece.runs[0]))
+            .flat_map(|piece| piece.runs.iter().copied())
+            .collect();
+        let mut runs = runs;
+        runs.sort_unstable();
+        let area = runs.iter().map(|run| u64::from(run.len())).sum();
+        groups.push(NucleusGroup { runs, area });
+    }
+    groups
+}
+
+/// Pixels within `radius` of an object pixel of `mask` (Euclidean, by ImageJ's distance map
+/// of the background).
+fn within_distance(mask: &GrayImage, radius: f64) -> GrayImage {
+    let inverted = GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
+        Luma([if mask.get_pixel(x, y).0[0] == OBJECT {
+            BACKGROUND
+        } else {
+            OBJECT
+        }])
+    });
+    let distances = distance_map(&inverted);
+    let radius = radius as f32;
+    let pixels = distances
+        .as_raw()
+        .iter()
+        .map(|&distance| {
+            if distance <= radius {
+                OBJECT
+            } else {
+                BACKGROUND
+            }
+        })
+        .collect();
+    GrayImage::from_raw(mask.width(), mask.height(), pixels).expect("same size")
+}
+
+/// A white cell's region: its nucleus plus the cell-mask pixels within reach of it that are
+/// nearer to it than to any other white nucleus group, as one particle.
+fn cell_region(
+    group: &NucleusGroup,
+    cells: &GrayImage,
+    reach: &GrayImage,
+    cytoplasm: f64,
+) -> Particle {
+    let (width, height) = cells.dimensions();
+    let own = mask_of_runs(&group.runs, width, height);
+    let near = within_distance(&own, cytoplasm);
+    let mask = GrayImage::from_fn(width, height, |x, y| {
+        let nucleus = own.get_pixel(x, y).0[0] == OBJECT;
+        let cytoplasm = near.get_pixel(x, y).0[0] == OBJECT
+            && reach.get_pixel(x, y).0[0] == OBJECT
+            && cells.get_pixel(x, y).0[0] == OBJECT;
+        Luma([if nucleus || cytoplasm {
+            OBJECT
+        } else {
+            BACKGROUND
+        }])
+    });
+    merged_particle(&mask).expect("the nucleus is in the mask")
+}
+
+/// All object pixels of `mask` as one particle (pieces merged: outlines of every piece, runs
+/// in raster order), or `None` for an empty mask.
+fn merged_particle(mask: &GrayImage) -> Option<Particle> {
+    let mut pieces = find_particles(mask, &ParticleOptions::default()).into_iter();
+    let mut first = pieces.next()?;
+    for piece in pieces {
+        first.outlines.extend(piece.outlines);
+        first.runs.extend(piece.runs);
+        let right = (first.bounds.x + first.bounds.width).max(piece.bounds.x + piece.bounds.width);
+        let bottom =
+            (first.bounds.y + first.bounds.height).max(piece.bounds.y + piece.bounds.height);
+        first.bounds.x = first.bounds.x.min(piece.bounds.x);
+        first.bounds.y = first.bounds.y.min(piece.bounds.y);
+        first.bounds.width = right - first.bounds.x;
+        first.bounds.height = bottom - first.bounds.y;
+    }
+    first.runs.sort_unstable();
+    first.is_rectangle = false;
+    Some(first)
+}
+
+fn paint(mask: &mut GrayImage, runs: &[Run]) {
+    for run in runs {
+        for x in run.x_start..run.x_end {
+            mask.put_pixel(x, run.y, Luma([OBJECT]));
+        }
+    }
+}
+
+fn mask_of_runs(runs: &[Run], width: u32, height: u32) -> GrayImage {
+    let mut mask = GrayImage::new(width, height);
+    paint(&mut mask, runs);
+    mask
+}
+
+/// Whether any pixel of `run` is an object pixel of `mask`.
+fn covers(mask: &GrayImage, run: &Run) -> bool {
+    (run.x_start..run.x_end).any(|x| mask.get_pixel(x, run.y).0[0] == OBJECT)
+}
+
+/// The median (lower middle for even counts) of finite values, `None` when empty.
+fn median(mut values: Vec<f32>) -> Option<f32> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable_by(f32::total_cmp);
+    Some(values[(values.len() - 1) / 2])
+}

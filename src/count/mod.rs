@@ -1,0 +1,252 @@
+//! From a smear image to counts of each cell type (`hemato count`).
+//!
+//! | step | module |
+//! | --- | --- |
+//! | background colour, stain amounts relative to it | [`stain_maps`] |
+//! | red cells, white cells, platelets on a field | [`fields`] |
+//! | pixel size: given, or from the median red-cell diameter | [`scale`] |
+//! | white-cell subtype (features + model) | [`classifier`] |
+//! | counts and cells tables, terminal summary | [`report`] |
+//! | overlay images with outlines, legend and counts | [`overlay`] (text: [`font`]) |
+//! | scoring against annotated boxes and folders | [`evaluation`] |
+//!
+//! One pipeline serves fields (many cells, BCCD, Aslan) and single-cell images (PBC: one
+//! centred white cell): every nucleated cell found is classified, wherever it is.
+
+pub mod classifier;
+pub mod evaluation;
+pub mod fields;
+pub mod font;
+pub mod overlay;
+pub mod report;
+pub mod scale;
+pub mod stain_maps;
+
+use image::RgbImage;
+
+use crate::measure::{measure_shape, Calibration};
+use crate::watershed::WatershedError;
+pub use classifier::WhiteCellClassifier;
+pub use fields::{Detection, FieldDetections, Kind};
+pub use scale::Scale;
+
+/// The classes `hemato count` reports, in the column order of the counts table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum CellClass {
+    /// Red blood cell.
+    Rbc,
+    /// Platelet.
+    Platelet,
+    /// Neutrophil (band and segmented).
+    Neutrophil,
+    /// Lymphocyte.
+    Lymphocyte,
+    /// Monocyte.
+    Monocyte,
+    /// Eosinophil.
+    Eosinophil,
+    /// Basophil.
+    Basophil,
+    /// Immature granulocyte (metamyelocyte, myelocyte, promyelocyte).
+    Ig,
+    /// Erythroblast (nucleated red cell).
+    Erythroblast,
+}
+
+impl CellClass {
+    /// Every class, in table order.
+    pub const ALL: [CellClass; 9] = [
+        CellClass::Rbc,
+        CellClass::Platelet,
+        CellClass::Neutrophil,
+        CellClass::Lymphocyte,
+        CellClass::Monocyte,
+        CellClass::Eosinophil,
+        CellClass::Basophil,
+        CellClass::Ig,
+        CellClass::Erythroblast,
+    ];
+
+    /// The white-cell classes of the differential (erythroblasts are nucleated red cells and
+    /// are reported beside it, not in it; platelets and red cells are not white cells).
+    pub const WHITE: [CellClass; 6] = [
+        CellClass::Neutrophil,
+        CellClass::Lymphocyte,
+        CellClass::Monocyte,
+        CellClass::Eosinophil,
+        CellClass::Basophil,
+        CellClass::Ig,
+    ];
+
+    /// The column name (lower case, as the PBC folders and the model's classes).
+    pub fn name(self) -> &'static str {
+        match self {
+            CellClass::Rbc => "rbc",
+            CellClass::Platelet => "platelet",
+            CellClass::Neutrophil => "neutrophil",
+            CellClass::Lymphocyte => "lymphocyte",
+            CellClass::Monocyte => "monocyte",
+            CellClass::Eosinophil => "eosinophil",
+            CellClass::Basophil => "basophil",
+            CellClass::Ig => "ig",
+            CellClass::Erythroblast => "erythroblast",
+        }
+    }
+
+    /// The class of a name (case and surrounding spaces ignored).
+    pub fn from_name(name: &str) -> Option<CellClass> {
+        let wanted = name.trim().to_ascii_lowercase();
+        CellClass::ALL
+            .into_iter()
+            .find(|class| class.name() == wanted)
+    }
+
+    /// Whether the class belongs to the white-cell differential.
+    pub fn is_white(self) -> bool {
+        CellClass::WHITE.contains(&self)
+    }
+}
+
+/// One counted cell: a row of the cells table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    /// 1-based number within its image.
+    pub number: usize,
+    /// Centroid (pixels).
+    pub x: f64,
+    /// Centroid (pixels).
+    pub y: f64,
+    /// Bounding box (pixels).
+    pub bx: u32,
+    /// Bounding box (pixels).
+    pub by: u32,
+    /// Bounding box (pixels).
+    pub width: u32,
+    /// Bounding box (pixels).
+    pub height: u32,
+    /// The class; `None` for a white cell that no model classified.
+    pub class: Option<CellClass>,
+    /// What detection found (red cell, platelet, nucleated cell).
+    pub kind: Kind,
+    /// Probability of the class (1 for red cells and platelets found by the detector).
+    pub probability: f64,
+    /// Named features (shape of the region; the model's features for white cells).
+    pub features: Vec<(String, f64)>,
+    /// Index of the detection this cell comes from (clumps give several cells).
+    pub detection: usize,
+}
+
+/// Why an image could not be counted.
+#[derive(Debug, thiserror::Error)]
+pub enum CountError {
+    /// The image is too large for the watershed.
+    #[error(transparent)]
+    Watershed(#[from] WatershedError),
+    /// The white-cell classifier failed.
+    #[error("white-cell classifier: {0}")]
+    Classifier(String),
+    /// The pixel size is not a positive number.
+    #[error("the pixel size must be a positive number of µm, not {0}")]
+    BadPixelSize(f64),
+}
+
+/// Settings of a count.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CountOptions {
+    /// Known pixel size in µm; `None` estimates it from the red cells.
+    pub pixel_size: Option<f64>,
+}
+
+/// The result of counting one image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageCount {
+    /// What the detector found.
+    pub field: FieldDetections,
+    /// The scale used.
+    pub scale: Option<Scale>,
+    /// One row per cell.
+    pub cells: Vec<Cell>,
+}
+
+impl ImageCount {
+    /// Number of cells of `class`.
+    pub fn count(&self, class: CellClass) -> u64 {
+        self.cells
+            .iter()
+            .filter(|cell| cell.class == Some(class))
+            .count() as u64
+    }
+
+    /// Number of white cells (classified into the differential or not classified at all).
+    pub fn white_total(&self) -> u64 {
+        self.cells
+            .iter()
+            .filter(|cell| match cell.class {
+                Some(class) => class.is_white(),
+                None => cell.kind == Kind::WhiteCell,
+            })
+            .count() as u64
+    }
+}
+
+/// Counts the cells of one RGB image: detection, scale, white-cell classification.
+pub fn count_image(
+    image: &RgbImage,
+    options: &CountOptions,
+    classifier: &WhiteCellClassifier,
+) -> Result<ImageCount, CountError> {
+    if let Some(size) = options.pixel_size {
+        if !(size.is_finite() && size > 0.0) {
+            return Err(CountError::BadPixelSize(size));
+        }
+    }
+    let known_area = options.pixel_size.map(scale::red_cell_area_pixels);
+    let field = fields::detect(image, known_area)?;
+    let scale = Scale::of(options.pixel_size, field.red_cell_diameter());
+    let calibration = Calibration::default();
+    let mut cells = Vec::new();
+    for (index, detection) in field.detections.iter().enumerate() {
+        let shape = measure_shape(&detection.particle, &calibration);
+        let mut features = vec![
+            ("area".to_string(), shape.area / f64::from(detection.cells)),
+            ("perimeter".to_string(), shape.perimeter),
+            ("circularity".to_string(), shape.circularity),
+            ("solidity".to_string(), shape.solidity),
+            ("feret".to_string(), shape.feret),
+            ("min_feret".to_string(), shape.min_feret),
+            ("cells_in_region".to_string(), f64::from(detection.cells)),
+        ];
+        let (class, probability) = match detection.kind {
+            Kind::RedCell => (Some(CellClass::Rbc), 1.0),
+            Kind::Platelet => (Some(CellClass::Platelet), 1.0),
+            Kind::WhiteCell => {
+                let decision = classifier
+                    .classify(image, detection, scale.as_ref())
+                    .map_err(CountError::Classifier)?;
+                features.extend(decision.features);
+                (decision.class, decision.probability)
+            }
+        };
+        for _ in 0..detection.cells {
+            cells.push(Cell {
+                number: cells.len() + 1,
+                x: shape.x,
+                y: shape.y,
+                bx: detection.particle.bounds.x,
+                by: detection.particle.bounds.y,
+                width: detection.particle.bounds.width,
+                height: detection.particle.bounds.height,
+                class,
+                kind: detection.kind,
+                probability,
+                features: features.clone(),
+                detection: index,
+            });
+        }
+    }
+    Ok(ImageCount {
+        field,
+        scale,
+        cells,
+    })
+}

@@ -1,0 +1,169 @@
+//! Per-pixel stain amounts relative to the slide's own background.
+//!
+//! Smears differ in background tint (neutral grey in BCCD, green-cyan in the Aslan fields, cream
+//! in PBC) and in exposure. Dividing each channel by the background's value before taking the
+//! optical density (Beer-Lambert: `OD_c = ln(background_c / I_c)`) makes the background OD 0 in
+//! every channel, whatever its tint, so the same stain vectors apply to every look. The ODs are
+//! then unmixed with the Giemsa vectors of Colour Deconvolution 2 ([`crate::color::StainSet`]):
+//! methylene blue (nuclei, platelets, basophilic cytoplasm) and eosin (red cells).
+
+use image::RgbImage;
+use rayon::prelude::*;
+
+use crate::color::{StainMatrix, StainSet, ThirdStain};
+
+/// The colour of the empty slide between cells.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Background {
+    /// Mean R, G, B of the background pixels.
+    pub rgb: [f64; 3],
+}
+
+/// Estimates the background colour: among the brightest 40 % of pixels (by R + G + B), the most
+/// frequent colour (3-D histogram with bins of 8 levels), refined as the mean of the pixels in
+/// that bin and its 26 neighbours. Cells are darker than the slide in every stain, and even in
+/// dense fields the background is the largest uniform bright area; red-cell centres and
+/// refractile specks are bright too but vary in colour, so they do not form the mode.
+///
+/// An empty image gives white.
+pub fn estimate_background(image: &RgbImage) -> Background {
+    if image.width() == 0 || image.height() == 0 {
+        return Background { rgb: [255.0; 3] };
+    }
+    let mut brightness_counts = [0u64; 766];
+    for pixel in image.pixels() {
+        brightness_counts[brightness(pixel.0)] += 1;
+    }
+    let total = u64::from(image.width()) * u64::from(image.height());
+    let wanted = total * 4 / 10;
+    let mut cut = 765;
+    let mut seen = 0;
+    while cut > 0 {
+        seen += brightness_counts[cut];
+        if seen >= wanted {
+            break;
+        }
+        cut -= 1;
+    }
+    let bin = |value: u8| usize::from(value / 8);
+    let mut histogram = vec![0u32; 32 * 32 * 32];
+    for pixel in image.pixels() {
+        if brightness(pixel.0) >= cut {
+            let [r, g, b] = pixel.0.map(bin);
+            histogram[(r * 32 + g) * 32 + b] += 1;
+        }
+    }
+    // Ties go to the brighter bin (the later index), so the result never depends on order.
+    let mode = histogram
+        .iter()
+        .enumerate()
+        .max_by_key(|&(index, &count)| (count, index))
+        .map(|(index, _)| [index / 1024, (index / 32) % 32, index % 32])
+        .expect("the histogram has bins");
+    let mut sum = [0f64; 3];
+    let mut count = 0f64;
+    for pixel in image.pixels() {
+        let bins = pixel.0.map(bin);
+        if (0..3).all(|c| bins[c].abs_diff(mode[c]) <= 1) {
+            for (total, &value) in sum.iter_mut().zip(&pixel.0) {
+                *total += f64::from(value);
+            }
+            count += 1.0;
+        }
+    }
+    Background {
+        rgb: sum.map(|s| (s / count).max(1.0)),
+    }
+}
+
+fn brightness(rgb: [u8; 3]) -> usize {
+    rgb.iter().map(|&v| usize::from(v)).sum()
+}
+
+/// Stain amounts per pixel (row-major, same size as the image).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StainMaps {
+    /// Image width.
+    pub width: u32,
+    /// Image height.
+    pub height: u32,
+    /// Total optical density relative to the background (sum over R, G, B; ≥ 0).
+    pub density: Vec<f32>,
+    /// Methylene-blue amount (Giemsa colour 1).
+    pub blue: Vec<f32>,
+    /// Eosin amount (Giemsa colour 2).
+    pub eosin: Vec<f32>,
+}
+
+impl StainMaps {
+    /// The maps of `image` against `background`. Rows are computed in parallel; every pixel is
+    /// computed alone, so the result does not depend on the number of threads.
+    pub fn new(image: &RgbImage, background: &Background) -> StainMaps {
+        let matrix = StainMatrix::new(&StainSet::Giemsa.vectors(), ThirdStain::CrossProduct)
+            .expect("the built-in Giemsa vectors are independent");
+        let inverse = matrix.inverse();
+        // OD of each 8-bit value in each channel, relative to the background.
+        let tables: [[f32; 256]; 3] = std::array::from_fn(|channel| {
+            std::array::from_fn(|value| {
+                (background.rgb[channel] / (value.max(1) as f64))
+                    .ln()
+                    .max(0.0) as f32
+            })
+        });
+        let pixels: Vec<[f32; 3]> = image
+            .as_raw()
+            .par_chunks(3)
+            .map(|rgb| {
+                let od = [0, 1, 2].map(|c| tables[c][usize::from(rgb[c])]);
+                let stain = |i: usize| {
+                    od[0] * inverse[0][i] as f32
+                        + od[1] * inverse[1][i] as f32
+                        + od[2] * inverse[2][i] as f32
+                };
+                [od[0] + od[1] + od[2], stain(0), stain(1)]
+            })
+            .collect();
+        StainMaps {
+            width: image.width(),
+            height: image.height(),
+            density: pixels.iter().map(|p| p[0]).collect(),
+            blue: pixels.iter().map(|p| p[1]).collect(),
+            eosin: pixels.iter().map(|p| p[2]).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn background_is_the_bright_uniform_colour() {
+        // 70 % green-cyan background, 30 % dark pink cells.
+        let image = RgbImage::from_fn(10, 10, |x, _| {
+            image::Rgb(if x < 7 {
+                [180, 220, 190]
+            } else {
+                [150, 60, 90]
+            })
+        });
+        assert_eq!(estimate_background(&image).rgb, [180.0, 220.0, 190.0]);
+    }
+
+    #[test]
+    fn background_has_zero_density_and_stains_separate() {
+        let background = Background {
+            rgb: [200.0, 200.0, 200.0],
+        };
+        // Background, a pink (eosin) pixel and a violet (methylene blue) pixel.
+        let image =
+            RgbImage::from_raw(3, 1, vec![200, 200, 200, 190, 110, 150, 90, 80, 170]).unwrap();
+        let maps = StainMaps::new(&image, &background);
+        assert_eq!(maps.density[0], 0.0);
+        assert!(maps.eosin[1] > maps.blue[1]);
+        assert!(maps.blue[2] > maps.eosin[2]);
+        // Density of the pink pixel: ln(200/190) + ln(200/110) + ln(200/150), by hand.
+        let expected = (200f64 / 190.0).ln() + (200f64 / 110.0).ln() + (200f64 / 150.0).ln();
+        assert!((f64::from(maps.density[1]) - expected).abs() < 1e-6);
+    }
+}
