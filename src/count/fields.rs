@@ -10,9 +10,8 @@
 //! 3. **Scale**: the cell mask is cut with ImageJ's watershed; the area-weighted median area of
 //!    the compact (solidity ≥ 0.85) particles away from the border is the area of one red cell,
 //!    `A`, and `d = 2√(A/π)` its diameter. Every size below is a fraction of `A` or `d`.
-//! 4. **Nuclei**: pixels much bluer than red (methylene blue − eosin above a fraction of the
-//!    median cell density, and methylene blue above another): nuclei and platelets, never the
-//!    eosin-dominated red cells. Pieces closer than `d/4` form one group (the lobes of a
+//! 4. **Nuclei**: cell pixels that absorb red more than blue (violet-blue: nuclei and
+//!    platelets; pink red cells absorb blue more than red). Pieces closer than `d/4` form one group (the lobes of a
 //!    neutrophil nucleus).
 //! 5. **White cells**: groups with a nucleus area ≥ `white_nucleus`·A; the cell is
 //!    the cell mask within `0.35·d` of the nucleus. **Platelets**: smaller groups, down to
@@ -42,11 +41,9 @@ pub struct Settings {
     pub min_cell_density: f32,
     /// The cell edge lies at this fraction of the typical cell density.
     pub cell_edge_fraction: f32,
-    /// A nucleus pixel is a cell pixel whose methylene blue exceeds its eosin by this fraction
-    /// of the median cell density.
-    pub nucleus_excess: f32,
-    /// ... and whose methylene blue is at least this fraction of the median cell density.
-    pub nucleus_blue: f32,
+    /// A nucleus pixel is a cell pixel that absorbs red more than blue by at least this much
+    /// (optical density, [`StainMaps::violet`], averaged over 3x3 pixels).
+    pub nucleus_violet: f32,
     /// Nucleus pieces closer than this fraction of the red-cell diameter belong to one cell.
     pub nucleus_reach: f64,
     /// A white cell's nucleus covers at least this fraction of a red cell's area.
@@ -66,8 +63,7 @@ impl Default for Settings {
         Settings {
             min_cell_density: 0.15,
             cell_edge_fraction: 0.5,
-            nucleus_excess: 0.06,
-            nucleus_blue: 0.15,
+            nucleus_violet: 0.15,
             nucleus_reach: 0.25,
             white_nucleus: 0.12,
             platelet_min: 0.01,
@@ -169,7 +165,7 @@ pub fn detect_with(
     if cell_density == 0.0 {
         return Ok(empty);
     }
-    let nuclei = nucleus_mask(&maps, &cells, cell_density, settings);
+    let nuclei = nucleus_mask(&maps, &cells, settings);
     let pieces = watershed_particles(&cells)?;
     let estimated = red_cell_area.or_else(|| single_cell_area(&pieces, &nuclei, width, height));
     let Some(area) = estimated else {
@@ -302,22 +298,29 @@ fn cell_mode(histogram: &threshold::Histogram, level: i32) -> Option<i32> {
         .map(|(_, value)| value as i32)
 }
 
-/// Cell pixels much bluer than red: nuclei and platelets.
-fn nucleus_mask(
-    maps: &StainMaps,
-    cells: &GrayImage,
-    cell_density: f32,
-    settings: &Settings,
-) -> GrayImage {
-    let excess = settings.nucleus_excess * cell_density;
-    let blue_minimum = settings.nucleus_blue * cell_density;
-    let pixels = maps
-        .blue
+/// Cell pixels that absorb red more than blue (violet-blue): nuclei and platelets. The
+/// difference is averaged over each pixel's 3x3 neighbourhood (within the image) against JPEG
+/// block noise.
+fn nucleus_mask(maps: &StainMaps, cells: &GrayImage, settings: &Settings) -> GrayImage {
+    let (width, height) = (maps.width as usize, maps.height as usize);
+    let violet = &maps.violet;
+    let pixels = cells
+        .as_raw()
         .par_iter()
-        .zip(maps.eosin.par_iter())
-        .zip(cells.as_raw().par_iter())
-        .map(|((&blue, &eosin), &cell)| {
-            if cell == OBJECT && blue - eosin > excess && blue > blue_minimum {
+        .enumerate()
+        .map(|(index, &cell)| {
+            if cell != OBJECT {
+                return BACKGROUND;
+            }
+            let (x, y) = (index % width, index / width);
+            let (mut sum, mut count) = (0.0f32, 0.0f32);
+            for ny in y.saturating_sub(1)..(y + 2).min(height) {
+                for nx in x.saturating_sub(1)..(x + 2).min(width) {
+                    sum += violet[ny * width + nx];
+                    count += 1.0;
+                }
+            }
+            if sum / count > settings.nucleus_violet {
                 OBJECT
             } else {
                 BACKGROUND
@@ -395,42 +398,104 @@ struct NucleusGroup {
     area: u64,
 }
 
-/// Groups nucleus pieces closer than `reach` pixels; pieces of fewer than
-/// `platelet_min`·A / 4 pixels (noise) are ignored.
+/// Groups nucleus pieces closer than `reach` pixels (the lobes of a neutrophil), closest pairs
+/// first, but never joins two groups that each hold a large piece (at least
+/// `settings.white_nucleus`·A: each is the nucleus of a cell of its own, as when two white cells
+/// touch). Pieces of fewer than `platelet_min`·A / 4 pixels (noise) are ignored. Groups come in
+/// raster order of their first piece.
 fn nucleus_groups(
     nuclei: &GrayImage,
     reach: f64,
     red_cell_area: f64,
     settings: &Settings,
 ) -> Vec<NucleusGroup> {
-    let (width, height) = nuclei.dimensions();
     let smallest = (settings.platelet_min * red_cell_area / 4.0).max(2.0);
     let pieces: Vec<Particle> = find_particles(nuclei, &ParticleOptions::default())
         .into_iter()
         .filter(|piece| piece.pixel_count() as f64 >= smallest)
         .collect();
-    if pieces.is_empty() {
-        return Vec::new();
+    let large: Vec<bool> = pieces
+        .iter()
+        .map(|piece| piece.pixel_count() as f64 >= settings.white_nucleus * red_cell_area)
+        .collect();
+    // Candidate pairs: bounding boxes within reach, then the distance between outlines.
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, a) in pieces.iter().enumerate() {
+        for (j, b) in pieces.iter().enumerate().skip(i + 1) {
+            if box_gap(a, b) > reach {
+                continue;
+            }
+            let distance = outline_distance(a, b);
+            if distance <= reach {
+                pairs.push((distance, i, j));
+            }
+        }
     }
-    let mut kept = GrayImage::new(width, height);
-    for piece in &pieces {
-        paint(&mut kept, &piece.runs);
+    pairs.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)).then(p.2.cmp(&q.2)));
+    let mut parent: Vec<usize> = (0..pieces.len()).collect();
+    let mut holds_large = large;
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
     }
-    let joined = within_distance(&kept, reach / 2.0);
-    let mut groups = Vec::new();
-    for region in find_particles(&joined, &ParticleOptions::default()) {
-        let region_mask = mask_of_runs(&region.runs, width, height);
-        let runs: Vec<Run> = pieces
-            .iter()
-            .filter(|piece| covers(&region_mask, &piece.runs[0]))
-            .flat_map(|piece| piece.runs.iter().copied())
-            .collect();
-        let mut runs = runs;
-        runs.sort_unstable();
-        let area = runs.iter().map(|run| u64::from(run.len())).sum();
-        groups.push(NucleusGroup { runs, area });
+    for (_, i, j) in pairs {
+        let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+        if a == b || (holds_large[a] && holds_large[b]) {
+            continue;
+        }
+        let (low, high) = (a.min(b), a.max(b));
+        parent[high] = low;
+        holds_large[low] = holds_large[a] || holds_large[b];
     }
-    groups
+    let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for index in 0..pieces.len() {
+        let top = root(&mut parent, index);
+        members.entry(top).or_default().push(index);
+    }
+    members
+        .into_values()
+        .map(|indices| {
+            let mut runs: Vec<Run> = indices
+                .iter()
+                .flat_map(|&index| pieces[index].runs.iter().copied())
+                .collect();
+            runs.sort_unstable();
+            let area = runs.iter().map(|run| u64::from(run.len())).sum();
+            NucleusGroup { runs, area }
+        })
+        .collect()
+}
+
+/// The gap between two particles' bounding boxes (0 when they overlap), pixels.
+fn box_gap(a: &Particle, b: &Particle) -> f64 {
+    let gap = |a0: u32, a1: u32, b0: u32, b1: u32| {
+        if a1 <= b0 {
+            f64::from(b0 - a1)
+        } else if b1 <= a0 {
+            f64::from(a0 - b1)
+        } else {
+            0.0
+        }
+    };
+    let (ab, bb) = (&a.bounds, &b.bounds);
+    let dx = gap(ab.x, ab.x + ab.width, bb.x, bb.x + bb.width);
+    let dy = gap(ab.y, ab.y + ab.height, bb.y, bb.y + bb.height);
+    dx.hypot(dy)
+}
+
+/// The smallest distance between the outline vertices (pixel corners) of two particles.
+fn outline_distance(a: &Particle, b: &Particle) -> f64 {
+    let mut best = i64::MAX;
+    for (ax, ay) in a.outline_vertices() {
+        for (bx, by) in b.outline_vertices() {
+            let (dx, dy) = (i64::from(ax - bx), i64::from(ay - by));
+            best = best.min(dx * dx + dy * dy);
+        }
+    }
+    (best as f64).sqrt()
 }
 
 /// Pixels within `radius` of an object pixel of `mask` (Euclidean, by ImageJ's distance map

@@ -93,6 +93,11 @@ pub struct StainMaps {
     pub blue: Vec<f32>,
     /// Eosin amount (Giemsa colour 2).
     pub eosin: Vec<f32>,
+    /// Red OD minus blue OD: how much more the pixel absorbs red than blue, against the
+    /// background. Violet-blue nuclei, platelets and basophilic cytoplasm absorb red (positive);
+    /// pink red cells absorb blue more than red (negative or near 0). Independent of how dark the
+    /// pixel is, so pale nuclei count as well as dark ones.
+    pub violet: Vec<f32>,
 }
 
 impl StainMaps {
@@ -110,7 +115,7 @@ impl StainMaps {
                     .max(0.0) as f32
             })
         });
-        let pixels: Vec<[f32; 3]> = image
+        let pixels: Vec<[f32; 4]> = image
             .as_raw()
             .par_chunks(3)
             .map(|rgb| {
@@ -120,7 +125,7 @@ impl StainMaps {
                         + od[1] * inverse[1][i] as f32
                         + od[2] * inverse[2][i] as f32
                 };
-                [od[0] + od[1] + od[2], stain(0), stain(1)]
+                [od[0] + od[1] + od[2], stain(0), stain(1), od[0] - od[2]]
             })
             .collect();
         StainMaps {
@@ -129,6 +134,7 @@ impl StainMaps {
             density: pixels.iter().map(|p| p[0]).collect(),
             blue: pixels.iter().map(|p| p[1]).collect(),
             eosin: pixels.iter().map(|p| p[2]).collect(),
+            violet: pixels.iter().map(|p| p[3]).collect(),
         }
     }
 }
