@@ -11,9 +11,10 @@
 //! stay unset and become the 1-pixel separating lines.
 //!
 //! Because every decision in a pass uses the state before the pass, the order of pixels within
-//! a pass never matters; [`flood_levels`] exploits that by visiting only pixels whose
-//! neighbourhood can let them be set (those next to a 255-region), which gives the same result
-//! as testing every pixel of the level in every pass.
+//! a pass never matters; [`flood_levels`] exploits that: it files each pixel only for the next
+//! pass that can set it, and updates neighbourhoods incrementally as pixels are set. That gives the same result as
+//! testing every pixel of the level in every pass (checked against a literal transcription of
+//! ImageJ's loop in the tests).
 
 use super::frame::{step, Frame};
 
@@ -86,136 +87,136 @@ fn pixels_by_level(frame: &Frame, levels: &[u8]) -> Vec<Vec<u32>> {
     lists
 }
 
+/// For each position `slot` in the direction sequence and each fate, how many passes from
+/// `slot` on until a pass whose direction the fate allows (8 = never).
+fn passes_until_table() -> [[u8; 256]; 8] {
+    let mut table = [[8u8; 256]; 8];
+    for (slot, row) in table.iter_mut().enumerate() {
+        for (fate, passes) in row.iter_mut().enumerate() {
+            if let Some(k) = (0..8).find(|k| fate & (1 << DIRECTION_SEQUENCE[(slot + k) % 8]) != 0)
+            {
+                *passes = k as u8;
+            }
+        }
+    }
+    table
+}
+
 /// ImageJ's `watershedSegment` on the padded level image: afterwards, the particles are 255
-/// and the separating lines and background keep their levels below 255.
+/// and the separating lines and background are below 255.
 pub(crate) fn flood_levels(frame: &Frame, levels: &mut [u8]) {
-    let table = fate_table();
     let offsets = frame.neighbour_offsets();
     let mut lists = pixels_by_level(frame, levels);
     let highest = (1..255).rev().find(|&l| !lists[l].is_empty()).unwrap_or(0);
-    let mut level_flood = LevelFlood::new(frame.len());
+    let mut flood = LevelFlood::new(frame.len());
     for level in (1..=highest).rev() {
         let pixels = std::mem::take(&mut lists[level]);
         if pixels.is_empty() {
             continue;
         }
-        let remaining = level_flood.run(levels, &pixels, &table, &offsets);
-        if remaining.is_empty() || level == 1 {
+        let level = level as u8;
+        flood.run(levels, level, &pixels, &offsets);
+        if level == 1 {
             continue;
         }
         // ImageJ moves unreached pixels on only when they touch background (or the image
         // border, i.e. the zero frame); the others become separating lines.
-        let mut next = level - 1;
+        let mut next = level as usize - 1;
         while next > 1 && lists[next].is_empty() {
             next -= 1;
         }
-        for &index in &remaining {
+        for &index in &pixels {
+            if levels[index as usize] != level {
+                continue;
+            }
             let touches_background = offsets
                 .iter()
                 .any(|&offset| levels[step(index as usize, offset)] == 0);
             if touches_background {
                 lists[next].push(index);
+                // Only 0, 255 and "pending at this level" matter from here on.
+                levels[index as usize] = next as u8;
             }
         }
     }
 }
 
 /// Work space for flooding one level.
+///
+/// A pixel of the level is *pending* while its value equals the level. `neighbours` holds the
+/// bits of a pending pixel's 255-neighbours; its fate is `fate_table[neighbours]`. Each pending
+/// pixel with a fate waits in `slots[s]`, where s is the position in the direction sequence of
+/// the first coming pass its fate allows. When its fate changes, it is filed again if that
+/// first pass changes; the entry left behind fails the check of its pass.
 struct LevelFlood {
-    /// Fate bits of each pending pixel of the current level (0 = not pending or no fate).
-    fate: Vec<u8>,
-    /// Whether a pixel belongs to the pixels of the current level not yet set.
-    pending: Vec<bool>,
-    /// Pending pixels that may be set in some direction.
-    candidates: Vec<u32>,
-    /// Pixels set in the current pass.
+    fate_table: [u8; 256],
+    passes_until: [[u8; 256]; 8],
+    neighbours: Vec<u8>,
+    slots: [Vec<u32>; 8],
+    drained: Vec<u32>,
     changed: Vec<u32>,
 }
 
 impl LevelFlood {
     fn new(len: usize) -> Self {
         Self {
-            fate: vec![0; len],
-            pending: vec![false; len],
-            candidates: Vec::new(),
+            fate_table: fate_table(),
+            passes_until: passes_until_table(),
+            neighbours: vec![0; len],
+            slots: Default::default(),
+            drained: Vec::new(),
             changed: Vec::new(),
         }
     }
 
-    /// Floods one level; returns the pixels left unset, in their original order.
-    fn run(
-        &mut self,
-        levels: &mut [u8],
-        pixels: &[u32],
-        table: &[u8; 256],
-        offsets: &[isize; 8],
-    ) -> Vec<u32> {
-        self.candidates.clear();
+    /// Runs ImageJ's passes over the pixels of one level (direction sequence from its start)
+    /// until no pending pixel can be set.
+    fn run(&mut self, levels: &mut [u8], level: u8, pixels: &[u32], offsets: &[isize; 8]) {
         for &index in pixels {
-            self.pending[index as usize] = true;
-        }
-        for &index in pixels {
-            let fate = table[neighbourhood(levels, index as usize, offsets)];
-            self.fate[index as usize] = fate;
-            if fate != 0 {
-                self.candidates.push(index);
+            let bits = neighbourhood(levels, index as usize, offsets) as u8;
+            self.neighbours[index as usize] = bits;
+            let wait = self.passes_until[0][self.fate_table[bits as usize] as usize] as usize;
+            if wait < 8 {
+                self.slots[wait].push(index);
             }
         }
-        // Passes go round the direction sequence until no pending pixel can be set in any
-        // direction (ImageJ stops after 8 passes in a row that change nothing, which is the
-        // same state).
-        let mut direction_index = 0;
-        while !self.candidates.is_empty() {
-            let bit = 1u8 << DIRECTION_SEQUENCE[direction_index % 8];
-            direction_index += 1;
+        let mut pass = 0;
+        while self.slots.iter().any(|slot| !slot.is_empty()) {
+            let slot = pass % 8;
+            let bit = 1u8 << DIRECTION_SEQUENCE[slot];
+            std::mem::swap(&mut self.drained, &mut self.slots[slot]);
             self.changed.clear();
-            let (fate, changed) = (&self.fate, &mut self.changed);
-            self.candidates.retain(|&index| {
-                let fate = fate[index as usize];
-                if fate & bit != 0 {
-                    changed.push(index);
-                    false
-                } else {
-                    fate != 0
+            for &index in &self.drained {
+                let i = index as usize;
+                // Decisions use the neighbourhoods from before the pass (updated below).
+                if levels[i] == level && self.fate_table[self.neighbours[i] as usize] & bit != 0 {
+                    levels[i] = 255;
+                    self.changed.push(index);
                 }
-            });
-            if self.changed.is_empty() {
-                continue;
             }
-            for &index in &self.changed {
-                levels[index as usize] = 255;
-                self.pending[index as usize] = false;
-                self.fate[index as usize] = 0;
-            }
-            // Only neighbours of newly set pixels can change their fate.
+            self.drained.clear();
+            pass += 1;
+            let slot = pass % 8;
+            // Newly set pixels change the neighbourhood of their neighbours.
             for position in 0..self.changed.len() {
                 let index = self.changed[position] as usize;
-                for &offset in offsets {
+                for (direction, &offset) in offsets.iter().enumerate() {
                     let neighbour = step(index, offset);
-                    if !self.pending[neighbour] {
+                    let old_bits = self.neighbours[neighbour];
+                    let new_bits = old_bits | 1 << ((direction + 4) % 8);
+                    self.neighbours[neighbour] = new_bits;
+                    if levels[neighbour] != level {
                         continue;
                     }
-                    let old = self.fate[neighbour];
-                    let new = table[neighbourhood(levels, neighbour, offsets)];
-                    if new != old {
-                        self.fate[neighbour] = new;
-                        if old == 0 {
-                            self.candidates.push(neighbour as u32);
-                        }
+                    let until = &self.passes_until[slot];
+                    let old_wait = until[self.fate_table[old_bits as usize] as usize];
+                    let new_wait = until[self.fate_table[new_bits as usize] as usize];
+                    if new_wait != old_wait && new_wait < 8 {
+                        self.slots[(slot + new_wait as usize) % 8].push(neighbour as u32);
                     }
                 }
             }
         }
-        let remaining: Vec<u32> = pixels
-            .iter()
-            .copied()
-            .filter(|&index| self.pending[index as usize])
-            .collect();
-        for &index in &remaining {
-            self.pending[index as usize] = false;
-            self.fate[index as usize] = 0;
-        }
-        remaining
     }
 }
 
