@@ -197,17 +197,17 @@ impl LevelFlood {
             self.drained.clear();
             pass += 1;
             let slot = pass % 8;
-            // Newly set pixels change the neighbourhood of their neighbours.
+            // Newly set pixels change the neighbourhood of their pending neighbours.
             for position in 0..self.changed.len() {
                 let index = self.changed[position] as usize;
                 for (direction, &offset) in offsets.iter().enumerate() {
                     let neighbour = step(index, offset);
-                    let old_bits = self.neighbours[neighbour];
-                    let new_bits = old_bits | 1 << ((direction + 4) % 8);
-                    self.neighbours[neighbour] = new_bits;
                     if levels[neighbour] != level {
                         continue;
                     }
+                    let old_bits = self.neighbours[neighbour];
+                    let new_bits = old_bits | 1 << ((direction + 4) % 8);
+                    self.neighbours[neighbour] = new_bits;
                     let until = &self.passes_until[slot];
                     let old_wait = until[self.fate_table[old_bits as usize] as usize];
                     let new_wait = until[self.fate_table[new_bits as usize] as usize];
