@@ -88,7 +88,7 @@ fn watershed_distance_map(frame: Frame, edm: &FloatImage) -> GrayImage {
     let mut levels = levels::level_image(&frame, &edm_padded, &maxima);
     levels::lower_rejected_maxima(&frame, &mut levels, &mut maxima);
     drop(maxima);
-    segment::flood_levels(&frame, &mut levels);
+    segment::flood_levels_in_parallel(&frame, &mut levels, rayon::current_num_threads());
     let pixels = frame
         .unpad(&levels)
         .into_iter()
@@ -146,7 +146,8 @@ mod tests {
         assert_eq!(found, vec![(10, 10, 37f32.sqrt()), (30, 12, 65f32.sqrt())]);
     }
 
-    /// The watershed with the fast flooding and with the literal transcription of ImageJ's.
+    /// The watershed with the fast flooding (sequential, and particles shared out among 3
+    /// workers) and with the literal transcription of ImageJ's.
     fn both_floods(mask: &GrayImage) -> (Vec<bool>, Vec<bool>) {
         let frame = Frame::new(mask.width() as usize, mask.height() as usize);
         let edm = distance_map(mask);
@@ -155,10 +156,14 @@ mod tests {
         let mut levels = levels::level_image(&frame, &edm_padded, &maxima);
         levels::lower_rejected_maxima(&frame, &mut levels, &mut maxima);
         let mut literal = levels.clone();
+        let mut shared = levels.clone();
         segment::flood_levels(&frame, &mut levels);
         segment::flood_levels_literally(&frame, &mut literal);
-        let objects = |levels: Vec<u8>| levels.iter().map(|&l| l == 255).collect();
-        (objects(levels), objects(literal))
+        segment::flood_levels_in_parallel(&frame, &mut shared, 3);
+        let objects = |levels: Vec<u8>| -> Vec<bool> { levels.iter().map(|&l| l == 255).collect() };
+        let (fast, shared) = (objects(levels), objects(shared));
+        assert_eq!(fast, shared, "sharing particles out changed the result");
+        (fast, objects(literal))
     }
 
     #[test]
