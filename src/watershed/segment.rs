@@ -260,7 +260,7 @@ impl Particles {
         let mut particle_of_root = vec![u32::MAX; runs.len()];
         let mut particle_of_run = Vec::with_capacity(runs.len());
         let mut sizes = Vec::new();
-        for run in 0..runs.len() {
+        for (run, pixels) in runs.iter().enumerate() {
             let top = root(&mut parent, run as u32) as usize;
             if particle_of_root[top] == u32::MAX {
                 particle_of_root[top] = sizes.len() as u32;
@@ -268,7 +268,7 @@ impl Particles {
             }
             let particle = particle_of_root[top];
             particle_of_run.push(particle);
-            sizes[particle as usize] += runs[run].len();
+            sizes[particle as usize] += pixels.len();
         }
         Self {
             runs,
