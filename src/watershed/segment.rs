@@ -18,7 +18,10 @@
 
 use rayon::prelude::*;
 
+use std::ops::Range;
+
 use super::frame::{step, Frame};
+use crate::morphology::Particles;
 
 /// Directions of the passes within a level: diagonals first (ImageJ's `directionSequence`).
 const DIRECTION_SEQUENCE: [usize; 8] = [7, 3, 1, 5, 0, 4, 2, 6];
@@ -158,8 +161,13 @@ fn flood_level_lists(frame: &Frame, levels: &mut [u8], mut lists: Vec<Vec<u32>>)
 /// level ends with every pending pixel unable to be set, and nothing around them changes until
 /// the particle's next level). So the result does not depend on how particles are grouped.
 pub(crate) fn flood_levels_in_parallel(frame: &Frame, levels: &mut [u8], groups: usize) {
-    let particles = Particles::find(frame, levels);
-    let groups = particles.share_out(groups);
+    if groups <= 1 {
+        flood_levels(frame, levels);
+        return;
+    }
+    let rows = (0..frame.height).map(|y| frame.row(y));
+    let particles = Particles::find(levels, rows, frame.stride);
+    let groups = share_out(&particles, groups);
     if groups.len() <= 1 {
         flood_levels(frame, levels);
         return;
@@ -188,115 +196,25 @@ pub(crate) fn flood_levels_in_parallel(frame: &Frame, levels: &mut [u8], groups:
     }
 }
 
-/// The 8-connected particles of a level image, as horizontal runs of non-zero pixels.
-struct Particles {
-    /// Padded index ranges of the runs, in raster order.
-    runs: Vec<std::ops::Range<usize>>,
-    /// Particle of each run (0-based, in order of first appearance).
-    particle_of_run: Vec<u32>,
-    /// Pixel count of each particle.
-    sizes: Vec<usize>,
-}
-
-impl Particles {
-    fn find(frame: &Frame, levels: &[u8]) -> Self {
-        let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
-        let mut row_starts = Vec::with_capacity(frame.height + 1);
-        for y in 0..frame.height {
-            row_starts.push(runs.len());
-            let row = frame.row(y);
-            let pixels = &levels[row.clone()];
-            let mut x = 0;
-            while x < pixels.len() {
-                if pixels[x] == 0 {
-                    x += 1;
-                    continue;
-                }
-                let start = x;
-                while x < pixels.len() && pixels[x] != 0 {
-                    x += 1;
-                }
-                runs.push(row.start + start..row.start + x);
-            }
-        }
-        row_starts.push(runs.len());
-        // Union-find over runs: a run joins the runs of the row above that overlap it or touch
-        // it diagonally.
-        let mut parent: Vec<u32> = (0..runs.len() as u32).collect();
-        fn root(parent: &mut [u32], mut run: u32) -> u32 {
-            while parent[run as usize] != run {
-                let grandparent = parent[parent[run as usize] as usize];
-                parent[run as usize] = grandparent;
-                run = grandparent;
-            }
-            run
-        }
-        for y in 1..frame.height {
-            let (above, here) = (
-                row_starts[y - 1]..row_starts[y],
-                row_starts[y]..row_starts[y + 1],
-            );
-            let mut first_above = above.start;
-            for current in here {
-                // Columns relative to the row start: the run above starts one row earlier.
-                let (start, end) = (runs[current].start, runs[current].end);
-                let (start, end) = (start - frame.stride, end - frame.stride);
-                while first_above < above.end && runs[first_above].end < start {
-                    first_above += 1;
-                }
-                let mut other = first_above;
-                while other < above.end && runs[other].start <= end {
-                    let (a, b) = (
-                        root(&mut parent, current as u32),
-                        root(&mut parent, other as u32),
-                    );
-                    if a != b {
-                        parent[a.max(b) as usize] = a.min(b);
-                    }
-                    other += 1;
-                }
-            }
-        }
-        let mut particle_of_root = vec![u32::MAX; runs.len()];
-        let mut particle_of_run = Vec::with_capacity(runs.len());
-        let mut sizes = Vec::new();
-        for (run, pixels) in runs.iter().enumerate() {
-            let top = root(&mut parent, run as u32) as usize;
-            if particle_of_root[top] == u32::MAX {
-                particle_of_root[top] = sizes.len() as u32;
-                sizes.push(0);
-            }
-            let particle = particle_of_root[top];
-            particle_of_run.push(particle);
-            sizes[particle as usize] += pixels.len();
-        }
-        Self {
-            runs,
-            particle_of_run,
-            sizes,
-        }
+/// Shares particles out among at most `groups` groups of similar pixel counts (largest
+/// particle first, to the lightest group); returns the runs of each non-empty group.
+fn share_out(particles: &Particles, groups: usize) -> Vec<Vec<Range<usize>>> {
+    let groups = groups.clamp(1, particles.sizes.len().max(1));
+    let mut order: Vec<usize> = (0..particles.sizes.len()).collect();
+    order.sort_by_key(|&particle| (std::cmp::Reverse(particles.sizes[particle]), particle));
+    let mut load = vec![0u64; groups];
+    let mut group_of_particle = vec![0usize; particles.sizes.len()];
+    for particle in order {
+        let lightest = (0..groups).min_by_key(|&g| (load[g], g)).unwrap_or(0);
+        load[lightest] += particles.sizes[particle];
+        group_of_particle[particle] = lightest;
     }
-
-    /// Shares the particles out among at most `groups` groups of similar pixel counts (largest
-    /// particle first to the lightest group); returns the runs of each non-empty group.
-    fn share_out(&self, groups: usize) -> Vec<Vec<std::ops::Range<usize>>> {
-        let groups = groups.clamp(1, self.sizes.len().max(1));
-        let mut order: Vec<usize> = (0..self.sizes.len()).collect();
-        order.sort_by_key(|&particle| (std::cmp::Reverse(self.sizes[particle]), particle));
-        let mut load = vec![0usize; groups];
-        let mut group_of_particle = vec![0usize; self.sizes.len()];
-        for particle in order {
-            let lightest = (0..groups).min_by_key(|&g| (load[g], g)).unwrap_or(0);
-            load[lightest] += self.sizes[particle];
-            group_of_particle[particle] = lightest;
-        }
-        let mut runs_of_group = vec![Vec::new(); groups];
-        for (run, &particle) in self.runs.iter().zip(&self.particle_of_run) {
-            runs_of_group[group_of_particle[particle as usize]].push(run.clone());
-        }
-        runs_of_group.retain(|runs| !runs.is_empty());
-        runs_of_group
+    let mut runs_of_group = vec![Vec::new(); groups];
+    for (run, &particle) in particles.runs.iter().zip(&particles.particle_of_run) {
+        runs_of_group[group_of_particle[particle as usize]].push(run.clone());
     }
+    runs_of_group.retain(|runs| !runs.is_empty());
+    runs_of_group
 }
 
 /// Work space for flooding one level.
@@ -449,11 +367,12 @@ mod tests {
             .map(|c| if c == b'#' { 3 } else { 0 })
             .collect();
         let levels = frame.pad(&pixels, 0);
-        let particles = Particles::find(&frame, &levels);
+        let rows = (0..frame.height).map(|y| frame.row(y));
+        let particles = Particles::find(&levels, rows, frame.stride);
         assert_eq!(particles.sizes, vec![3, 1, 1, 1]);
         assert_eq!(particles.particle_of_run, vec![0, 1, 0, 2, 3]);
         // Shared out in two groups: the 3-pixel particle alone, the three others together.
-        let groups = particles.share_out(2);
+        let groups = share_out(&particles, 2);
         let sizes: Vec<usize> = groups
             .iter()
             .map(|runs| runs.iter().map(|run| run.len()).sum())
