@@ -155,43 +155,22 @@ pub fn check_binary(mask: &GrayImage) -> Result<(), NotBinaryError> {
 /// ```
 pub fn fill_holes(mask: &GrayImage) -> GrayImage {
     let (width, height) = (mask.width() as usize, mask.height() as usize);
-    if width == 0 || height == 0 {
-        return mask.clone();
-    }
-    let pixels = mask.as_raw();
-    let mut outside = vec![false; pixels.len()];
-    let mut stack: Vec<usize> = Vec::new();
-    let seed = |index: usize, outside: &mut [bool], stack: &mut Vec<usize>| {
-        if pixels[index] == BACKGROUND && !outside[index] {
-            outside[index] = true;
-            stack.push(index);
-        }
-    };
-    for y in 0..height {
-        seed(y * width, &mut outside, &mut stack);
-        seed(y * width + width - 1, &mut outside, &mut stack);
-    }
-    for x in 0..width {
-        seed(x, &mut outside, &mut stack);
-        seed((height - 1) * width + x, &mut outside, &mut stack);
-    }
-    while let Some(index) = stack.pop() {
-        let (x, y) = (index % width, index / width);
-        let neighbours = [
-            (y > 0).then(|| index - width),
-            (y + 1 < height).then(|| index + width),
-            (x > 0).then(|| index - 1),
-            (x + 1 < width).then(|| index + 1),
-        ];
-        for neighbour in neighbours.into_iter().flatten() {
-            seed(neighbour, &mut outside, &mut stack);
+    let background = Particles::of_mask(mask, Regions::Background);
+    let mut outside = vec![false; background.sizes.len()];
+    for (run, &region) in background.runs.iter().zip(&background.particle_of_run) {
+        let (y, x) = (run.start / width, run.start % width);
+        if y == 0 || y + 1 == height || x == 0 || x + run.len() == width {
+            outside[region as usize] = true;
         }
     }
-    let filled = outside
-        .iter()
-        .map(|&outside| if outside { BACKGROUND } else { OBJECT })
-        .collect();
-    GrayImage::from_raw(mask.width(), mask.height(), filled).expect("same size as the mask")
+    let mut filled = GrayImage::from_pixel(mask.width(), mask.height(), Luma([OBJECT]));
+    let pixels: &mut [u8] = &mut filled;
+    for (run, &region) in background.runs.iter().zip(&background.particle_of_run) {
+        if outside[region as usize] {
+            pixels[run.clone()].fill(BACKGROUND);
+        }
+    }
+    filled
 }
 
 /// Erodes `options.iterations()` times: an object pixel with at least `options.count()`
@@ -239,7 +218,7 @@ pub fn close(mask: &GrayImage, options: &BinaryOptions) -> GrayImage {
 /// assert_eq!(kept.as_raw(), &vec![0, 0, 255, 255, 0]);
 /// ```
 pub fn remove_particles_outside(mask: &GrayImage, min_pixels: u64, max_pixels: u64) -> GrayImage {
-    let particles = Particles::of_mask(mask);
+    let particles = Particles::of_mask(mask, Regions::Objects);
     let mut kept = GrayImage::new(mask.width(), mask.height());
     let pixels: &mut [u8] = &mut kept;
     for (run, &particle) in particles.runs.iter().zip(&particles.particle_of_run) {
@@ -250,7 +229,18 @@ pub fn remove_particles_outside(mask: &GrayImage, min_pixels: u64, max_pixels: u
     kept
 }
 
-/// The 8-connected particles of a binary image, as horizontal runs of non-zero pixels.
+/// Which pixels form regions, and how they connect: ImageJ's convention is objects (non-zero)
+/// 8-connected and background (zero) 4-connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Regions {
+    /// 8-connected non-zero pixels.
+    Objects,
+    /// 4-connected zero pixels.
+    Background,
+}
+
+/// The connected regions of a binary image (8-connected particles, or 4-connected background
+/// regions), as horizontal runs of pixels.
 pub(crate) struct Particles {
     /// Index ranges of the runs (into the image's buffer), in raster order.
     pub runs: Vec<Range<usize>>,
@@ -261,30 +251,38 @@ pub(crate) struct Particles {
 }
 
 impl Particles {
-    /// Finds the particles of `pixels` (non-zero = object). `rows` gives the index range of
-    /// each image row in `pixels`, top to bottom; consecutive rows are `stride` apart (so
-    /// padded buffers work too).
-    pub fn find(pixels: &[u8], rows: impl Iterator<Item = Range<usize>>, stride: usize) -> Self {
+    /// Finds the regions of `pixels`. `rows` gives the index range of each image row in
+    /// `pixels`, top to bottom; consecutive rows are `stride` apart (so padded buffers work
+    /// too).
+    pub fn find(
+        pixels: &[u8],
+        rows: impl Iterator<Item = Range<usize>>,
+        stride: usize,
+        regions: Regions,
+    ) -> Self {
+        let inside = |value: u8| (value != BACKGROUND) == (regions == Regions::Objects);
         let mut runs: Vec<Range<usize>> = Vec::new();
         let mut row_starts = vec![0];
         for row in rows {
             let values = &pixels[row.clone()];
             let mut x = 0;
             while x < values.len() {
-                if values[x] == BACKGROUND {
+                if !inside(values[x]) {
                     x += 1;
                     continue;
                 }
                 let start = x;
-                while x < values.len() && values[x] != BACKGROUND {
+                while x < values.len() && inside(values[x]) {
                     x += 1;
                 }
                 runs.push(row.start + start..row.start + x);
             }
             row_starts.push(runs.len());
         }
-        // Union-find over runs: a run joins the runs of the row above that overlap it or touch
-        // it diagonally.
+        // Diagonal contact joins objects only.
+        let reach = usize::from(regions == Regions::Objects);
+        // Union-find over runs: a run joins the runs of the row above that overlap it (or,
+        // for objects, touch it diagonally).
         let mut parent: Vec<u32> = (0..runs.len() as u32).collect();
         fn root(parent: &mut [u32], mut run: u32) -> u32 {
             while parent[run as usize] != run {
@@ -302,11 +300,11 @@ impl Particles {
                 // The same columns one row up.
                 let start = runs[current].start - stride;
                 let end = runs[current].end - stride;
-                while first_above < above.end && runs[first_above].end < start {
+                while first_above < above.end && runs[first_above].end + reach <= start {
                     first_above += 1;
                 }
                 let mut other = first_above;
-                while other < above.end && runs[other].start <= end {
+                while other < above.end && runs[other].start < end + reach {
                     let (a, b) = (
                         root(&mut parent, current as u32),
                         root(&mut parent, other as u32),
@@ -338,11 +336,11 @@ impl Particles {
         }
     }
 
-    /// The particles of an unpadded mask.
-    fn of_mask(mask: &GrayImage) -> Self {
+    /// The regions of an unpadded mask.
+    fn of_mask(mask: &GrayImage, regions: Regions) -> Self {
         let width = mask.width() as usize;
         let rows = (0..mask.height() as usize).map(|y| y * width..(y + 1) * width);
-        Self::find(mask.as_raw(), rows, width)
+        Self::find(mask.as_raw(), rows, width, regions)
     }
 }
 
@@ -566,7 +564,7 @@ mod tests {
     #[test]
     fn particles_are_8_connected() {
         let shape = mask(5, &["#...#", ".#..#", "..#..", ".....", "##..#"]);
-        let particles = Particles::of_mask(&shape);
+        let particles = Particles::of_mask(&shape, Regions::Objects);
         // Hand count: {(0,0),(1,1),(2,2)} = 3, {(4,0),(4,1)} = 2, {(0,4),(1,4)} = 2, {(4,4)} = 1.
         assert_eq!(particles.sizes, vec![3, 2, 2, 1]);
         let kept = remove_particles_outside(&shape, 2, 2);

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use std::ops::Range;
 
 use super::frame::{step, Frame};
-use crate::morphology::Particles;
+use crate::morphology::{Particles, Regions};
 
 /// Directions of the passes within a level: diagonals first (ImageJ's `directionSequence`).
 const DIRECTION_SEQUENCE: [usize; 8] = [7, 3, 1, 5, 0, 4, 2, 6];
@@ -166,7 +166,7 @@ pub(crate) fn flood_levels_in_parallel(frame: &Frame, levels: &mut [u8], groups:
         return;
     }
     let rows = (0..frame.height).map(|y| frame.row(y));
-    let particles = Particles::find(levels, rows, frame.stride);
+    let particles = Particles::find(levels, rows, frame.stride, Regions::Objects);
     let groups = share_out(&particles, groups);
     if groups.len() <= 1 {
         flood_levels(frame, levels);
@@ -368,7 +368,7 @@ mod tests {
             .collect();
         let levels = frame.pad(&pixels, 0);
         let rows = (0..frame.height).map(|y| frame.row(y));
-        let particles = Particles::find(&levels, rows, frame.stride);
+        let particles = Particles::find(&levels, rows, frame.stride, Regions::Objects);
         assert_eq!(particles.sizes, vec![3, 1, 1, 1]);
         assert_eq!(particles.particle_of_run, vec![0, 1, 0, 2, 3]);
         // Shared out in two groups: the 3-pixel particle alone, the three others together.
