@@ -368,8 +368,15 @@ impl RawTable {
             Some(column) => Some(self.labels_in(column)?),
             None => None,
         };
-        let id_column = (0..self.header.len())
-            .find(|&c| is_identifier_column(&self.header[c]) && Some(c) != label_index);
+        // Prefer a named identifier (a file name, ImageJ's Label) to a row-number column.
+        let identifiers: Vec<usize> = (0..self.header.len())
+            .filter(|&c| is_identifier_column(&self.header[c]) && Some(c) != label_index)
+            .collect();
+        let id_column = identifiers
+            .iter()
+            .copied()
+            .find(|&c| parse_number(&self.records[0][c], self.delimiter).is_none())
+            .or(identifiers.first().copied());
         let ids = self
             .records
             .iter()
