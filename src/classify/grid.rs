@@ -19,7 +19,7 @@ use super::models::ModelSpec;
 #[derive(Debug, thiserror::Error)]
 pub enum GridError {
     /// The file cannot be read.
-    #[error("cannot read grid {path}: {source}")]
+    #[error("cannot read grid {path}")]
     Io {
         /// The grid file.
         path: PathBuf,
@@ -28,7 +28,7 @@ pub enum GridError {
         source: std::io::Error,
     },
     /// The file is not JSON.
-    #[error("grid {path} is not valid JSON: {source}")]
+    #[error("grid {path} is not valid JSON")]
     Json {
         /// The grid file.
         path: PathBuf,
@@ -122,16 +122,10 @@ pub fn read_grid(path: &Path) -> Result<Vec<ModelSpec>, GridError> {
 pub fn builtin_grid_text(family: &str) -> Option<&'static str> {
     Some(match family {
         "logistic" => r#"{"model": "logistic", "c": [0.1, 1, 10, 100]}"#,
-        "mlp" => {
-            r#"{"model": "mlp", "hidden_layers": [[64], [128, 64]], "alpha": [0.0001, 0.01], "activation": ["relu", "tanh"]}"#
-        }
-        "forest" => {
-            r#"{"model": "forest", "trees": 300, "max_features": ["sqrt", 0.5], "min_samples_leaf": [1, 3]}"#
-        }
-        "boosting" => {
-            r#"{"model": "boosting", "rounds": [200, 400], "learning_rate": 0.05, "max_leaf_nodes": [15, 31]}"#
-        }
-        "svm" => r#"{"model": "svm", "c": [3, 10, 30, 100], "gamma": ["scale", 0.01]}"#,
+        "mlp" => r#"{"model": "mlp", "hidden_layers": [[32], [128]], "activation": ["relu", "tanh"], "alpha": [0.0001, 0.01]}"#,
+        "forest" => r#"{"model": "forest", "trees": 300, "max_features": ["sqrt", 0.5], "min_samples_leaf": [1, 3]}"#,
+        "boosting" => r#"{"model": "boosting", "rounds": [200, 300], "learning_rate": 0.1, "max_leaf_nodes": [15, 31]}"#,
+        "svm" => r#"{"model": "svm", "c": [10, 30, 100, 300], "gamma": ["scale", 0.02, 0.01, 0.005]}"#,
         _ => return None,
     })
 }

@@ -90,7 +90,7 @@ struct ModelFile {
 #[derive(Debug, thiserror::Error)]
 pub enum ModelFileError {
     /// The file cannot be read.
-    #[error("cannot read model {path}: {source}")]
+    #[error("cannot read model {path}")]
     Io {
         /// The model file.
         path: PathBuf,
@@ -99,7 +99,7 @@ pub enum ModelFileError {
         source: std::io::Error,
     },
     /// The file is not JSON.
-    #[error("model {path} is not valid JSON: {source}")]
+    #[error("model {path} is not valid JSON")]
     Json {
         /// The model file.
         path: PathBuf,

@@ -70,7 +70,7 @@ pub struct RawTable {
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
     /// The file cannot be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         /// The table.
         path: PathBuf,

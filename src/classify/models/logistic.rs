@@ -30,7 +30,7 @@ impl Default for LogisticParams {
             c: 1.0,
             class_weight: ClassWeight::None,
             max_iterations: 1000,
-            tolerance: 1e-6,
+            tolerance: 1e-4,
         }
     }
 }
