@@ -122,10 +122,18 @@ pub fn read_grid(path: &Path) -> Result<Vec<ModelSpec>, GridError> {
 pub fn builtin_grid_text(family: &str) -> Option<&'static str> {
     Some(match family {
         "logistic" => r#"{"model": "logistic", "c": [0.1, 1, 10, 100]}"#,
-        "mlp" => r#"{"model": "mlp", "hidden_layers": [[32], [128]], "activation": ["relu", "tanh"], "alpha": [0.0001, 0.01]}"#,
-        "forest" => r#"{"model": "forest", "trees": 300, "max_features": ["sqrt", 0.5], "min_samples_leaf": [1, 3]}"#,
-        "boosting" => r#"{"model": "boosting", "rounds": [200, 300], "learning_rate": 0.1, "max_leaf_nodes": [15, 31]}"#,
-        "svm" => r#"{"model": "svm", "c": [10, 30, 100, 300], "gamma": ["scale", 0.02, 0.01, 0.005]}"#,
+        "mlp" => {
+            r#"{"model": "mlp", "hidden_layers": [[32], [128]], "activation": ["relu", "tanh"], "alpha": [0.0001, 0.01]}"#
+        }
+        "forest" => {
+            r#"{"model": "forest", "trees": 300, "max_features": ["sqrt", 0.5], "min_samples_leaf": [1, 3]}"#
+        }
+        "boosting" => {
+            r#"{"model": "boosting", "rounds": [200, 300], "learning_rate": 0.1, "max_leaf_nodes": [15, 31]}"#
+        }
+        "svm" => {
+            r#"{"model": "svm", "c": [10, 30, 100, 300], "gamma": ["scale", 0.02, 0.01, 0.005]}"#
+        }
         _ => return None,
     })
 }

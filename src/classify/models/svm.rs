@@ -123,9 +123,27 @@ pub struct Svm {
     pub pairs: Vec<PairMachine>,
 }
 
+/// `|a - b|^2`, summed in four interleaved lanes so the compiler can vectorise it (the order
+/// of additions is fixed, so the result is the same on every run).
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let (a_chunks, b_chunks) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (a_rest, b_rest) = (a_chunks.remainder(), b_chunks.remainder());
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..4 {
+            let d = x[lane] - y[lane];
+            lanes[lane] += d * d;
+        }
+    }
+    let mut sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (x, y) in a_rest.iter().zip(b_rest) {
+        sum += (x - y) * (x - y);
+    }
+    sum
+}
+
 fn rbf(a: &[f64], b: &[f64], gamma: f64) -> f64 {
-    let squared: f64 = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum();
-    (-gamma * squared).exp()
+    (-gamma * squared_distance(a, b)).exp()
 }
 
 /// Kernel rows of one binary problem, computed on demand and kept up to a byte budget
@@ -177,6 +195,14 @@ struct Solution {
 }
 
 /// SMO for `min 1/2 a'Qa - e'a`, `0 <= a_i <= upper_i`, `y'a = 0`, with `Q_ij = y_i y_j K_ij`.
+///
+/// The loop keeps `v_t = -y_t G_t` (G the gradient) rather than G: selection compares `v`
+/// directly, and an update of alpha_i and alpha_j changes every `v_t` by
+/// `-(K_it y_i d_i + K_jt y_j d_j)`, a plain multiply-add over the kernel rows that is kept
+/// exact for every row. Shrinking (Joachims 1999; libsvm's rule) restricts only the search for
+/// the working pair to the active rows: every `min(n, 1000)` iterations, rows at a bound whose
+/// `v` lies beyond the current extremes leave the search; when the active rows look optimal,
+/// every row returns, so the stopping test always covers all rows.
 fn solve(
     kernel: &mut KernelRows,
     y: &[f64],
@@ -186,66 +212,110 @@ fn solve(
 ) -> Solution {
     let n = y.len();
     let mut alpha = vec![0.0; n];
-    let mut gradient = vec![-1.0; n];
+    // G = -1 initially, so v = -y G = y.
+    let mut v: Vec<f64> = y.to_vec();
     const TAU: f64 = 1e-12;
-    let is_upper = |a: f64, i: usize| a >= upper[i];
-    let is_lower = |a: f64| a <= 0.0;
-    for _ in 0..max_iterations {
-        // First index: largest -y G over rows whose alpha may move in the ascent direction.
-        let mut g_max = f64::NEG_INFINITY;
-        let mut i_best = usize::MAX;
-        for t in 0..n {
-            let ok = if y[t] > 0.0 {
-                !is_upper(alpha[t], t)
-            } else {
-                !is_lower(alpha[t])
-            };
-            if ok && -y[t] * gradient[t] >= g_max {
-                g_max = -y[t] * gradient[t];
-                i_best = t;
-            }
-        }
-        if i_best == usize::MAX {
-            break;
-        }
-        let i = i_best;
-        let k_i = kernel.row(i);
-        // Second index: largest decrease of the objective (second-order information).
-        let mut g_max2 = f64::NEG_INFINITY;
-        let mut j_best = usize::MAX;
-        let mut best_decrease = f64::INFINITY;
-        for t in 0..n {
-            let ok = if y[t] > 0.0 {
-                !is_lower(alpha[t])
-            } else {
-                !is_upper(alpha[t], t)
-            };
-            if !ok {
-                continue;
-            }
-            let minus_yg = -y[t] * gradient[t];
-            g_max2 = g_max2.max(-minus_yg);
-            let difference = g_max - minus_yg;
-            if difference > 0.0 {
-                // a = K_ii + K_tt - 2 K_it (Q_it y_i y_t = K_it); RBF has K_ii = 1.
-                let curvature = (2.0 - 2.0 * k_i[t]).max(TAU);
-                let decrease = -difference * difference / curvature;
-                if decrease <= best_decrease {
-                    best_decrease = decrease;
-                    j_best = t;
+    // May alpha_t move so that y_t alpha_t grows (rises) or shrinks (falls)?
+    let can_rise = |a: f64, t: usize| if y[t] > 0.0 { a < upper[t] } else { a > 0.0 };
+    let can_fall = |a: f64, t: usize| if y[t] > 0.0 { a > 0.0 } else { a < upper[t] };
+    let mut rises: Vec<bool> = (0..n).map(|t| can_rise(0.0, t)).collect();
+    let mut falls: Vec<bool> = (0..n).map(|t| can_fall(0.0, t)).collect();
+    let all: Vec<usize> = (0..n).collect();
+    let mut active = all.clone();
+    let shrink_interval = n.clamp(1, 1000);
+    let mut countdown = shrink_interval;
+    let mut unshrunk = false;
+    // The working pair among `rows`: `None` when they satisfy the stopping test.
+    let select =
+        |rows: &[usize], v: &[f64], rises: &[bool], falls: &[bool], kernel: &mut KernelRows| {
+            // First index: largest v among rows that may rise.
+            let mut g_max = f64::NEG_INFINITY;
+            let mut i = usize::MAX;
+            for &t in rows {
+                if rises[t] && v[t] >= g_max {
+                    g_max = v[t];
+                    i = t;
                 }
             }
+            if i == usize::MAX {
+                return None;
+            }
+            let k_i = kernel.row(i);
+            // Second index: largest decrease of the objective (second-order information).
+            let mut g_max2 = f64::NEG_INFINITY;
+            let mut j = usize::MAX;
+            let mut best_decrease = f64::INFINITY;
+            for &t in rows {
+                if !falls[t] {
+                    continue;
+                }
+                let value = v[t];
+                g_max2 = g_max2.max(-value);
+                let difference = g_max - value;
+                if difference > 0.0 {
+                    // K_ii + K_tt - 2 K_it with K_ii = K_tt = 1 for the RBF kernel.
+                    let curvature = (2.0 - 2.0 * k_i[t]).max(TAU);
+                    let decrease = -difference * difference / curvature;
+                    if decrease <= best_decrease {
+                        best_decrease = decrease;
+                        j = t;
+                    }
+                }
+            }
+            if g_max + g_max2 < tolerance || j == usize::MAX {
+                None
+            } else {
+                Some((i, j, k_i))
+            }
+        };
+    for _ in 0..max_iterations {
+        countdown -= 1;
+        if countdown == 0 {
+            countdown = shrink_interval;
+            let g_max = active
+                .iter()
+                .filter(|&&t| rises[t])
+                .map(|&t| v[t])
+                .fold(f64::NEG_INFINITY, f64::max);
+            let g_max2 = active
+                .iter()
+                .filter(|&&t| falls[t])
+                .map(|&t| -v[t])
+                .fold(f64::NEG_INFINITY, f64::max);
+            if !unshrunk && g_max + g_max2 <= 10.0 * tolerance {
+                unshrunk = true;
+                active.clone_from(&all);
+            }
+            active.retain(|&t| {
+                let stuck_high = falls[t] && !rises[t] && v[t] > g_max;
+                let stuck_low = rises[t] && !falls[t] && v[t] < -g_max2;
+                !(stuck_high || stuck_low)
+            });
         }
-        if g_max + g_max2 < tolerance || j_best == usize::MAX {
-            break;
-        }
-        let j = j_best;
+        let pair = match select(&active, &v, &rises, &falls, kernel) {
+            Some(pair) => pair,
+            None if active.len() < n => {
+                // Optimal on the active rows: the stopping test must hold for all of them.
+                active.clone_from(&all);
+                match select(&active, &v, &rises, &falls, kernel) {
+                    Some(pair) => {
+                        countdown = 1;
+                        pair
+                    }
+                    None => break,
+                }
+            }
+            None => break,
+        };
+        let (i, j, k_i) = pair;
         let k_j = kernel.row(j);
         let (old_i, old_j) = (alpha[i], alpha[j]);
         let q_ij = y[i] * y[j] * k_i[j];
+        // Gradients of the pair: G = -y v.
+        let (g_i, g_j) = (-y[i] * v[i], -y[j] * v[j]);
         if y[i] != y[j] {
             let curvature = (2.0 + 2.0 * q_ij).max(TAU);
-            let delta = (-gradient[i] - gradient[j]) / curvature;
+            let delta = (-g_i - g_j) / curvature;
             let difference = alpha[i] - alpha[j];
             alpha[i] += delta;
             alpha[j] += delta;
@@ -269,7 +339,7 @@ fn solve(
             }
         } else {
             let curvature = (2.0 - 2.0 * q_ij).max(TAU);
-            let delta = (gradient[i] - gradient[j]) / curvature;
+            let delta = (g_i - g_j) / curvature;
             let sum = alpha[i] + alpha[j];
             alpha[i] -= delta;
             alpha[j] += delta;
@@ -292,12 +362,19 @@ fn solve(
                 alpha[j] = sum;
             }
         }
-        let (delta_i, delta_j) = (alpha[i] - old_i, alpha[j] - old_j);
-        let (step_i, step_j) = (y[i] * delta_i, y[j] * delta_j);
-        for t in 0..n {
-            gradient[t] += y[t] * (k_i[t] * step_i + k_j[t] * step_j);
+        for t in [i, j] {
+            rises[t] = can_rise(alpha[t], t);
+            falls[t] = can_fall(alpha[t], t);
+        }
+        let step_i = y[i] * (alpha[i] - old_i);
+        let step_j = y[j] * (alpha[j] - old_j);
+        for ((value, &k_it), &k_jt) in v.iter_mut().zip(k_i.iter()).zip(k_j.iter()) {
+            *value -= k_it * step_i + k_jt * step_j;
         }
     }
+    let gradient: Vec<f64> = v.iter().zip(y).map(|(value, yt)| -yt * value).collect();
+    let is_upper = |a: f64, t: usize| a >= upper[t];
+    let is_lower = |a: f64| a <= 0.0;
     // Offset: mean of y G over free vectors, else the middle of the feasible interval.
     let (mut upper_bound, mut lower_bound) = (f64::INFINITY, f64::NEG_INFINITY);
     let (mut free, mut free_sum) = (0usize, 0.0);
