@@ -129,14 +129,18 @@ const MIN_HESSIAN: f64 = 1e-3;
 
 impl TreeGrower<'_> {
     fn histograms(&self, rows: &[u32]) -> Histograms {
-        let mut histograms = vec![Bin::default(); self.binned.cuts.len() * 256];
-        for &f in self.features {
-            let bins = &self.binned.bins[f];
-            let histogram = &mut histograms[f * 256..(f + 1) * 256];
-            for &r in rows {
-                let bin = &mut histogram[bins[r as usize] as usize];
-                bin.gradient += self.gradients[r as usize];
-                bin.hessian += self.hessians[r as usize];
+        let features = self.binned.cuts.len();
+        let mut histograms = vec![Bin::default(); features * 256];
+        // Row by row over the row-major bins: each row's gradient and hessian are loaded once
+        // for all features.
+        for &r in rows {
+            let r = r as usize;
+            let (gradient, hessian) = (self.gradients[r], self.hessians[r]);
+            let row_bins = &self.binned.by_row[r * features..(r + 1) * features];
+            for &f in self.features {
+                let bin = &mut histograms[f * 256 + row_bins[f] as usize];
+                bin.gradient += gradient;
+                bin.hessian += hessian;
                 bin.count += 1;
             }
         }
@@ -159,6 +163,11 @@ impl TreeGrower<'_> {
             let histogram = &leaf.histograms[f * 256..f * 256 + self.binned.bin_count(f)];
             let (mut g, mut h, mut n) = (0.0, 0.0, 0u32);
             for (b, bin) in histogram[..histogram.len() - 1].iter().enumerate() {
+                if bin.count == 0 {
+                    // No row here: no new threshold (and no rounding residue from the
+                    // histogram subtraction).
+                    continue;
+                }
                 g += bin.gradient;
                 h += bin.hessian;
                 n += bin.count;

@@ -15,6 +15,8 @@ pub(crate) struct Binned {
     pub bins: Vec<Vec<u8>>,
     /// `cuts[feature]`: ascending cut points; the feature has `cuts.len() + 1` bins.
     pub cuts: Vec<Vec<f64>>,
+    /// The same bins row by row: `by_row[row * features + feature]`.
+    pub by_row: Vec<u8>,
 }
 
 impl Binned {
@@ -22,7 +24,7 @@ impl Binned {
     /// numbers of rows; a feature with few distinct values gets one bin per value.
     pub fn new(x: ArrayView2<f64>, max_bins: usize) -> Binned {
         let max_bins = max_bins.clamp(2, 256);
-        let mut bins = Vec::with_capacity(x.ncols());
+        let mut bins: Vec<Vec<u8>> = Vec::with_capacity(x.ncols());
         let mut cuts = Vec::with_capacity(x.ncols());
         for column in x.columns() {
             let values: Vec<f64> = column.to_vec();
@@ -35,7 +37,14 @@ impl Binned {
             );
             cuts.push(feature_cuts);
         }
-        Binned { bins, cuts }
+        let features = bins.len();
+        let mut by_row = vec![0u8; x.nrows() * features];
+        for (f, column) in bins.iter().enumerate() {
+            for (r, &b) in column.iter().enumerate() {
+                by_row[r * features + f] = b;
+            }
+        }
+        Binned { bins, cuts, by_row }
     }
 
     /// Number of bins of `feature`.
