@@ -6,8 +6,11 @@ use clap::{Parser, Subcommand};
 mod binary;
 mod deconvolve;
 mod edm;
+mod evaluate;
 mod measure;
+mod predict;
 mod threshold;
+mod train;
 mod watershed;
 
 /// hemato: stained blood-smear images in, counts of each cell type out.
@@ -33,6 +36,12 @@ enum Command {
     Watershed(watershed::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
+    /// Train a classifier on a labelled feature table (cross-validated grid search).
+    Train(train::Args),
+    /// Score a trained classifier on a labelled feature table.
+    Evaluate(evaluate::Args),
+    /// Classify every row of a feature table.
+    Predict(predict::Args),
 }
 
 /// Runs one subcommand.
@@ -44,5 +53,8 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Edm(args) => edm::run(args),
         Command::Watershed(args) => watershed::run(args),
         Command::Measure(args) => measure::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Predict(args) => predict::run(args),
     }
 }
