@@ -6,10 +6,13 @@ use clap::{Parser, Subcommand};
 mod binary;
 mod deconvolve;
 mod edm;
+mod evaluate;
 mod evaluate_detection;
 mod measure;
+mod predict;
 mod segment;
 mod threshold;
+mod train;
 mod watershed;
 
 /// hemato: stained blood-smear images in, counts of each cell type out.
@@ -39,6 +42,12 @@ enum Command {
     EvaluateDetection(evaluate_detection::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
+    /// Train a classifier on a labelled feature table (cross-validated grid search).
+    Train(train::Args),
+    /// Score a trained classifier on a labelled feature table.
+    Evaluate(evaluate::Args),
+    /// Classify every row of a feature table.
+    Predict(predict::Args),
 }
 
 /// Runs one subcommand.
@@ -52,5 +61,8 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Segment(args) => segment::run(args),
         Command::EvaluateDetection(args) => evaluate_detection::run(args),
         Command::Measure(args) => measure::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Predict(args) => predict::run(args),
     }
 }
