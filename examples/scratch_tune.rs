@@ -11,7 +11,7 @@ fn main() {
         match k.as_str() {
             "EDGE" => s.cell_edge_fraction = f as f32,
             "VIOLET" => s.nucleus_violet = f as f32,
-            
+
             "REACH" => s.nucleus_reach = f,
             "WHITE" => s.white_nucleus = f,
             "PLT" => s.platelet_min = f,

@@ -16,9 +16,8 @@
 //! Particles are numbered in ImageJ's raster order ([`crate::measure::find_particles`]), so
 //! label k of [`Segmented::labels`] is row k of the measurement table of the mask.
 //!
-//! The watershed runs particle by particle in parallel ([`watershed_by_particle`]) with the
-//! same result as ImageJ's whole-image watershed; every step's output is the same for any
-//! number of threads.
+//! The watershed is [`crate::watershed::watershed`] (ImageJ-exact, parallel flooding); every
+//! step's output is the same for any number of threads.
 //!
 //! ```
 //! use hemato::segment::{segment_gray, PipelineConfig};
@@ -35,7 +34,6 @@
 //! ```
 
 mod config;
-mod split;
 
 use image::{GrayImage, Luma, RgbImage};
 
@@ -45,10 +43,9 @@ use crate::measure::shape::traced_perimeter;
 use crate::measure::{find_particles, rgb_channel, Particle, ParticleOptions};
 use crate::morphology::{fill_holes, OBJECT};
 use crate::threshold::{self, Range, ThresholdError};
-use crate::watershed::WatershedError;
+use crate::watershed::{watershed, WatershedError};
 
 pub use config::{Objects, PipelineConfig, SourceChannel};
-pub use split::{watershed_by_particle, watershed_particles};
 
 /// Why an image could not be segmented.
 #[derive(Debug, thiserror::Error)]
@@ -198,6 +195,15 @@ pub fn particle_options(config: &PipelineConfig) -> ParticleOptions {
         max_size: config.max_size.unwrap_or(f64::INFINITY),
         ..ParticleOptions::default()
     }
+}
+
+/// The particles of the watershed-cut mask (non-zero = object), in ImageJ's raster order: the
+/// rows Analyze Particles would give after Process > Binary > Watershed.
+pub fn watershed_particles(mask: &GrayImage) -> Result<Vec<Particle>, WatershedError> {
+    Ok(find_particles(
+        &watershed(mask)?,
+        &ParticleOptions::default(),
+    ))
 }
 
 /// A mask (255 on 0) of the given particles.
