@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod binary;
+mod count;
 mod deconvolve;
 mod edm;
 mod evaluate;
@@ -38,6 +39,8 @@ enum Command {
     Watershed(watershed::Args),
     /// Segment an image: stain channel, threshold, fill holes, watershed → mask and labels.
     Segment(segment::Args),
+    /// Count red cells, platelets and each white-cell type in smear images.
+    Count(count::Args),
     /// Score `hemato count` against annotated datasets (boxes, class folders).
     EvaluateDetection(evaluate_detection::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
@@ -59,6 +62,7 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Edm(args) => edm::run(args),
         Command::Watershed(args) => watershed::run(args),
         Command::Segment(args) => segment::run(args),
+        Command::Count(args) => count::run(args),
         Command::EvaluateDetection(args) => evaluate_detection::run(args),
         Command::Measure(args) => measure::run(args),
         Command::Train(args) => train::run(args),

@@ -22,6 +22,8 @@ pub mod report;
 pub mod scale;
 pub mod stain_maps;
 
+use std::path::{Path, PathBuf};
+
 use image::RgbImage;
 
 use crate::measure::{measure_shape, Calibration};
@@ -136,6 +138,91 @@ pub struct Cell {
     pub detection: usize,
 }
 
+/// Why an image file could not be counted.
+#[derive(Debug, thiserror::Error)]
+pub enum CountFileError {
+    /// The file is not a readable 8-bit (or 16-bit RGB) colour or grey image.
+    #[error(transparent)]
+    Read(#[from] crate::io::ImageReadError),
+    /// The image was read but could not be counted.
+    #[error("{path}: {source}")]
+    Count {
+        /// The image.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: CountError,
+    },
+    /// A folder could not be listed.
+    #[error("cannot list {path}: {source}")]
+    List {
+        /// The folder.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A path given is neither a file nor a folder.
+    #[error("{0}: no such file or folder")]
+    Missing(PathBuf),
+}
+
+/// File extensions (lower case) taken from folders.
+pub const IMAGE_EXTENSIONS: [&str; 7] = ["png", "jpg", "jpeg", "tif", "tiff", "bmp", "npy"];
+
+/// The images to count: files as given, folders replaced by their image files (by extension,
+/// not recursive, sorted by name). The order is the order of the outputs.
+pub fn list_images(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CountFileError> {
+    let mut images = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let entries = std::fs::read_dir(input).map_err(|source| CountFileError::List {
+                path: input.clone(),
+                source,
+            })?;
+            let mut found = Vec::new();
+            for entry in entries {
+                let path = entry
+                    .map_err(|source| CountFileError::List {
+                        path: input.clone(),
+                        source,
+                    })?
+                    .path();
+                let extension = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .map(str::to_ascii_lowercase);
+                if path.is_file()
+                    && extension.is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.as_str()))
+                {
+                    found.push(path);
+                }
+            }
+            found.sort();
+            images.extend(found);
+        } else if input.is_file() {
+            images.push(input.clone());
+        } else {
+            return Err(CountFileError::Missing(input.clone()));
+        }
+    }
+    Ok(images)
+}
+
+/// Reads an image file (RGBA: alpha dropped; 16-bit RGB: scaled to 8 bits; grey: as RGB) and
+/// counts it.
+pub fn count_file(
+    path: &Path,
+    options: &CountOptions,
+    classifier: &WhiteCellClassifier,
+) -> Result<ImageCount, CountFileError> {
+    let image = crate::io::read_rgb_image(path)?;
+    count_image(&image, options, classifier).map_err(|source| CountFileError::Count {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Why an image could not be counted.
 #[derive(Debug, thiserror::Error)]
 pub enum CountError {
@@ -174,6 +261,14 @@ impl ImageCount {
         self.cells
             .iter()
             .filter(|cell| cell.class == Some(class))
+            .count() as u64
+    }
+
+    /// Number of white cells that no model classified.
+    pub fn unclassified_white(&self) -> u64 {
+        self.cells
+            .iter()
+            .filter(|cell| cell.class.is_none() && cell.kind == Kind::WhiteCell)
             .count() as u64
     }
 

@@ -1,0 +1,132 @@
+//! `hemato count`: smear images in, counts of each cell type out.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use hemato::count::report::{cells_csv, counts_csv, summary};
+use hemato::count::{
+    count_image, list_images, overlay, CountOptions, ImageCount, WhiteCellClassifier,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+/// Count red cells, platelets and each white-cell type in Romanowsky-stained smear images
+/// (Giemsa, Wright, May-Grünwald-Giemsa).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  hemato count fixtures/smears/BloodImage_00003.jpg
+  hemato count slides/ -o counts.csv --cells cells.csv --overlay overlays/
+  hemato count field.png --pixel-size 0.1 --model my_model.json
+
+Without -o the counts table goes to stdout; the summary (counts and the white-cell
+differential) always goes to stderr. See docs/counting.md.")]
+pub struct Args {
+    /// Images, or folders of images (png, jpg, tif, bmp; not recursive).
+    #[arg(required = true, value_name = "IMAGE|DIR")]
+    inputs: Vec<PathBuf>,
+    /// White-cell model (hemato model file) instead of the built-in one.
+    #[arg(long, value_name = "MODEL.json")]
+    model: Option<PathBuf>,
+    /// Pixel size in µm (default: estimated from the median red-cell diameter, 7.5 µm).
+    #[arg(long, value_name = "UM")]
+    pixel_size: Option<f64>,
+    /// Write the counts table here (one row per image, then a total row).
+    #[arg(short, long, value_name = "COUNTS.csv")]
+    output: Option<PathBuf>,
+    /// Write one row per cell (position, box, class, probability, features) here.
+    #[arg(long, value_name = "CELLS.csv")]
+    cells: Option<PathBuf>,
+    /// Write an overlay PNG per image (outlines coloured by class, legend, counts) here.
+    #[arg(long, value_name = "DIR")]
+    overlay: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// Runs `hemato count`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let images = list_images(&args.inputs)?;
+    if images.is_empty() {
+        bail!("no images found in the inputs given");
+    }
+    let overlay_names = match &args.overlay {
+        Some(_) => overlay_file_names(&images)?,
+        None => Vec::new(),
+    };
+    if let Some(folder) = &args.overlay {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("cannot create the overlay folder {}", folder.display()))?;
+    }
+    let classifier = match &args.model {
+        Some(path) => WhiteCellClassifier::load(path)?,
+        None => WhiteCellClassifier::builtin(),
+    };
+    let options = CountOptions {
+        pixel_size: args.pixel_size,
+    };
+    let progress = if args.quiet || images.len() < 2 {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(images.len() as u64).with_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} images, {elapsed} (eta {eta})")
+                .expect("valid template"),
+        )
+    };
+    let counts: Vec<ImageCount> = images
+        .par_iter()
+        .enumerate()
+        .map(|(index, path)| {
+            let image = hemato::io::read_rgb_image(path)?;
+            let count = count_image(&image, &options, &classifier)
+                .with_context(|| format!("cannot count {}", path.display()))?;
+            if let (Some(folder), Some(name)) = (&args.overlay, overlay_names.get(index)) {
+                let drawn = overlay::draw_overlay(&image, &count);
+                hemato::io::write_rgb_png(&folder.join(name), &drawn)
+                    .with_context(|| format!("cannot write the overlay of {}", path.display()))?;
+            }
+            progress.inc(1);
+            Ok(count)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    progress.finish_and_clear();
+
+    let named: Vec<(String, &ImageCount)> = images
+        .iter()
+        .map(|path| path.display().to_string())
+        .zip(&counts)
+        .collect();
+    let table = counts_csv(&named);
+    match &args.output {
+        Some(path) => hemato::output::write_bytes_atomically(path, table.as_bytes())?,
+        None => print!("{table}"),
+    }
+    if let Some(path) = &args.cells {
+        hemato::output::write_bytes_atomically(path, cells_csv(&named).as_bytes())?;
+    }
+    eprint!("{}", summary(&named));
+    Ok(())
+}
+
+/// Overlay file names: each image's file stem with `.png`; two inputs with the same stem
+/// (from different folders) are refused rather than overwritten.
+fn overlay_file_names(images: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut seen = BTreeSet::new();
+    images
+        .iter()
+        .map(|path| {
+            let stem = path
+                .file_stem()
+                .with_context(|| format!("{} has no file name", path.display()))?;
+            let name = Path::new(stem).with_extension("png");
+            if !seen.insert(name.clone()) {
+                bail!(
+                    "two inputs would write the same overlay {}: count them in separate runs",
+                    name.display()
+                );
+            }
+            Ok(name)
+        })
+        .collect()
+}
