@@ -1,12 +1,15 @@
 //! `hemato evaluate-detection`: `hemato count`'s detections scored against annotated data.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use hemato::count::evaluation::{
     csv_dataset, folder_dataset, voc_dataset, AnnotatedImage, DatasetSummary, ImageScore, Matches,
+    TruthClass,
 };
+use hemato::count::overlay::{class_colour, draw_dotted_box, draw_overlay};
+use hemato::count::CellClass;
 use hemato::count::{count_image, CountOptions, WhiteCellClassifier};
 use rayon::prelude::*;
 
@@ -35,6 +38,10 @@ pub struct Args {
     /// Print one line per image of the box datasets.
     #[arg(long)]
     per_image: bool,
+    /// Write an overlay per box-dataset image here: the count's outlines with the annotated
+    /// boxes dotted in their class's colour.
+    #[arg(long, value_name = "DIR")]
+    overlay: Option<PathBuf>,
     /// Also write the report (Markdown) here.
     #[arg(short, long, value_name = "REPORT.md")]
     output: Option<PathBuf>,
@@ -58,6 +65,7 @@ fn matches_row(name: &str, matches: &Matches) -> String {
 fn score_boxes(
     images: &[AnnotatedImage],
     classifier: &WhiteCellClassifier,
+    overlay: Option<&Path>,
 ) -> anyhow::Result<Vec<ImageScore>> {
     images
         .par_iter()
@@ -65,6 +73,21 @@ fn score_boxes(
             let rgb = hemato::io::read_rgb_image(&image.path)?;
             let count = count_image(&rgb, &CountOptions::default(), classifier)
                 .with_context(|| format!("cannot count {}", image.path.display()))?;
+            if let Some(folder) = overlay {
+                let mut drawn = draw_overlay(&rgb, &count);
+                for truth in &image.boxes {
+                    let class = match truth.class {
+                        TruthClass::Rbc => Some(CellClass::Rbc),
+                        TruthClass::Platelet => Some(CellClass::Platelet),
+                        TruthClass::Wbc => None,
+                    };
+                    let corners = [truth.xmin, truth.ymin, truth.xmax, truth.ymax];
+                    draw_dotted_box(&mut drawn, corners, class_colour(class));
+                }
+                let name = image.path.file_stem().context("image without a name")?;
+                let path = folder.join(Path::new(name).with_extension("png"));
+                hemato::io::write_rgb_png(&path, &drawn)?;
+            }
             let detections = &count.field.detections;
             Ok(ImageScore::of(image, detections))
         })
@@ -86,7 +109,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         datasets.push((directory.clone(), csv_dataset(directory)?));
     }
     for (directory, images) in &datasets {
-        let scores = score_boxes(images, &classifier)?;
+        if let Some(folder) = &args.overlay {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("cannot create {}", folder.display()))?;
+        }
+        let scores = score_boxes(images, &classifier, args.overlay.as_deref())?;
         let summary = DatasetSummary::of(&scores);
         writeln!(
             report,

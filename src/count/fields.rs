@@ -26,9 +26,11 @@ use rayon::prelude::*;
 
 use super::stain_maps::{estimate_background, Background, StainMaps};
 use crate::edm::distance_map;
+use crate::measure::shape::convex_hull;
 use crate::measure::{find_particles, measure_shape, Calibration, Particle, ParticleOptions, Run};
+use crate::measure::trace::Vertex;
 use crate::morphology::{fill_holes, BACKGROUND, OBJECT};
-use crate::segment::watershed_particles;
+use crate::segment::{mask_of, watershed_particles};
 use crate::threshold::{self, Background as ThresholdBackground, Method, Range};
 use crate::watershed::WatershedError;
 
@@ -48,6 +50,13 @@ pub struct Settings {
     pub nucleus_reach: f64,
     /// A white cell's nucleus covers at least this fraction of a red cell's area.
     pub white_nucleus: f64,
+    /// Two large nucleus pieces (each a possible white cell) join into one nucleus only when
+    /// the joined bounding box's diagonal is at most this many red-cell diameters (the lobes of
+    /// one neutrophil; two touching white cells span more).
+    pub nucleus_extent: f64,
+    /// A piece of the cell mask whose pixels are at least this share white-cell nucleus belongs
+    /// to the white cell, not to the red cells.
+    pub red_nucleus_share: f64,
     /// A platelet covers at least this fraction of a red cell's area.
     pub platelet_min: f64,
     /// A white cell's cytoplasm reaches this fraction of the red-cell diameter beyond its nucleus.
@@ -64,8 +73,10 @@ impl Default for Settings {
             min_cell_density: 0.15,
             cell_edge_fraction: 0.5,
             nucleus_violet: 0.15,
-            nucleus_reach: 0.25,
-            white_nucleus: 0.12,
+            nucleus_reach: 0.4,
+            white_nucleus: 0.3,
+            nucleus_extent: 2.4,
+            red_nucleus_share: 0.1,
             platelet_min: 0.01,
             cytoplasm: 0.35,
             fragment: 0.2,
@@ -134,7 +145,28 @@ pub fn detect(
     image: &image::RgbImage,
     red_cell_area: Option<f64>,
 ) -> Result<FieldDetections, WatershedError> {
-    detect_with(image, red_cell_area, &Settings::default())
+    let mut settings = Settings::default();
+    if let Ok(text) = std::env::var("HEMATO_TUNE") {
+        for pair in text.split(',') {
+            let (key, value) = pair.split_once('=').unwrap();
+            let value: f64 = value.parse().unwrap();
+            match key {
+                "min_cell_density" => settings.min_cell_density = value as f32,
+                "cell_edge_fraction" => settings.cell_edge_fraction = value as f32,
+                "nucleus_violet" => settings.nucleus_violet = value as f32,
+                "nucleus_reach" => settings.nucleus_reach = value,
+                "white_nucleus" => settings.white_nucleus = value,
+                "nucleus_extent" => settings.nucleus_extent = value,
+                "platelet_min" => settings.platelet_min = value,
+                "red_nucleus_share" => settings.red_nucleus_share = value,
+                "cytoplasm" => settings.cytoplasm = value,
+                "fragment" => settings.fragment = value,
+                "border_fragment" => settings.border_fragment = value,
+                _ => panic!("{key}"),
+            }
+        }
+    }
+    detect_with(image, red_cell_area, &settings)
 }
 
 /// [`detect`] with other settings.
@@ -173,7 +205,7 @@ pub fn detect_with(
     };
     let diameter = 2.0 * (area / std::f64::consts::PI).sqrt();
 
-    let groups = nucleus_groups(&nuclei, diameter * settings.nucleus_reach, area, settings);
+    let groups = nucleus_groups(&nuclei, diameter, area, settings);
     let mut detections = Vec::new();
     let mut taken = GrayImage::new(width, height);
     // White cells: large nucleus groups with their cytoplasm.
@@ -181,24 +213,37 @@ pub fn detect_with(
         .iter()
         .filter(|group| group.area as f64 >= settings.white_nucleus * area)
         .collect();
-    if !white.is_empty() {
-        let mut white_nuclei = GrayImage::new(width, height);
-        for group in &white {
-            paint(&mut white_nuclei, &group.runs);
-        }
-        let reach = within_distance(&white_nuclei, diameter * settings.cytoplasm);
-        for group in &white {
-            let region = cell_region(group, &cells, &reach, diameter * settings.cytoplasm);
-            paint(&mut taken, &region.runs);
-            detections.push(Detection {
-                kind: Kind::WhiteCell,
-                particle: region,
-                cells: 1,
-                nucleus: group.runs.clone(),
-            });
-        }
+    let mut white_nuclei = GrayImage::new(width, height);
+    for group in &white {
+        paint(&mut white_nuclei, &group.runs);
+    }
+    let reach = within_distance(&white_nuclei, diameter * settings.cytoplasm);
+    // Red-cell pieces: pieces of the cut cell mask with (almost) no white nucleus that lie
+    // mostly outside the white cells' reach. They stay whole even where a white cell's reach
+    // overlaps them.
+    let (red_pieces, other_pieces): (Vec<Particle>, Vec<Particle>) =
+        pieces.into_iter().partition(|piece| {
+            let size = piece.pixel_count() as f64;
+            let nucleus = pixels_in(&white_nuclei, &piece.runs) as f64;
+            let near = pixels_in(&reach, &piece.runs) as f64;
+            nucleus < settings.red_nucleus_share * size && near < 0.5 * size
+        });
+    let mut white_cells = mask_of(&other_pieces, width, height);
+    for group in &white {
+        paint(&mut white_cells, &group.runs);
+    }
+    for group in &white {
+        let region = cell_region(group, &white_cells, &reach, diameter * settings.cytoplasm);
+        paint(&mut taken, &region.runs);
+        detections.push(Detection {
+            kind: Kind::WhiteCell,
+            particle: region,
+            cells: 1,
+            nucleus: group.runs.clone(),
+        });
     }
     // Platelets: small groups outside white cells.
+    let mut platelets = GrayImage::new(width, height);
     for group in &groups {
         let size = group.area as f64;
         if size >= settings.white_nucleus * area || size < settings.platelet_min * area {
@@ -209,7 +254,7 @@ pub fn detect_with(
         }
         let mask = mask_of_runs(&group.runs, width, height);
         if let Some(particle) = merged_particle(&mask) {
-            paint(&mut taken, &particle.runs);
+            paint(&mut platelets, &particle.runs);
             detections.push(Detection {
                 kind: Kind::Platelet,
                 particle,
@@ -218,13 +263,13 @@ pub fn detect_with(
             });
         }
     }
-    // Red cells: the rest of the cell mask.
-    let red = GrayImage::from_fn(width, height, |x, y| {
-        let free = cells.get_pixel(x, y).0[0] == OBJECT && taken.get_pixel(x, y).0[0] == BACKGROUND;
-        Luma([if free { OBJECT } else { BACKGROUND }])
-    });
-    for piece in watershed_particles(&red)? {
+    // Red cells: the red-cell pieces that are not mostly a platelet or a fragment; a piece
+    // counts as round(area / A) cells.
+    for piece in red_pieces {
         let size = piece.pixel_count() as f64;
+        if pixels_in(&platelets, &piece.runs) as f64 >= 0.5 * size {
+            continue;
+        }
         let at_border = ParticleOptions::touches_edge(&piece.bounds, width, height);
         let smallest = if at_border {
             settings.border_fragment
@@ -405,10 +450,12 @@ struct NucleusGroup {
 /// raster order of their first piece.
 fn nucleus_groups(
     nuclei: &GrayImage,
-    reach: f64,
+    red_cell_diameter: f64,
     red_cell_area: f64,
     settings: &Settings,
 ) -> Vec<NucleusGroup> {
+    let reach = red_cell_diameter * settings.nucleus_reach;
+    let widest = red_cell_diameter * settings.nucleus_extent;
     let smallest = (settings.platelet_min * red_cell_area / 4.0).max(2.0);
     let pieces: Vec<Particle> = find_particles(nuclei, &ParticleOptions::default())
         .into_iter()
@@ -434,6 +481,11 @@ fn nucleus_groups(
     pairs.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)).then(p.2.cmp(&q.2)));
     let mut parent: Vec<usize> = (0..pieces.len()).collect();
     let mut holds_large = large;
+    // Convex hull vertices of each group, for the joined width (largest vertex distance).
+    let mut hulls: Vec<Vec<Vertex>> = pieces
+        .iter()
+        .map(|piece| convex_hull(&piece.outline_vertices().collect::<Vec<_>>()))
+        .collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
             parent[i] = parent[parent[i]];
@@ -443,11 +495,16 @@ fn nucleus_groups(
     }
     for (_, i, j) in pairs {
         let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-        if a == b || (holds_large[a] && holds_large[b]) {
+        if a == b {
+            continue;
+        }
+        let joined: Vec<Vertex> = convex_hull(&[hulls[a].clone(), hulls[b].clone()].concat());
+        if holds_large[a] && holds_large[b] && widest_distance(&joined) > widest {
             continue;
         }
         let (low, high) = (a.min(b), a.max(b));
         parent[high] = low;
+        hulls[low] = joined;
         holds_large[low] = holds_large[a] || holds_large[b];
     }
     let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
@@ -467,6 +524,18 @@ fn nucleus_groups(
             NucleusGroup { runs, area }
         })
         .collect()
+}
+
+/// The largest distance between two of `points` (the width of their convex hull).
+fn widest_distance(points: &[Vertex]) -> f64 {
+    let mut best = 0i64;
+    for (index, a) in points.iter().enumerate() {
+        for b in &points[index + 1..] {
+            let (dx, dy) = (i64::from(a.0 - b.0), i64::from(a.1 - b.1));
+            best = best.max(dx * dx + dy * dy);
+        }
+    }
+    (best as f64).sqrt()
 }
 
 /// The gap between two particles' bounding boxes (0 when they overlap), pixels.
@@ -582,6 +651,17 @@ fn mask_of_runs(runs: &[Run], width: u32, height: u32) -> GrayImage {
     let mut mask = GrayImage::new(width, height);
     paint(&mut mask, runs);
     mask
+}
+
+/// Number of object pixels of `mask` under `runs`.
+fn pixels_in(mask: &GrayImage, runs: &[Run]) -> usize {
+    runs.iter()
+        .map(|run| {
+            (run.x_start..run.x_end)
+                .filter(|&x| mask.get_pixel(x, run.y).0[0] == OBJECT)
+                .count()
+        })
+        .sum()
 }
 
 /// Whether any pixel of `run` is an object pixel of `mask`.

@@ -145,6 +145,31 @@ fn draw_outline(canvas: &mut RgbImage, particle: &Particle, thickness: u32, colo
     }
 }
 
+/// Draws the outline of a box (`[xmin, ymin, xmax, ymax]`, max exclusive) one pixel wide,
+/// dotted (every other pixel) so it stays apart from the solid cell outlines.
+pub fn draw_dotted_box(canvas: &mut RgbImage, corners: [f64; 4], colour: Rgb<u8>) {
+    let clamp = |value: f64, limit: u32| value.round().clamp(0.0, f64::from(limit)) as u32;
+    let (width, height) = canvas.dimensions();
+    let (left, top) = (clamp(corners[0], width), clamp(corners[1], height));
+    let (right, bottom) = (
+        clamp(corners[2], width).saturating_sub(1),
+        clamp(corners[3], height).saturating_sub(1),
+    );
+    let mut dot = |x: u32, y: u32| {
+        if (x + y) % 2 == 0 && x < width && y < height {
+            canvas.put_pixel(x, y, colour);
+        }
+    };
+    for x in left..=right {
+        dot(x, top);
+        dot(x, bottom);
+    }
+    for y in top..=bottom {
+        dot(left, y);
+        dot(right, y);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
