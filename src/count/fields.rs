@@ -57,6 +57,9 @@ pub struct Settings {
     /// A piece of the cell mask whose pixels are at least this share white-cell nucleus belongs
     /// to the white cell, not to the red cells.
     pub red_nucleus_share: f64,
+    /// In a clump of overlapping red cells, each cell after the first adds this share of a red
+    /// cell's area (overlap hides the rest).
+    pub overlap_share: f64,
     /// A platelet covers at least this fraction of a red cell's area.
     pub platelet_min: f64,
     /// A white cell's cytoplasm reaches this fraction of the red-cell diameter beyond its nucleus.
@@ -71,15 +74,16 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             min_cell_density: 0.15,
-            cell_edge_fraction: 0.5,
+            cell_edge_fraction: 0.4,
             nucleus_violet: 0.15,
             nucleus_reach: 0.4,
             white_nucleus: 0.3,
             nucleus_extent: 2.4,
             red_nucleus_share: 0.1,
+            overlap_share: 0.75,
             platelet_min: 0.01,
             cytoplasm: 0.35,
-            fragment: 0.2,
+            fragment: 0.35,
             border_fragment: 0.1,
         }
     }
@@ -158,6 +162,7 @@ pub fn detect(
                 "white_nucleus" => settings.white_nucleus = value,
                 "nucleus_extent" => settings.nucleus_extent = value,
                 "platelet_min" => settings.platelet_min = value,
+                "overlap_share" => settings.overlap_share = value,
                 "red_nucleus_share" => settings.red_nucleus_share = value,
                 "cytoplasm" => settings.cytoplasm = value,
                 "fragment" => settings.fragment = value,
@@ -279,7 +284,7 @@ pub fn detect_with(
         if size < smallest {
             continue;
         }
-        let cells = (size / area).round().max(1.0) as u32;
+        let cells = red_cells_in(size, area, settings.overlap_share);
         detections.push(Detection {
             kind: Kind::RedCell,
             particle: piece,
@@ -651,6 +656,16 @@ fn mask_of_runs(runs: &[Run], width: u32, height: u32) -> GrayImage {
     let mut mask = GrayImage::new(width, height);
     paint(&mut mask, runs);
     mask
+}
+
+/// The number of red cells in a piece of `size` pixels: 1 for a piece up to 1.5 red cells,
+/// else 1 plus the rest of its area in units of `overlap_share`·`red_cell_area`, rounded.
+fn red_cells_in(size: f64, red_cell_area: f64, overlap_share: f64) -> u32 {
+    if size <= 1.5 * red_cell_area {
+        return 1;
+    }
+    let more = (size - red_cell_area) / (overlap_share * red_cell_area);
+    1 + more.round().max(1.0) as u32
 }
 
 /// Number of object pixels of `mask` under `runs`.
