@@ -20,6 +20,7 @@
 pub mod classify;
 pub mod color;
 pub mod edm;
+pub mod features;
 pub mod io;
 pub mod measure;
 pub mod morphology;

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 mod binary;
 mod deconvolve;
 mod edm;
+mod features;
 mod measure;
 mod threshold;
 mod watershed;
@@ -33,6 +34,8 @@ enum Command {
     Watershed(watershed::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
+    /// Describe the white cell in the middle of each image: a feature table for training.
+    Features(features::Args),
 }
 
 /// Runs one subcommand.
@@ -44,5 +47,6 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Edm(args) => edm::run(args),
         Command::Watershed(args) => watershed::run(args),
         Command::Measure(args) => measure::run(args),
+        Command::Features(args) => features::run(args),
     }
 }
