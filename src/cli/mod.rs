@@ -6,9 +6,12 @@ use clap::{Parser, Subcommand};
 mod binary;
 mod deconvolve;
 mod edm;
+mod evaluate;
 mod features;
 mod measure;
+mod predict;
 mod threshold;
+mod train;
 mod watershed;
 
 /// hemato: stained blood-smear images in, counts of each cell type out.
@@ -36,6 +39,12 @@ enum Command {
     Measure(measure::Args),
     /// Describe the white cell in the middle of each image: a feature table for training.
     Features(features::Args),
+    /// Train a classifier on a labelled feature table (cross-validated grid search).
+    Train(train::Args),
+    /// Score a trained classifier on a labelled feature table.
+    Evaluate(evaluate::Args),
+    /// Classify every row of a feature table.
+    Predict(predict::Args),
 }
 
 /// Runs one subcommand.
@@ -48,5 +57,8 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Watershed(args) => watershed::run(args),
         Command::Measure(args) => measure::run(args),
         Command::Features(args) => features::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Predict(args) => predict::run(args),
     }
 }
