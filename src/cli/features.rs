@@ -84,7 +84,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("skipped {}: {}", skip.image, skip.reason);
     }
     if rows.is_empty() {
-        bail!("no cell could be described in any of the {} image(s)", entries.len());
+        bail!(
+            "no cell could be described in any of the {} image(s)",
+            entries.len()
+        );
     }
     if scale.is_none() && !described.scales.is_empty() {
         let mut scales = described.scales.clone();

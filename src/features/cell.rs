@@ -27,11 +27,11 @@ use super::scale::NORMALISED_RED_CELL_DIAMETER as D;
 use super::FeatureError;
 use crate::edm::distance_map;
 use crate::io::FloatImage;
-use imageproc::filter::gaussian_blur_f32;
 use crate::measure::{find_particles, Particle, ParticleOptions};
 use crate::morphology::fill_holes;
 use crate::threshold::{self, Background, Method, Range};
 use crate::watershed::watershed;
+use imageproc::filter::gaussian_blur_f32;
 
 /// Smallest nucleus piece kept: 0.0053 red-cell diameters² (30 pixels in PBC's images).
 pub const MIN_NUCLEUS_PIECE: f64 = 0.0053 * D * D;
@@ -208,9 +208,10 @@ fn cell_around(planes: &Planes, nucleus: &GrayImage) -> GrayImage {
     // Keep the pieces holding nucleus pixels (the disc can leave fragments of neighbours).
     let mut kept = GrayImage::new(width, height);
     for piece in find_particles(&cell, &ParticleOptions::default()) {
-        let holds_nucleus = piece.runs.iter().any(|run| {
-            (run.x_start..run.x_end).any(|x| nucleus.get_pixel(x, run.y).0[0] != 0)
-        });
+        let holds_nucleus = piece
+            .runs
+            .iter()
+            .any(|run| (run.x_start..run.x_end).any(|x| nucleus.get_pixel(x, run.y).0[0] != 0));
         if holds_nucleus {
             paint(&mut kept, &piece);
         }
@@ -251,9 +252,10 @@ fn refine_nucleus(planes: &Planes, cell: &GrayImage, coarse: &GrayImage) -> Gray
     };
     let mut refined = GrayImage::new(width, height);
     for piece in find_particles(&fine, &options) {
-        let overlaps = piece.runs.iter().any(|run| {
-            (run.x_start..run.x_end).any(|x| coarse.get_pixel(x, run.y).0[0] != 0)
-        });
+        let overlaps = piece
+            .runs
+            .iter()
+            .any(|run| (run.x_start..run.x_end).any(|x| coarse.get_pixel(x, run.y).0[0] != 0));
         if overlaps {
             paint(&mut refined, &piece);
         }

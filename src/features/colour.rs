@@ -39,8 +39,7 @@ impl Planes {
         Planes {
             rgb: rgb.clone(),
             grey: rgb_to_gray(rgb),
-            blue_transmittance: stain_transmittance(rgb, &matrix, 0)
-                .expect("stain 0 exists"),
+            blue_transmittance: stain_transmittance(rgb, &matrix, 0).expect("stain 0 exists"),
             absorbance,
         }
     }

@@ -105,9 +105,11 @@ pub enum FeatureError {
 /// Smallest image side accepted.
 pub const MIN_SIDE: u32 = 16;
 
-/// Half the side of the window around the seed that the cell is looked for in, in red-cell
-/// diameters (the largest white cells, monocytes, are about 2.5 red-cell diameters across).
-pub const WINDOW_RADIUS: f64 = 1.6;
+/// Half the side of the window [`describe_cell_at`] looks at around its point, in red-cell
+/// diameters: PBC's 360x363 images show about 5.2 red-cell diameters (at about 69 pixels per
+/// diameter) around their centred cell, so the window shows the same surroundings the training
+/// images did.
+pub const WINDOW_RADIUS: f64 = 2.6;
 
 /// One white cell: its features, where it is and its masks.
 #[derive(Clone, Debug, PartialEq)]
@@ -128,7 +130,10 @@ pub struct WhiteCell {
 impl WhiteCell {
     /// (name, value) pairs in column order.
     pub fn named_features(&self) -> Vec<(String, f64)> {
-        feature_names().into_iter().zip(self.features.iter().copied()).collect()
+        feature_names()
+            .into_iter()
+            .zip(self.features.iter().copied())
+            .collect()
     }
 }
 
@@ -175,39 +180,57 @@ pub fn feature_names() -> Vec<String> {
 }
 
 /// Describes the white cell whose nucleus lies at (or nearest to, within
-/// [`cell::MAX_SEED_DISTANCE`]) `seed` (x, y in image pixels), in an image with the given
-/// scale: for cells found in smear fields.
+/// [`cell::MAX_SEED_DISTANCE`] at the normalised scale, half a red-cell diameter) the point
+/// (`centre_x`, `centre_y`) in image pixels of a smear field with the given scale.
 ///
-/// The cell is looked for in a window of ±[`WINDOW_RADIUS`] red-cell diameters around the
-/// seed, resampled to the normalised scale (see [`cell`] for how nucleus and cell are found).
-pub fn describe_white_cell(
+/// The window of ±[`WINDOW_RADIUS`] red-cell diameters around the point (clipped to the
+/// image) is treated as a single-cell image, as [`describe_centred_cell`] treats a PBC image:
+/// the window spans about what a PBC image shows around its cell, so the thresholds see the
+/// same mix of background, red cells and white cell, and the features are the same columns
+/// (and close values) as in a table made from PBC-style crops. A model trained on such a table
+/// applies to the result.
+///
+/// Errors: [`FeatureError::SeedOutside`] for a point outside the image (or not finite),
+/// [`FeatureError::NoNucleus`] when no nucleus lies within half a red-cell diameter of it, and
+/// the errors of [`describe_centred_cell`].
+pub fn describe_cell_at(
     image: &RgbImage,
-    seed: (f64, f64),
+    centre_x: f64,
+    centre_y: f64,
     scale: Scale,
 ) -> Result<WhiteCell, FeatureError> {
     check_image(image)?;
     let (width, height) = image.dimensions();
-    if !(seed.0 >= 0.0 && seed.1 >= 0.0 && seed.0 < f64::from(width) && seed.1 < f64::from(height))
-    {
+    let inside = centre_x >= 0.0
+        && centre_y >= 0.0
+        && centre_x < f64::from(width)
+        && centre_y < f64::from(height);
+    if !inside {
         return Err(FeatureError::SeedOutside {
-            x: seed.0,
-            y: seed.1,
+            x: centre_x,
+            y: centre_y,
             width,
             height,
         });
     }
     let radius = WINDOW_RADIUS * scale.red_cell_diameter();
-    let left = (seed.0 - radius).floor().max(0.0) as u32;
-    let top = (seed.1 - radius).floor().max(0.0) as u32;
-    let right = ((seed.0 + radius).ceil() as u32).min(width);
-    let bottom = ((seed.1 + radius).ceil() as u32).min(height);
+    let left = (centre_x - radius).floor().max(0.0) as u32;
+    let top = (centre_y - radius).floor().max(0.0) as u32;
+    let right = ((centre_x + radius).ceil() as u32).min(width);
+    let bottom = ((centre_y + radius).ceil() as u32).min(height);
     let window = Bounds {
         x: left,
         y: top,
         width: right - left,
         height: bottom - top,
     };
-    describe_in_window(image, window, seed, scale, cell::MAX_SEED_DISTANCE)
+    describe_in_window(
+        image,
+        window,
+        (centre_x, centre_y),
+        scale,
+        cell::MAX_SEED_DISTANCE,
+    )
 }
 
 /// Describes the cell nearest the middle of a single-cell image (the PBC layout: one white
@@ -273,8 +296,8 @@ fn describe_in_window(
 
 /// The nucleus-like pixels of an image at its own scale.
 fn stain_mask_native(image: &RgbImage) -> GrayImage {
-    let blue = crate::color::stain_transmittance(image, &colour::giemsa(), 0)
-        .expect("stain 0 exists");
+    let blue =
+        crate::color::stain_transmittance(image, &colour::giemsa(), 0).expect("stain 0 exists");
     cell::nucleus_like(image, &crate::color::rgb_to_gray(image), &blue)
 }
 
@@ -400,8 +423,12 @@ fn masks_in_image(
         GrayImage::from_fn(bounds.width, bounds.height, |x, y| {
             let wx = f64::from(bounds.x + x - window.x);
             let wy = f64::from(bounds.y + y - window.y);
-            let nx = ((wx + 0.5) * factor.0 - 0.5).round().clamp(0.0, f64::from(nw - 1)) as u32;
-            let ny = ((wy + 0.5) * factor.1 - 0.5).round().clamp(0.0, f64::from(nh - 1)) as u32;
+            let nx = ((wx + 0.5) * factor.0 - 0.5)
+                .round()
+                .clamp(0.0, f64::from(nw - 1)) as u32;
+            let ny = ((wy + 0.5) * factor.1 - 0.5)
+                .round()
+                .clamp(0.0, f64::from(nh - 1)) as u32;
             Luma([mask.get_pixel(nx, ny).0[0]])
         })
     };
@@ -415,12 +442,19 @@ pub fn overlay(image: &RgbImage, cell: &WhiteCell) -> RgbImage {
     let draw = |out: &mut RgbImage, mask: &GrayImage, colour: Rgb<u8>| {
         let (w, h) = mask.dimensions();
         let inside = |x: i64, y: i64| {
-            x >= 0 && y >= 0 && x < i64::from(w) && y < i64::from(h) && mask.get_pixel(x as u32, y as u32).0[0] != 0
+            x >= 0
+                && y >= 0
+                && x < i64::from(w)
+                && y < i64::from(h)
+                && mask.get_pixel(x as u32, y as u32).0[0] != 0
         };
         for y in 0..i64::from(h) {
             for x in 0..i64::from(w) {
                 if inside(x, y)
-                    && !(inside(x - 1, y) && inside(x + 1, y) && inside(x, y - 1) && inside(x, y + 1))
+                    && !(inside(x - 1, y)
+                        && inside(x + 1, y)
+                        && inside(x, y - 1)
+                        && inside(x, y + 1))
                 {
                     out.put_pixel(cell.bounds.x + x as u32, cell.bounds.y + y as u32, colour);
                 }

@@ -9,11 +9,11 @@
 use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
 
+use super::cell::foreground_range;
 use super::FeatureError;
 use crate::color::rgb_to_gray;
 use crate::measure::{find_particles, ParticleOptions};
 use crate::morphology::fill_holes;
-use super::cell::foreground_range;
 use crate::threshold;
 use crate::watershed::{ultimate_points, watershed};
 
@@ -130,15 +130,13 @@ pub fn estimate_red_cell_diameter(
     }
     let largest = radii.iter().copied().fold(0.0, f64::max);
     radii.retain(|&r| r >= MIN_SHARE_OF_LARGEST * largest);
-    if std::env::var("HEMATO_DEBUG").is_ok() { let mut s = radii.clone(); s.sort_by(f64::total_cmp); let q = |f: f64| if s.is_empty() {0.0} else {s[((f * s.len() as f64) as usize).min(s.len()-1)]}; eprintln!("Q {} {:.1} {:.1} {:.1} {:.1}", s.len(), 2.0*q(0.5), 2.0*q(0.75), 2.0*q(0.9), 2.0*s.last().copied().unwrap_or(0.0)); }
     if radii.len() < MIN_RED_CELLS {
         return Err(FeatureError::NoRedCells { found: radii.len() });
     }
     let radius = median(&mut radii).expect("not empty");
     // Only an outlier could leave the accepted range: then there are no red cells to trust.
-    Scale::from_red_cell_diameter(2.0 * radius).map_err(|_| FeatureError::NoRedCells {
-        found: radii.len(),
-    })
+    Scale::from_red_cell_diameter(2.0 * radius)
+        .map_err(|_| FeatureError::NoRedCells { found: radii.len() })
 }
 
 /// The median (mean of the two middle values for an even count); `None` when empty.

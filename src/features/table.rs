@@ -1,9 +1,10 @@
 //! Feature tables of image collections: one row per image's cell of interest, for training
 //! and applying classifiers (`hemato features`, then `hemato train`).
 //!
-//! Folders are read recursively; with [`ClassFrom::Folder`] each image's class is the name of
-//! the folder holding it, the layout of PBC (`pbc/basophil/BA_1.jpg`, ...) and of most
-//! folder-per-class collections. Images are processed in parallel; rows come out in the sorted
+//! Folders are read recursively; files whose extension is not an image's ([`IMAGE_EXTENSIONS`])
+//! are ignored. With [`ClassFrom::Folder`] each image's class is the name of the class folder
+//! holding it, the layout of PBC (`pbc/basophil/BA_1.jpg`, ...) and of most folder-per-class
+//! collections. Images are processed in parallel; rows come out in the sorted
 //! order of the image paths whatever the number of threads.
 
 use std::io::Write;
@@ -25,7 +26,8 @@ pub enum ClassFrom {
     Nothing,
     /// The same class for every image.
     Name(String),
-    /// The name of the folder holding the image.
+    /// The class folder holding the image: for a folder given, the first folder below it
+    /// (`DIR/CLASS/.../image.jpg`); for an image given directly, the folder holding it.
     Folder,
 }
 
@@ -79,6 +81,12 @@ pub enum CollectionError {
         #[source]
         source: std::io::Error,
     },
+    /// An image lies directly in the folder given, not in a class folder below it.
+    #[error(
+        "{0}: not in a class folder; with classes from folders every image must lie in a \
+         folder named after its class (DIR/CLASS/image.jpg)"
+    )]
+    NotInClassFolder(PathBuf),
     /// An image's folder name cannot serve as a class.
     #[error("{0}: the folder holding this image has no usable name to serve as its class")]
     NoFolderName(PathBuf),
@@ -86,7 +94,10 @@ pub enum CollectionError {
 
 /// Lists the images of `inputs` (files, or folders searched recursively), sorted by path
 /// within each input, with their classes.
-pub fn list_images(inputs: &[PathBuf], class: &ClassFrom) -> Result<Vec<ImageEntry>, CollectionError> {
+pub fn list_images(
+    inputs: &[PathBuf],
+    class: &ClassFrom,
+) -> Result<Vec<ImageEntry>, CollectionError> {
     let mut entries = Vec::new();
     for input in inputs {
         let files = if input.is_dir() {
@@ -114,6 +125,7 @@ pub fn list_images(inputs: &[PathBuf], class: &ClassFrom) -> Result<Vec<ImageEnt
             let class = match class {
                 ClassFrom::Nothing => None,
                 ClassFrom::Name(name) => Some(name.clone()),
+                ClassFrom::Folder if input.is_dir() => Some(class_folder(&name, &path)?),
                 ClassFrom::Folder => Some(folder_name(&path)?),
             };
             entries.push(ImageEntry { path, name, class });
@@ -141,7 +153,9 @@ fn collect_images(folder: &Path, files: &mut Vec<PathBuf>) -> Result<(), Collect
 fn has_image_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|extension| extension.to_str())
-        .is_some_and(|extension| IMAGE_EXTENSIONS.contains(&extension.to_ascii_lowercase().as_str()))
+        .is_some_and(|extension| {
+            IMAGE_EXTENSIONS.contains(&extension.to_ascii_lowercase().as_str())
+        })
 }
 
 fn file_name(path: &Path) -> String {
@@ -150,13 +164,20 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// The first folder of an image's name relative to the folder given.
+fn class_folder(relative_name: &str, path: &Path) -> Result<String, CollectionError> {
+    match relative_name.split_once('/') {
+        Some((class, _)) if !class.trim().is_empty() => Ok(class.to_string()),
+        Some(_) => Err(CollectionError::NoFolderName(path.to_path_buf())),
+        None => Err(CollectionError::NotInClassFolder(path.to_path_buf())),
+    }
+}
+
 fn folder_name(path: &Path) -> Result<String, CollectionError> {
-    let absolute = path
-        .canonicalize()
-        .map_err(|source| CollectionError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    let absolute = path.canonicalize().map_err(|source| CollectionError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     absolute
         .parent()
         .and_then(|parent| parent.file_name())
@@ -269,7 +290,10 @@ pub fn describe_all(
             results[index] = result;
         }
     } else {
-        results.iter().filter(|r| needs_median_scale(r)).for_each(|_| done());
+        results
+            .iter()
+            .filter(|r| needs_median_scale(r))
+            .for_each(|_| done());
     }
     let mut described = Described {
         median_scale_rows,

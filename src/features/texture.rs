@@ -26,7 +26,8 @@ use crate::io::FloatImage;
 pub const GLCM_LEVELS: usize = 32;
 
 /// The Haralick features computed from each matrix, in column order.
-pub const HARALICK_COLUMNS: [&str; 5] = ["asm", "contrast", "correlation", "homogeneity", "entropy"];
+pub const HARALICK_COLUMNS: [&str; 5] =
+    ["asm", "contrast", "correlation", "homogeneity", "entropy"];
 
 /// Number of riu2 LBP codes for 8 neighbours: 0..=8 uniform, 9 non-uniform.
 pub const LBP_CODES: usize = 10;
@@ -81,7 +82,13 @@ pub fn cooccurrence(
     let total: u64 = counts.iter().sum();
     let p = counts
         .iter()
-        .map(|&c| if total > 0 { c as f64 / total as f64 } else { 0.0 })
+        .map(|&c| {
+            if total > 0 {
+                c as f64 / total as f64
+            } else {
+                0.0
+            }
+        })
         .collect();
     Cooccurrence { levels, p }
 }
@@ -211,7 +218,13 @@ pub fn lbp_histogram(grey: &GrayImage, mask: &GrayImage) -> [f64; LBP_CODES] {
         }
     }
     let total: u64 = counts.iter().sum();
-    counts.map(|c| if total > 0 { c as f64 / total as f64 } else { 0.0 })
+    counts.map(|c| {
+        if total > 0 {
+            c as f64 / total as f64
+        } else {
+            0.0
+        }
+    })
 }
 
 /// The riu2 code of an imageproc pattern (bit = centre strictly brighter than neighbour).
