@@ -703,3 +703,20 @@ fn classes_are_the_first_folder_below_the_one_given() {
 fn copy_fixture(from: &str, to: &Path) {
     std::fs::copy(from, to).unwrap();
 }
+
+#[test]
+fn describe_cell_at_finds_the_annotated_white_cell_of_a_bccd_field() {
+    // BCCD BloodImage_00003: one WBC annotated at x 127..344, y 40..226 (Pascal-VOC box in
+    // fixtures/smears/BloodImage_00003.xml); red cells about 100 pixels across.
+    let field =
+        hemato::io::read_rgb_image(Path::new("fixtures/smears/BloodImage_00003.jpg")).unwrap();
+    let scale = Scale::from_red_cell_diameter(100.0).unwrap();
+    let cell = describe_cell_at(&field, 235.5, 133.0, scale).unwrap();
+    let b = cell.bounds;
+    assert!(b.x >= 127 && b.y >= 40, "{b:?}");
+    assert!(b.x + b.width <= 345 && b.y + b.height <= 227, "{b:?}");
+    // The nucleus covers a good part of the box (a segmented neutrophil's lobes).
+    let nucleus_pixels = cell.nucleus_mask.pixels().filter(|p| p.0[0] != 0).count();
+    assert!(nucleus_pixels > 5_000, "{nucleus_pixels}");
+    assert_eq!(cell.features.len(), feature_names().len());
+}
