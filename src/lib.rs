@@ -21,6 +21,7 @@ pub mod classify;
 pub mod color;
 pub mod count;
 pub mod edm;
+pub mod features;
 pub mod io;
 pub mod measure;
 pub mod morphology;

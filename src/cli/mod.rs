@@ -9,6 +9,7 @@ mod deconvolve;
 mod edm;
 mod evaluate;
 mod evaluate_detection;
+mod features;
 mod measure;
 mod predict;
 mod segment;
@@ -45,6 +46,8 @@ enum Command {
     EvaluateDetection(evaluate_detection::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
+    /// Describe the white cell in the middle of each image: a feature table for training.
+    Features(features::Args),
     /// Train a classifier on a labelled feature table (cross-validated grid search).
     Train(train::Args),
     /// Score a trained classifier on a labelled feature table.
@@ -65,6 +68,7 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Count(args) => count::run(args),
         Command::EvaluateDetection(args) => evaluate_detection::run(args),
         Command::Measure(args) => measure::run(args),
+        Command::Features(args) => features::run(args),
         Command::Train(args) => train::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Predict(args) => predict::run(args),
