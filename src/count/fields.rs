@@ -315,7 +315,14 @@ fn cell_mask(maps: &StainMaps, settings: &Settings) -> GrayImage {
         .map(|&density| (density * 100.0).round().clamp(0.0, 255.0) as u8)
         .collect();
     let scaled = GrayImage::from_raw(maps.width, maps.height, scaled).expect("same size");
-    let histogram = threshold::histogram(&scaled);
+    // The levels come from the pixels that are not violet (background and red cells): a large
+    // dark white cell must not set the level red cells are cut at.
+    let mut histogram = [0u32; 256];
+    for (&value, &violet) in scaled.as_raw().iter().zip(&maps.violet) {
+        if violet <= settings.nucleus_violet {
+            histogram[usize::from(value)] += 1;
+        }
+    }
     let minimum = (settings.min_cell_density * 100.0) as i32;
     let otsu = threshold::level(Method::Otsu, &histogram)
         .unwrap_or(minimum)
