@@ -32,6 +32,9 @@ pub struct Args {
     /// A class-folder dataset of single-cell images (DIR/CLASS/*), e.g. PBC.
     #[arg(long, value_name = "DIR")]
     folders: Vec<PathBuf>,
+    /// White-cell model instead of the built-in one.
+    #[arg(long, value_name = "MODEL.json")]
+    model: Option<PathBuf>,
     /// At most this many images per class folder.
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
@@ -88,8 +91,7 @@ fn score_boxes(
                 let path = folder.join(Path::new(name).with_extension("png"));
                 hemato::io::write_rgb_png(&path, &drawn)?;
             }
-            let detections = &count.field.detections;
-            Ok(ImageScore::of(image, detections))
+            Ok(ImageScore::of(image, &count.reported_detections()))
         })
         .collect()
 }
@@ -99,7 +101,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.voc.is_empty() && args.csv.is_empty() && args.folders.is_empty() {
         bail!("give at least one dataset: --voc DIR, --csv DIR or --folders DIR");
     }
-    let classifier = WhiteCellClassifier::default();
+    let classifier = match &args.model {
+        Some(path) => WhiteCellClassifier::load(path)?,
+        None => WhiteCellClassifier::builtin(),
+    };
     let mut report = String::new();
     let mut datasets: Vec<(PathBuf, Vec<AnnotatedImage>)> = Vec::new();
     for directory in &args.voc {

@@ -156,18 +156,16 @@ impl WhiteCellClassifier {
             .predict_proba(row.view())
             .map_err(|error| error.to_string())?;
         // Highest probability; ties go to the first class, as `predict` does.
-        let (best, probability) = probabilities
-            .row(0)
-            .iter()
-            .copied()
-            .enumerate()
-            .fold((0, f64::NEG_INFINITY), |best, (index, p)| {
+        let (best, probability) = probabilities.row(0).iter().copied().enumerate().fold(
+            (0, f64::NEG_INFINITY),
+            |best, (index, p)| {
                 if p > best.1 {
                     (index, p)
                 } else {
                     best
                 }
-            });
+            },
+        );
         Ok(Decision {
             class: Some(classes[best]),
             probability,

@@ -7,7 +7,7 @@
 //! one-to-one, except that a red-cell clump counted as n cells may match up to n boxes; pairs
 //! are taken best first (IoU, then centroid distance), so the result does not depend on order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::fields::{Detection, Kind};
@@ -590,6 +590,37 @@ pub fn centred_cells(
         .collect()
 }
 
+/// Macro F1 over the folder classes: per class, F1 of "the centred cell got this class"
+/// against "the image is in this class's folder" (a centred cell not found, or found without
+/// a class, is wrong for every class).
+pub fn folder_macro_f1(results: &[CentredCell]) -> f64 {
+    let classes: BTreeSet<&str> = results.iter().map(|r| r.truth.as_str()).collect();
+    if classes.is_empty() {
+        return 0.0;
+    }
+    let predicted = |r: &CentredCell| r.class.map(super::CellClass::name);
+    let f1_sum: f64 = classes
+        .iter()
+        .map(|&class| {
+            let hits = results
+                .iter()
+                .filter(|r| r.truth == class && predicted(r) == Some(class))
+                .count() as f64;
+            let truths = results.iter().filter(|r| r.truth == class).count() as f64;
+            let calls = results
+                .iter()
+                .filter(|r| predicted(r) == Some(class))
+                .count() as f64;
+            if hits == 0.0 {
+                0.0
+            } else {
+                2.0 * hits / (truths + calls)
+            }
+        })
+        .sum();
+    f1_sum / classes.len() as f64
+}
+
 /// A Markdown report of a class-folder dataset: per class, how often the centred cell was found
 /// as a nucleated cell or a platelet, and how often its class was right.
 pub fn folder_report(
@@ -625,9 +656,10 @@ pub fn folder_report(
         ));
     }
     report.push_str(&format!(
-        "\nCentred cell counted in its folder's class: {right_total} of {} ({:.1} %).\n\n",
+        "\nCentred cell counted in its folder's class: {right_total} of {} (accuracy {:.3}); macro F1 over the folder classes {:.3}.\n\n",
         results.len(),
-        100.0 * right_total as f64 / results.len().max(1) as f64
+        right_total as f64 / results.len().max(1) as f64,
+        folder_macro_f1(&results)
     ));
     Ok(report)
 }

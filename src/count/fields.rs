@@ -27,8 +27,8 @@ use rayon::prelude::*;
 use super::stain_maps::{estimate_background, Background, StainMaps};
 use crate::edm::distance_map;
 use crate::measure::shape::convex_hull;
-use crate::measure::{find_particles, measure_shape, Calibration, Particle, ParticleOptions, Run};
 use crate::measure::trace::Vertex;
+use crate::measure::{find_particles, measure_shape, Calibration, Particle, ParticleOptions, Run};
 use crate::morphology::{fill_holes, BACKGROUND, OBJECT};
 use crate::segment::{mask_of, watershed_particles};
 use crate::threshold::{self, Background as ThresholdBackground, Method, Range};
@@ -366,7 +366,7 @@ fn nucleus_mask(maps: &StainMaps, cells: &GrayImage, settings: &Settings) -> Gra
         .par_iter()
         .enumerate()
         .map(|(index, &cell)| {
-            if cell != OBJECT {
+            if cell != OBJECT && maps.density[index] < settings.min_cell_density {
                 return BACKGROUND;
             }
             let (x, y) = (index % width, index / width);

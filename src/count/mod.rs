@@ -264,6 +264,31 @@ impl ImageCount {
             .count() as u64
     }
 
+    /// The detections with the kind their class reports them as: a nucleated-looking object
+    /// the model calls a platelet is a platelet (for scoring against annotations).
+    pub fn reported_detections(&self) -> Vec<Detection> {
+        self.field
+            .detections
+            .iter()
+            .enumerate()
+            .map(|(index, detection)| {
+                let class = self
+                    .cells
+                    .iter()
+                    .find(|cell| cell.detection == index)
+                    .and_then(|cell| cell.class);
+                let mut reported = detection.clone();
+                reported.kind = match class {
+                    Some(CellClass::Rbc) => Kind::RedCell,
+                    Some(CellClass::Platelet) => Kind::Platelet,
+                    Some(_) => Kind::WhiteCell,
+                    None => detection.kind,
+                };
+                reported
+            })
+            .collect()
+    }
+
     /// Number of white cells that no model classified.
     pub fn unclassified_white(&self) -> u64 {
         self.cells

@@ -1,0 +1,339 @@
+//! `hemato count` end to end: the README command, output formats, overlays, bad input and
+//! the same bytes for 1 and 2 threads.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn hemato_in(directory: &Path, arguments: &[&str], threads: Option<usize>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hemato"));
+    command.current_dir(directory).args(arguments);
+    if let Some(threads) = threads {
+        command.env("RAYON_NUM_THREADS", threads.to_string());
+    }
+    command.output().unwrap()
+}
+
+fn hemato(arguments: &[&str]) -> Output {
+    hemato_in(root(), arguments, None)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn path(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+const COUNTS_HEADER: &str =
+    "image,rbc,platelet,neutrophil,lymphocyte,monocyte,eosinophil,basophil,ig,erythroblast,wbc_total";
+
+/// The README's main command, exactly, from the repository root.
+#[test]
+fn readme_command_prints_the_counts() {
+    let output = hemato(&["count", "fixtures/smears/BloodImage_00003.jpg"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0], COUNTS_HEADER);
+    assert!(lines[1].starts_with("fixtures/smears/BloodImage_00003.jpg,"));
+    let values: Vec<u64> = lines[1]
+        .split(',')
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    // The annotation (fixtures/smears/BloodImage_00003.xml) has 15 red-cell boxes (a lower
+    // bound: BCCD boxes are incomplete) and one white cell.
+    assert!(values[0] >= 15, "{text}");
+    assert_eq!(values[9], 1, "{text}");
+    // The white-cell total is the sum of the white classes (and unclassified white cells).
+    assert!(values[2..8].iter().sum::<u64>() <= values[9]);
+    assert_eq!(
+        lines[2].split_once(',').unwrap().1,
+        lines[1].split_once(',').unwrap().1
+    );
+    // The summary goes to stderr: table, scale, differential.
+    let summary = stderr(&output);
+    assert!(summary.contains("White-cell differential"), "{summary}");
+    assert!(summary.contains("µm/px"), "{summary}");
+}
+
+#[test]
+fn tables_have_the_documented_columns_and_a_total_row() {
+    let folder = tempfile::tempdir().unwrap();
+    let counts = folder.path().join("counts.csv");
+    let cells = folder.path().join("cells.csv");
+    let output = hemato(&[
+        "count",
+        "fixtures/aslan",
+        "-o",
+        path(&counts),
+        "--cells",
+        path(&cells),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // With -o nothing goes to stdout.
+    assert!(output.stdout.is_empty());
+    let counts = std::fs::read_to_string(&counts).unwrap();
+    let rows: Vec<&str> = counts.lines().collect();
+    assert_eq!(rows[0], COUNTS_HEADER);
+    // The folder's two PNGs, sorted by name, then the total.
+    assert!(rows[1].starts_with("fixtures/aslan/image-1.png,"));
+    assert!(rows[2].starts_with("fixtures/aslan/image-101.png,"));
+    assert!(rows[3].starts_with("total,"));
+    let numbers =
+        |row: &str| -> Vec<u64> { row.split(',').skip(1).map(|v| v.parse().unwrap()).collect() };
+    let (a, b, total) = (numbers(rows[1]), numbers(rows[2]), numbers(rows[3]));
+    for column in 0..10 {
+        assert_eq!(a[column] + b[column], total[column]);
+    }
+
+    let cells = std::fs::read_to_string(&cells).unwrap();
+    let mut lines = cells.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        header[..10],
+        [
+            "image",
+            "cell",
+            "x",
+            "y",
+            "bx",
+            "by",
+            "width",
+            "height",
+            "class",
+            "probability"
+        ]
+    );
+    assert_eq!(
+        header[10..17],
+        [
+            "area",
+            "perimeter",
+            "circularity",
+            "solidity",
+            "feret",
+            "min_feret",
+            "cells_in_region"
+        ]
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
+    // One row per counted cell: as many rbc rows as the counts table says.
+    let red_rows = rows.iter().filter(|row| row[8] == "rbc").count() as u64;
+    assert_eq!(red_rows, total[0]);
+    for row in &rows {
+        assert_eq!(row.len(), header.len());
+        let (x, y): (f64, f64) = (row[2].parse().unwrap(), row[3].parse().unwrap());
+        let (bx, by, width, height): (f64, f64, f64, f64) = (
+            row[4].parse().unwrap(),
+            row[5].parse().unwrap(),
+            row[6].parse().unwrap(),
+            row[7].parse().unwrap(),
+        );
+        // The centroid lies inside the bounding box.
+        assert!(
+            x >= bx && x <= bx + width && y >= by && y <= by + height,
+            "{row:?}"
+        );
+    }
+}
+
+#[test]
+fn overlay_is_written_and_readable() {
+    let folder = tempfile::tempdir().unwrap();
+    let overlays = folder.path().join("overlays");
+    let output = hemato(&[
+        "count",
+        "fixtures/aslan/image-1.png",
+        "--overlay",
+        path(&overlays),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let overlay = hemato::io::read_rgb_image(&overlays.join("image-1.png")).unwrap();
+    let input = hemato::io::read_rgb_image(&root().join("fixtures/aslan/image-1.png")).unwrap();
+    // The image, then the legend panel to its right.
+    assert!(overlay.width() > input.width());
+    assert!(overlay.height() >= input.height());
+    // Red-cell outlines are drawn in the red-cell colour over the image part.
+    let red = hemato::count::overlay::class_colour(Some(hemato::count::CellClass::Rbc));
+    let outlined = (0..input.height())
+        .flat_map(|y| (0..input.width()).map(move |x| (x, y)))
+        .filter(|&(x, y)| *overlay.get_pixel(x, y) == red)
+        .count();
+    assert!(outlined > 500, "{outlined} outline pixels");
+    // No temporary files are left beside it.
+    assert_eq!(std::fs::read_dir(&overlays).unwrap().count(), 1);
+}
+
+#[test]
+fn one_and_two_threads_give_the_same_bytes() {
+    let run = |threads: usize| {
+        let folder = tempfile::tempdir().unwrap();
+        let counts = folder.path().join("counts.csv");
+        let cells = folder.path().join("cells.csv");
+        let overlays = folder.path().join("overlays");
+        let output = hemato_in(
+            root(),
+            &[
+                "count",
+                "fixtures/aslan",
+                "fixtures/smears",
+                "-o",
+                path(&counts),
+                "--cells",
+                path(&cells),
+                "--overlay",
+                path(&overlays),
+            ],
+            Some(threads),
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        let overlay_bytes: Vec<Vec<u8>> = ["image-1", "image-101", "BloodImage_00003"]
+            .iter()
+            .map(|name| std::fs::read(overlays.join(format!("{name}.png"))).unwrap())
+            .collect();
+        (
+            std::fs::read(&counts).unwrap(),
+            std::fs::read(&cells).unwrap(),
+            overlay_bytes,
+            output.stderr,
+        )
+    };
+    assert_eq!(run(1), run(2));
+}
+
+fn write_png(path: &Path, image: image::DynamicImage) {
+    image.save(path).unwrap();
+}
+
+#[test]
+fn rgba_and_16_bit_inputs_count_as_their_8_bit_rgb() {
+    let folder = tempfile::tempdir().unwrap();
+    let rgb =
+        hemato::io::read_rgb_image(&root().join("fixtures/smears/BloodImage_00309.jpg")).unwrap();
+    let plain = folder.path().join("plain.png");
+    write_png(&plain, image::DynamicImage::ImageRgb8(rgb.clone()));
+    let rgba = folder.path().join("rgba.png");
+    write_png(
+        &rgba,
+        image::DynamicImage::ImageRgba8(image::DynamicImage::ImageRgb8(rgb.clone()).to_rgba8()),
+    );
+    // 16 bits: v * 257, which hemato scales back to v exactly.
+    let wide = folder.path().join("wide.png");
+    write_png(
+        &wide,
+        image::DynamicImage::ImageRgb16(image::DynamicImage::ImageRgb8(rgb).to_rgb16()),
+    );
+    let counts = |file: &PathBuf| {
+        let output = hemato(&["count", path(file)]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let text = stdout(&output);
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .split_once(',')
+            .unwrap()
+            .1
+            .to_string()
+    };
+    let expected = counts(&plain);
+    assert_eq!(counts(&rgba), expected);
+    assert_eq!(counts(&wide), expected);
+}
+
+#[test]
+fn an_empty_field_counts_zero() {
+    let folder = tempfile::tempdir().unwrap();
+    let blank = folder.path().join("blank.png");
+    write_png(
+        &blank,
+        image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            200,
+            150,
+            image::Rgb([210, 205, 200]),
+        )),
+    );
+    let output = hemato(&["count", path(&blank)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert_eq!(
+        text.lines().nth(1).unwrap().split_once(',').unwrap().1,
+        "0,0,0,0,0,0,0,0,0,0"
+    );
+}
+
+#[test]
+fn bad_images_give_clear_errors() {
+    let folder = tempfile::tempdir().unwrap();
+    let empty = folder.path().join("empty.png");
+    std::fs::write(&empty, b"").unwrap();
+    let corrupt = folder.path().join("corrupt.png");
+    let bytes = std::fs::read(root().join("fixtures/aslan/image-1.png")).unwrap();
+    std::fs::write(&corrupt, &bytes[..bytes.len() / 2]).unwrap();
+    let gray16 = folder.path().join("gray16.png");
+    write_png(
+        &gray16,
+        image::DynamicImage::ImageLuma16(image::ImageBuffer::from_pixel(
+            40,
+            40,
+            image::Luma([1000u16]),
+        )),
+    );
+    for (file, expected) in [
+        (&empty, "empty.png"),
+        (&corrupt, "corrupt.png"),
+        (&gray16, "RGB colour image is needed"),
+    ] {
+        let output = hemato(&["count", path(file)]);
+        assert!(!output.status.success());
+        let message = stderr(&output);
+        assert!(message.starts_with("error: "), "{message}");
+        assert!(message.contains(expected), "{message}");
+        assert!(!message.contains("panicked"), "{message}");
+    }
+    let output = hemato(&["count", "no/such/file.png"]);
+    assert!(stderr(&output).contains("no such file or folder"));
+    let output = hemato(&[
+        "count",
+        "fixtures/smears/BloodImage_00003.jpg",
+        "--pixel-size=-1",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("pixel size"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn unusable_models_are_refused() {
+    let folder = tempfile::tempdir().unwrap();
+    let image = "fixtures/smears/BloodImage_00003.jpg";
+    // Not a hemato model file.
+    let other_schema = folder.path().join("other.json");
+    std::fs::write(
+        &other_schema,
+        br#"{"schema": "something-else", "schema_version": 1}"#,
+    )
+    .unwrap();
+    let output = hemato(&["count", image, "--model", path(&other_schema)]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("schema"), "{}", stderr(&output));
+    // A valid model over other features (the shipped bloodcells model uses ImageJ's columns).
+    let output = hemato(&["count", image, "--model", "models/bloodcells.json"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("white-cell features"), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+}
