@@ -720,3 +720,53 @@ fn describe_cell_at_finds_the_annotated_white_cell_of_a_bccd_field() {
     assert!(nucleus_pixels > 5_000, "{nucleus_pixels}");
     assert_eq!(cell.features.len(), feature_names().len());
 }
+
+#[test]
+fn the_shipped_pbc_model_reads_these_columns_and_classes() {
+    let model = hemato::classify::Model::load(Path::new("models/pbc.json")).unwrap();
+    assert_eq!(model.feature_names(), feature_names().as_slice());
+    let classes: Vec<&str> = model.class_names().iter().map(String::as_str).collect();
+    assert_eq!(
+        classes,
+        [
+            "basophil",
+            "eosinophil",
+            "erythroblast",
+            "ig",
+            "lymphocyte",
+            "monocyte",
+            "neutrophil",
+            "platelet"
+        ]
+    );
+    // The fixtures are images of the training collection: this checks that both library
+    // paths feed the model what it was trained on, not its accuracy (docs/features.md gives
+    // the cross-validated scores).
+    let (mut centred_rows, mut at_rows, mut truth) = (Vec::new(), Vec::new(), Vec::new());
+    for path in pbc_fixtures() {
+        let image = hemato::io::read_rgb_image(&path).unwrap();
+        let centred = describe_centred_cell(&image, None).unwrap();
+        let (nx, ny) = nucleus_centre(&centred);
+        let at = describe_cell_at(&image, nx, ny, centred.scale).unwrap();
+        centred_rows.extend(centred.features);
+        at_rows.extend(at.features);
+        let class = path
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        truth.push(classes.iter().position(|c| *c == class).unwrap());
+    }
+    let columns = feature_names().len();
+    let predict = |rows: Vec<f64>| {
+        let rows = ndarray::Array2::from_shape_vec((truth.len(), columns), rows).unwrap();
+        model.predict(rows.view()).unwrap()
+    };
+    let centred = predict(centred_rows);
+    let at = predict(at_rows);
+    assert_eq!(centred, truth);
+    let agree = at.iter().zip(&truth).filter(|(a, b)| a == b).count();
+    assert!(agree >= 7, "describe_cell_at: {at:?} vs {truth:?}");
+}
