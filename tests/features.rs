@@ -770,3 +770,30 @@ fn the_shipped_pbc_model_reads_these_columns_and_classes() {
     let agree = at.iter().zip(&truth).filter(|(a, b)| a == b).count();
     assert!(agree >= 7, "describe_cell_at: {at:?} vs {truth:?}");
 }
+
+#[test]
+fn measure_scale_of_a_synthetic_smear_and_a_bccd_field() {
+    // Red cells drawn 64 pixels across.
+    let diameter = hemato::features::measure_scale(&smear(400, 400, &[]))
+        .unwrap()
+        .red_cell_diameter();
+    assert!((diameter - 64.0).abs() <= 3.0, "{diameter}");
+    // BCCD BloodImage_00003: the 11 red cells annotated untruncated have boxes whose shorter
+    // side has a median of 101 pixels (81..121). Boxes are drawn loosely round cells that
+    // overlap and deform, and the inscribed circle is the narrowest width, so the estimate
+    // lies below: accept 75-105% of the boxes.
+    let field =
+        hemato::io::read_rgb_image(Path::new("fixtures/smears/BloodImage_00003.jpg")).unwrap();
+    let diameter = hemato::features::measure_scale(&field)
+        .unwrap()
+        .red_cell_diameter();
+    assert!(
+        (0.75 * 101.0..=1.05 * 101.0).contains(&diameter),
+        "{diameter}"
+    );
+    let grey = RgbImage::from_pixel(100, 100, Rgb([90, 90, 90]));
+    assert_eq!(
+        hemato::features::measure_scale(&grey).unwrap_err(),
+        FeatureError::NotColour
+    );
+}
