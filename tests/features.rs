@@ -467,6 +467,18 @@ fn describe_cell_at_does_not_depend_on_the_magnification() {
 // ---------------------------------------------------------------------------------------------
 // The PBC fixtures.
 
+/// The PBC class folders, in sorted order.
+const PBC_CLASSES: [&str; 8] = [
+    "basophil",
+    "eosinophil",
+    "erythroblast",
+    "ig",
+    "lymphocyte",
+    "monocyte",
+    "neutrophil",
+    "platelet",
+];
+
 fn pbc_fixtures() -> Vec<PathBuf> {
     let mut files = Vec::new();
     for class in std::fs::read_dir("fixtures/pbc").unwrap() {
@@ -582,19 +594,7 @@ fn tables_are_identical_for_one_and_two_threads() {
     assert_eq!(one.rows.len(), 8);
     assert_eq!(one, two);
     let classes: Vec<_> = one.rows.iter().map(|r| r.class.clone().unwrap()).collect();
-    assert_eq!(
-        classes,
-        [
-            "basophil",
-            "eosinophil",
-            "erythroblast",
-            "ig",
-            "lymphocyte",
-            "monocyte",
-            "neutrophil",
-            "platelet"
-        ]
-    );
+    assert_eq!(classes, PBC_CLASSES);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -726,19 +726,7 @@ fn the_shipped_pbc_model_reads_these_columns_and_classes() {
     let model = hemato::classify::Model::load(Path::new("models/pbc.json")).unwrap();
     assert_eq!(model.feature_names(), feature_names().as_slice());
     let classes: Vec<&str> = model.class_names().iter().map(String::as_str).collect();
-    assert_eq!(
-        classes,
-        [
-            "basophil",
-            "eosinophil",
-            "erythroblast",
-            "ig",
-            "lymphocyte",
-            "monocyte",
-            "neutrophil",
-            "platelet"
-        ]
-    );
+    assert_eq!(classes, PBC_CLASSES);
     // The fixtures are images of the training collection: this checks that both library
     // paths feed the model what it was trained on, not its accuracy (docs/features.md gives
     // the cross-validated scores).
