@@ -9,6 +9,7 @@ mod edm;
 mod evaluate;
 mod measure;
 mod predict;
+mod segment;
 mod threshold;
 mod train;
 mod watershed;
@@ -34,6 +35,8 @@ enum Command {
     Edm(edm::Args),
     /// Cut touching particles apart as ImageJ's Binary > Watershed.
     Watershed(watershed::Args),
+    /// Segment an image: stain channel, threshold, fill holes, watershed → mask and labels.
+    Segment(segment::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
     /// Train a classifier on a labelled feature table (cross-validated grid search).
@@ -52,6 +55,7 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Binary(args) => binary::run(args),
         Command::Edm(args) => edm::run(args),
         Command::Watershed(args) => watershed::run(args),
+        Command::Segment(args) => segment::run(args),
         Command::Measure(args) => measure::run(args),
         Command::Train(args) => train::run(args),
         Command::Evaluate(args) => evaluate::run(args),
