@@ -12,6 +12,7 @@
 //! | watershed | [`watershed`] | mask → mask with touching particles cut apart |
 //! | particle analysis | [`measure`] | mask or labels + intensity → one row of measurements per particle |
 //! | classification | [`classify`] | feature table → model → class per row |
+//! | pictures for people | [`draw`] | text, boxes and outlines on RGB images (heatmaps, overlays) |
 //! | write | [`output`] | every file hemato writes, written atomically |
 //!
 //! Every numeric definition that ImageJ also has follows ImageJ 1.53t exactly; each
@@ -19,6 +20,7 @@
 
 pub mod classify;
 pub mod color;
+pub mod draw;
 pub mod edm;
 pub mod io;
 pub mod measure;
