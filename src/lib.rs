@@ -13,6 +13,7 @@
 //! | particle analysis | [`measure`] | mask or labels + intensity → one row of measurements per particle |
 //! | white-cell features | [`features`] | RGB image → nucleus, cytoplasm and texture features of a white cell |
 //! | classification | [`classify`] | feature table → model → class per row |
+//! | pictures for people | [`draw`] | text, boxes and outlines on RGB images (heatmaps, overlays) |
 //! | write | [`output`] | every file hemato writes, written atomically |
 //!
 //! Every numeric definition that ImageJ also has follows ImageJ 1.53t exactly; each
@@ -20,11 +21,13 @@
 
 pub mod classify;
 pub mod color;
+pub mod draw;
 pub mod edm;
 pub mod features;
 pub mod io;
 pub mod measure;
 pub mod morphology;
 pub mod output;
+pub mod segment;
 pub mod threshold;
 pub mod watershed;

@@ -10,6 +10,7 @@ mod evaluate;
 mod features;
 mod measure;
 mod predict;
+mod segment;
 mod threshold;
 mod train;
 mod watershed;
@@ -35,6 +36,8 @@ enum Command {
     Edm(edm::Args),
     /// Cut touching particles apart as ImageJ's Binary > Watershed.
     Watershed(watershed::Args),
+    /// Segment an image: stain channel, threshold, fill holes, watershed → mask and labels.
+    Segment(segment::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
     /// Describe the white cell in the middle of each image: a feature table for training.
@@ -55,6 +58,7 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Binary(args) => binary::run(args),
         Command::Edm(args) => edm::run(args),
         Command::Watershed(args) => watershed::run(args),
+        Command::Segment(args) => segment::run(args),
         Command::Measure(args) => measure::run(args),
         Command::Features(args) => features::run(args),
         Command::Train(args) => train::run(args),
