@@ -11,7 +11,9 @@
 //! | distance map | [`edm`] | mask → 32-bit Euclidean distance map |
 //! | watershed | [`watershed`] | mask → mask with touching particles cut apart |
 //! | particle analysis | [`measure`] | mask or labels + intensity → one row of measurements per particle |
+//! | white-cell features | [`features`] | RGB image → nucleus, cytoplasm and texture features of a white cell |
 //! | classification | [`classify`] | feature table → model → class per row |
+//! | pictures for people | [`draw`] | text, boxes and outlines on RGB images (heatmaps, overlays) |
 //! | write | [`output`] | every file hemato writes, written atomically |
 //!
 //! Every numeric definition that ImageJ also has follows ImageJ 1.53t exactly; each
@@ -20,6 +22,7 @@
 pub mod classify;
 pub mod color;
 pub mod count;
+pub mod draw;
 pub mod edm;
 pub mod features;
 pub mod io;

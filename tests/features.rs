@@ -467,6 +467,18 @@ fn describe_cell_at_does_not_depend_on_the_magnification() {
 // ---------------------------------------------------------------------------------------------
 // The PBC fixtures.
 
+/// The PBC class folders, in sorted order.
+const PBC_CLASSES: [&str; 8] = [
+    "basophil",
+    "eosinophil",
+    "erythroblast",
+    "ig",
+    "lymphocyte",
+    "monocyte",
+    "neutrophil",
+    "platelet",
+];
+
 fn pbc_fixtures() -> Vec<PathBuf> {
     let mut files = Vec::new();
     for class in std::fs::read_dir("fixtures/pbc").unwrap() {
@@ -582,19 +594,7 @@ fn tables_are_identical_for_one_and_two_threads() {
     assert_eq!(one.rows.len(), 8);
     assert_eq!(one, two);
     let classes: Vec<_> = one.rows.iter().map(|r| r.class.clone().unwrap()).collect();
-    assert_eq!(
-        classes,
-        [
-            "basophil",
-            "eosinophil",
-            "erythroblast",
-            "ig",
-            "lymphocyte",
-            "monocyte",
-            "neutrophil",
-            "platelet"
-        ]
-    );
+    assert_eq!(classes, PBC_CLASSES);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -719,4 +719,69 @@ fn describe_cell_at_finds_the_annotated_white_cell_of_a_bccd_field() {
     let nucleus_pixels = cell.nucleus_mask.pixels().filter(|p| p.0[0] != 0).count();
     assert!(nucleus_pixels > 5_000, "{nucleus_pixels}");
     assert_eq!(cell.features.len(), feature_names().len());
+}
+
+#[test]
+fn the_shipped_pbc_model_reads_these_columns_and_classes() {
+    let model = hemato::classify::Model::load(Path::new("models/pbc.json")).unwrap();
+    assert_eq!(model.feature_names(), feature_names().as_slice());
+    let classes: Vec<&str> = model.class_names().iter().map(String::as_str).collect();
+    assert_eq!(classes, PBC_CLASSES);
+    // The fixtures are images of the training collection: this checks that both library
+    // paths feed the model what it was trained on, not its accuracy (docs/features.md gives
+    // the cross-validated scores).
+    let (mut centred_rows, mut at_rows, mut truth) = (Vec::new(), Vec::new(), Vec::new());
+    for path in pbc_fixtures() {
+        let image = hemato::io::read_rgb_image(&path).unwrap();
+        let centred = describe_centred_cell(&image, None).unwrap();
+        let (nx, ny) = nucleus_centre(&centred);
+        let at = describe_cell_at(&image, nx, ny, centred.scale).unwrap();
+        centred_rows.extend(centred.features);
+        at_rows.extend(at.features);
+        let class = path
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        truth.push(classes.iter().position(|c| *c == class).unwrap());
+    }
+    let columns = feature_names().len();
+    let predict = |rows: Vec<f64>| {
+        let rows = ndarray::Array2::from_shape_vec((truth.len(), columns), rows).unwrap();
+        model.predict(rows.view()).unwrap()
+    };
+    let centred = predict(centred_rows);
+    let at = predict(at_rows);
+    assert_eq!(centred, truth);
+    let agree = at.iter().zip(&truth).filter(|(a, b)| a == b).count();
+    assert!(agree >= 7, "describe_cell_at: {at:?} vs {truth:?}");
+}
+
+#[test]
+fn measure_scale_of_a_synthetic_smear_and_a_bccd_field() {
+    // Red cells drawn 64 pixels across.
+    let diameter = hemato::features::measure_scale(&smear(400, 400, &[]))
+        .unwrap()
+        .red_cell_diameter();
+    assert!((diameter - 64.0).abs() <= 3.0, "{diameter}");
+    // BCCD BloodImage_00003: the 11 red cells annotated untruncated have boxes whose shorter
+    // side has a median of 101 pixels (81..121). Boxes are drawn loosely round cells that
+    // overlap and deform, and the inscribed circle is the narrowest width, so the estimate
+    // lies below: accept 75-105% of the boxes.
+    let field =
+        hemato::io::read_rgb_image(Path::new("fixtures/smears/BloodImage_00003.jpg")).unwrap();
+    let diameter = hemato::features::measure_scale(&field)
+        .unwrap()
+        .red_cell_diameter();
+    assert!(
+        (0.75 * 101.0..=1.05 * 101.0).contains(&diameter),
+        "{diameter}"
+    );
+    let grey = RgbImage::from_pixel(100, 100, Rgb([90, 90, 90]));
+    assert_eq!(
+        hemato::features::measure_scale(&grey).unwrap_err(),
+        FeatureError::NotColour
+    );
 }

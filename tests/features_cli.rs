@@ -13,6 +13,20 @@ fn hemato(arguments: &[&str], threads: Option<usize>) -> Output {
     command.output().expect("hemato runs")
 }
 
+/// `hemato features FOLDER --class-from-dir -o TABLE`.
+fn features_by_class(folder: &Path, table: &Path, threads: Option<usize>) -> Output {
+    hemato(
+        &[
+            "features",
+            folder.to_str().unwrap(),
+            "--class-from-dir",
+            "-o",
+            table.to_str().unwrap(),
+        ],
+        threads,
+    )
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -32,16 +46,7 @@ const CLASSES: [&str; 8] = [
 fn the_pbc_fixtures_give_one_row_per_image_with_its_folder_as_class() {
     let dir = tempfile::tempdir().unwrap();
     let table = dir.path().join("pbc.csv");
-    let run = hemato(
-        &[
-            "features",
-            "fixtures/pbc",
-            "--class-from-dir",
-            "-o",
-            table.to_str().unwrap(),
-        ],
-        Some(2),
-    );
+    let run = features_by_class(Path::new("fixtures/pbc"), &table, Some(2));
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(
         stderr(&run).contains("8 row(s) written"),
@@ -78,16 +83,7 @@ fn one_and_two_threads_write_the_same_bytes() {
     let mut tables = Vec::new();
     for threads in [1, 2] {
         let table = dir.path().join(format!("t{threads}.csv"));
-        let run = hemato(
-            &[
-                "features",
-                "fixtures/pbc",
-                "--class-from-dir",
-                "-o",
-                table.to_str().unwrap(),
-            ],
-            Some(threads),
-        );
+        let run = features_by_class(Path::new("fixtures/pbc"), &table, Some(threads));
         assert!(run.status.success(), "{}", stderr(&run));
         tables.push(std::fs::read(&table).unwrap());
     }
@@ -156,16 +152,7 @@ fn a_folder_without_class_folders_is_refused_with_the_layout_expected() {
     )
     .unwrap();
     let table = dir.path().join("out.csv");
-    let run = hemato(
-        &[
-            "features",
-            dir.path().to_str().unwrap(),
-            "--class-from-dir",
-            "-o",
-            table.to_str().unwrap(),
-        ],
-        None,
-    );
+    let run = features_by_class(dir.path(), &table, None);
     let message = stderr(&run);
     assert!(!run.status.success());
     assert!(message.contains("LY_102859.jpg"), "{message}");

@@ -172,20 +172,14 @@ pub fn find_cell(
 /// The cell around a nucleus mask (step 3 and 4 of the module documentation).
 fn cell_around(planes: &Planes, nucleus: &GrayImage) -> GrayImage {
     let (width, height) = nucleus.dimensions();
-    let grey = &planes.grey;
-    let foreground = fill_holes(&threshold::apply(grey, foreground_range(grey)));
+    let foreground = fill_holes(&threshold::apply(
+        &planes.grey,
+        foreground_range(&planes.grey),
+    ));
     let separated = watershed(&foreground).unwrap_or(foreground);
     let mut cell = nucleus.clone();
     for piece in find_particles(&separated, &ParticleOptions::default()) {
-        let nucleus_pixels: usize = piece
-            .runs
-            .iter()
-            .map(|run| {
-                (run.x_start..run.x_end)
-                    .filter(|&x| nucleus.get_pixel(x, run.y).0[0] != 0)
-                    .count()
-            })
-            .sum();
+        let nucleus_pixels = pixels_inside(&piece, nucleus);
         if nucleus_pixels as f64 >= MIN_NUCLEUS_SHARE_OF_PIECE * piece.pixel_count() as f64 {
             paint(&mut cell, &piece);
         }
@@ -208,11 +202,7 @@ fn cell_around(planes: &Planes, nucleus: &GrayImage) -> GrayImage {
     // Keep the pieces holding nucleus pixels (the disc can leave fragments of neighbours).
     let mut kept = GrayImage::new(width, height);
     for piece in find_particles(&cell, &ParticleOptions::default()) {
-        let holds_nucleus = piece
-            .runs
-            .iter()
-            .any(|run| (run.x_start..run.x_end).any(|x| nucleus.get_pixel(x, run.y).0[0] != 0));
-        if holds_nucleus {
+        if pixels_inside(&piece, nucleus) > 0 {
             paint(&mut kept, &piece);
         }
     }
@@ -252,11 +242,7 @@ fn refine_nucleus(planes: &Planes, cell: &GrayImage, coarse: &GrayImage) -> Gray
     };
     let mut refined = GrayImage::new(width, height);
     for piece in find_particles(&fine, &options) {
-        let overlaps = piece
-            .runs
-            .iter()
-            .any(|run| (run.x_start..run.x_end).any(|x| coarse.get_pixel(x, run.y).0[0] != 0));
-        if overlaps {
+        if pixels_inside(&piece, coarse) > 0 {
             paint(&mut refined, &piece);
         }
     }
@@ -280,6 +266,19 @@ fn distance_to_particle(particle: &Particle, point: (f64, f64)) -> f64 {
         })
         .fold(f64::INFINITY, f64::min)
         .sqrt()
+}
+
+/// How many pixels of `particle` are set (non-zero) in `mask`.
+pub(crate) fn pixels_inside(particle: &Particle, mask: &GrayImage) -> usize {
+    particle
+        .runs
+        .iter()
+        .map(|run| {
+            (run.x_start..run.x_end)
+                .filter(|&x| mask.get_pixel(x, run.y).0[0] != 0)
+                .count()
+        })
+        .sum()
 }
 
 /// Sets the pixels of `particle` to 255.

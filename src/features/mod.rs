@@ -16,6 +16,20 @@
 //! red-cell diameters, so that cells photographed at other magnifications give the same
 //! numbers. `docs/features.md` lists every column with its definition.
 //!
+//! # Stable API
+//!
+//! These signatures are kept stable for callers such as smear-field counting:
+//!
+//! - [`feature_names`]`() -> Vec<String>`: the column names, in table order;
+//! - [`describe_centred_cell`]`(image: &RgbImage, scale: Option<Scale>) -> Result<WhiteCell,
+//!   FeatureError>`: the cell nearest the middle of a single-cell (PBC-style) image;
+//! - [`describe_cell_at`]`(image: &RgbImage, centre_x: f64, centre_y: f64, scale: Scale) ->
+//!   Result<WhiteCell, FeatureError>`: the cell whose nucleus is at or near a point of a smear
+//!   field, with the same columns (so a model trained on a PBC table applies);
+//! - [`measure_scale`]`(image: &RgbImage) -> Result<Scale, FeatureError>` and
+//!   [`Scale::from_red_cell_diameter`]`(pixels: f64) -> Result<Scale, FeatureError>`;
+//! - [`WhiteCell`]`{ features, bounds, nucleus_mask, cell_mask, scale }`.
+//!
 //! ```no_run
 //! use hemato::features::{describe_centred_cell, feature_names};
 //! let image = hemato::io::read_rgb_image("fixtures/pbc/neutrophil/BNE_100878.jpg".as_ref()).unwrap();
@@ -243,7 +257,7 @@ pub fn describe_centred_cell(
     check_image(image)?;
     let scale = match scale {
         Some(scale) => scale,
-        None => estimate_red_cell_diameter(image, &stain_mask_native(image))?,
+        None => measure_scale(image)?,
     };
     let (width, height) = image.dimensions();
     let whole = Bounds {
@@ -292,6 +306,16 @@ fn describe_in_window(
         cell_mask,
         scale,
     })
+}
+
+/// Measures the scale of an image (a single-cell image or a smear field) from its red cells:
+/// [`estimate_red_cell_diameter`] with the image's white cells and platelets left out. Gives
+/// [`FeatureError::NoRedCells`] when fewer than [`scale::MIN_RED_CELLS`] red cells are found.
+///
+/// For [`describe_cell_at`] on many cells of one field (or one slide), measure once and reuse.
+pub fn measure_scale(image: &RgbImage) -> Result<Scale, FeatureError> {
+    check_image(image)?;
+    estimate_red_cell_diameter(image, &stain_mask_native(image))
 }
 
 /// The nucleus-like pixels of an image at its own scale.

@@ -9,7 +9,7 @@
 use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
 
-use super::cell::foreground_range;
+use super::cell::{foreground_range, paint, pixels_inside};
 use super::FeatureError;
 use crate::color::rgb_to_gray;
 use crate::measure::{find_particles, ParticleOptions};
@@ -102,23 +102,11 @@ pub fn estimate_red_cell_diameter(
     let separated = watershed(&filled).map_err(|_| FeatureError::TooLarge { width, height })?;
     let mut red = GrayImage::new(width, height);
     for particle in find_particles(&separated, &ParticleOptions::default()) {
-        let nucleus_pixels: usize = particle
-            .runs
-            .iter()
-            .map(|run| {
-                (run.x_start..run.x_end)
-                    .filter(|&x| nucleus_like.get_pixel(x, run.y).0[0] != 0)
-                    .count()
-            })
-            .sum();
+        let nucleus_pixels = pixels_inside(&particle, nucleus_like);
         if (nucleus_pixels as f64) > MAX_NUCLEUS_SHARE * particle.pixel_count() as f64 {
             continue;
         }
-        for run in &particle.runs {
-            for x in run.x_start..run.x_end {
-                red.put_pixel(x, run.y, image::Luma([255]));
-            }
-        }
+        paint(&mut red, &particle);
     }
     let points = ultimate_points(&red).map_err(|_| FeatureError::TooLarge { width, height })?;
     let mut radii: Vec<f64> = Vec::new();
