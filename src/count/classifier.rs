@@ -23,6 +23,11 @@ use crate::classify::{FeatureMismatch, Model, ModelFileError};
 use crate::features;
 use crate::measure::Run;
 
+/// The built-in model file's text.
+const BUILTIN_MODEL: &str = include_str!("../../models/pbc.json");
+/// Its name in messages.
+const BUILTIN_MODEL_NAME: &str = "models/pbc.json (built in)";
+
 /// A subtype decision with the features it was made from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
@@ -84,9 +89,14 @@ pub enum WhiteCellClassifier {
 }
 
 impl WhiteCellClassifier {
-    /// The classifier built into hemato.
+    /// The classifier built into hemato: `models/pbc.json` (gradient-boosted trees over the
+    /// white-cell features, 8 PBC classes; `models/README.md` says how it was trained),
+    /// compiled into the binary.
     pub fn builtin() -> WhiteCellClassifier {
-        WhiteCellClassifier::None
+        let model = Model::from_json(Path::new(BUILTIN_MODEL_NAME), BUILTIN_MODEL)
+            .expect("the built-in model file is valid (checked by the tests)");
+        WhiteCellClassifier::from_model(model, BUILTIN_MODEL_NAME)
+            .expect("the built-in model uses hemato's white-cell features and classes")
     }
 
     /// Loads a model file (see `docs/classification.md`) and checks that it fits.
@@ -155,23 +165,55 @@ impl WhiteCellClassifier {
         let probabilities = model
             .predict_proba(row.view())
             .map_err(|error| error.to_string())?;
-        // Highest probability; ties go to the first class, as `predict` does.
-        let (best, probability) = probabilities.row(0).iter().copied().enumerate().fold(
-            (0, f64::NEG_INFINITY),
-            |best, (index, p)| {
-                if p > best.1 {
-                    (index, p)
-                } else {
-                    best
-                }
-            },
-        );
+        let named = described.named_features();
+        let circularity = named
+            .iter()
+            .find(|(name, _)| name == NUCLEUS_CIRCULARITY)
+            .map_or(0.0, |(_, value)| *value);
+        let (best, probability) = choose_class(probabilities.row(0).as_slice().unwrap_or(&[]), classes, circularity);
         Ok(Decision {
             class: Some(classes[best]),
             probability,
-            features: described.named_features(),
+            features: named,
         })
     }
+}
+
+/// The feature that gates a non-white call (see [`choose_class`]).
+const NUCLEUS_CIRCULARITY: &str = "nucleus_circularity";
+/// A model may call a nucleated detection a platelet or an erythroblast only this sure ...
+pub const NON_WHITE_PROBABILITY: f64 = 0.999;
+/// ... and only when its nucleus is at least this round (platelet clumps and erythroblast
+/// nuclei are compact and round; white-cell nuclei in fields are mostly lobed or indented).
+pub const NON_WHITE_CIRCULARITY: f64 = 0.85;
+
+/// The class of a nucleated detection from the model's probabilities (in the order of
+/// `classes`) and its nucleus circularity, with the probability of that class.
+///
+/// The detector has already decided that the object is nucleated, so a white-cell class is
+/// the default: the most probable one. The model may overrule the detector (platelet,
+/// erythroblast) only when it is almost certain and the nucleus is round. The PBC-trained
+/// model is confidently wrong on fields of other microscopes (it calls a third of their white
+/// cells erythroblasts or platelets, docs/accuracy.md), so without this gate white cells would
+/// drop out of the white-cell count. Ties go to the first class, as `Model::predict` does.
+pub fn choose_class(probabilities: &[f64], classes: &[CellClass], circularity: f64) -> (usize, f64) {
+    let best_of = |keep: &dyn Fn(CellClass) -> bool| {
+        probabilities
+            .iter()
+            .zip(classes)
+            .enumerate()
+            .filter(|(_, (_, &class))| keep(class))
+            .fold(None, |best: Option<(usize, f64)>, (index, (&p, _))| match best {
+                Some((_, q)) if q >= p => best,
+                _ => Some((index, p)),
+            })
+    };
+    let overall = best_of(&|_| true).unwrap_or((0, f64::NAN));
+    let trusted = overall.1 >= NON_WHITE_PROBABILITY && circularity >= NON_WHITE_CIRCULARITY;
+    if classes.get(overall.0).is_some_and(|class| class.is_white()) || trusted {
+        return overall;
+    }
+    best_of(&|class| class.is_white()).unwrap_or(overall)
 }
 
 /// The red-cell diameter in pixels of a scale: measured, else from the pixel size.

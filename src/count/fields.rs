@@ -149,29 +149,7 @@ pub fn detect(
     image: &image::RgbImage,
     red_cell_area: Option<f64>,
 ) -> Result<FieldDetections, WatershedError> {
-    let mut settings = Settings::default();
-    if let Ok(text) = std::env::var("HEMATO_TUNE") {
-        for pair in text.split(',') {
-            let (key, value) = pair.split_once('=').unwrap();
-            let value: f64 = value.parse().unwrap();
-            match key {
-                "min_cell_density" => settings.min_cell_density = value as f32,
-                "cell_edge_fraction" => settings.cell_edge_fraction = value as f32,
-                "nucleus_violet" => settings.nucleus_violet = value as f32,
-                "nucleus_reach" => settings.nucleus_reach = value,
-                "white_nucleus" => settings.white_nucleus = value,
-                "nucleus_extent" => settings.nucleus_extent = value,
-                "platelet_min" => settings.platelet_min = value,
-                "overlap_share" => settings.overlap_share = value,
-                "red_nucleus_share" => settings.red_nucleus_share = value,
-                "cytoplasm" => settings.cytoplasm = value,
-                "fragment" => settings.fragment = value,
-                "border_fragment" => settings.border_fragment = value,
-                _ => panic!("{key}"),
-            }
-        }
-    }
-    detect_with(image, red_cell_area, &settings)
+    detect_with(image, red_cell_area, &Settings::default())
 }
 
 /// [`detect`] with other settings.

@@ -7,7 +7,7 @@
 //! | pixel size: given, or from the median red-cell diameter | [`scale`] |
 //! | white-cell subtype (features + model) | [`classifier`] |
 //! | counts and cells tables, terminal summary | [`report`] |
-//! | overlay images with outlines, legend and counts | [`overlay`] (text: [`font`]) |
+//! | overlay images with outlines, legend and counts | [`overlay`] (text: [`crate::draw`]) |
 //! | scoring against annotated boxes and folders | [`evaluation`] |
 //!
 //! One pipeline serves fields (many cells, BCCD, Aslan) and single-cell images (PBC: one
@@ -16,7 +16,6 @@
 pub mod classifier;
 pub mod evaluation;
 pub mod fields;
-pub mod font;
 pub mod overlay;
 pub mod report;
 pub mod scale;

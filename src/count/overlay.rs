@@ -3,9 +3,14 @@
 
 use image::{Rgb, RgbImage};
 
-use super::font::{draw_text, fill_rectangle, text_size, GLYPH_SIZE};
 use super::{CellClass, ImageCount};
+use crate::draw::{draw_box, draw_text, text_width, GLYPH};
 use crate::measure::Particle;
+
+/// Background of the legend panel.
+const PANEL: Rgb<u8> = Rgb([32, 32, 32]);
+/// Text colour of the legend.
+const TEXT: Rgb<u8> = Rgb([235, 235, 235]);
 
 /// Colour of an outline of `class`; `None` (a white cell no model classified) is white.
 pub fn class_colour(class: Option<CellClass>) -> Rgb<u8> {
@@ -33,19 +38,19 @@ fn magnification(width: u32) -> u32 {
 pub fn draw_overlay(image: &RgbImage, count: &ImageCount) -> RgbImage {
     let magnification = magnification(image.width());
     let lines = legend_lines(count);
-    let line_height = (GLYPH_SIZE + 4) * magnification;
-    let swatch = GLYPH_SIZE * magnification;
+    let line_height = (GLYPH + 4) * magnification;
+    let swatch = GLYPH * magnification;
     let margin = 6 * magnification;
-    let text_width = lines
+    let widest = lines
         .iter()
-        .map(|(_, text)| text_size(text, magnification).0)
+        .map(|(_, text)| text_width(text) * magnification)
         .max()
         .unwrap_or(0);
-    let panel_width = margin * 3 + swatch + text_width;
+    let panel_width = margin * 3 + swatch + widest;
     let panel_height = margin * 2 + line_height * lines.len() as u32;
     let width = image.width() + panel_width;
     let height = image.height().max(panel_height);
-    let mut canvas = RgbImage::from_pixel(width, height, Rgb([32, 32, 32]));
+    let mut canvas = RgbImage::from_pixel(width, height, PANEL);
     image::imageops::replace(&mut canvas, image, 0, 0);
 
     for (index, detection) in count.field.detections.iter().enumerate() {
@@ -68,18 +73,26 @@ pub fn draw_overlay(image: &RgbImage, count: &ImageCount) -> RgbImage {
     for (row, (colour, text)) in lines.iter().enumerate() {
         let top = margin + row as u32 * line_height;
         if let Some(colour) = colour {
-            fill_rectangle(&mut canvas, left, top, swatch, swatch, *colour);
+            draw_box(&mut canvas, (left, top), (swatch, swatch), *colour, *colour);
         }
-        draw_text(
-            &mut canvas,
-            left + swatch + margin,
-            top,
-            text,
-            magnification,
-            Rgb([235, 235, 235]),
-        );
+        draw_magnified_text(&mut canvas, (left + swatch + margin, top), text, magnification);
     }
     canvas
+}
+
+/// Draws legend text at an integer magnification: the 8x8 glyphs of [`crate::draw`] drawn
+/// once, then enlarged pixel by pixel (nearest neighbour) so that text stays legible on large
+/// fields.
+fn draw_magnified_text(canvas: &mut RgbImage, (x, y): (u32, u32), text: &str, magnification: u32) {
+    let mut small = RgbImage::from_pixel(text_width(text).max(1), GLYPH, PANEL);
+    draw_text(&mut small, 0, 0, text, TEXT);
+    let large = image::imageops::resize(
+        &small,
+        small.width() * magnification,
+        GLYPH * magnification,
+        image::imageops::FilterType::Nearest,
+    );
+    image::imageops::replace(canvas, &large, i64::from(x), i64::from(y));
 }
 
 /// The legend: one line per class (swatch colour, name and count), the white-cell total, and the
