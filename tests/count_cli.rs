@@ -65,6 +65,8 @@ fn readme_command_prints_the_counts() {
     let summary = stderr(&output);
     assert!(summary.contains("White-cell differential"), "{summary}");
     assert!(summary.contains("µm/px"), "{summary}");
+    // The built-in model typed the white cell.
+    assert!(summary.contains("(1 of 1 white cells typed)"), "{summary}");
 }
 
 #[test]

@@ -132,3 +132,28 @@ fn smears_sample_white_cells_and_platelets() {
     assert!(platelets.precision().unwrap() >= 0.6, "{platelets:?}");
     assert!(summary.red.recall().unwrap() >= 0.8, "{:?}", summary.red);
 }
+
+/// The PBC fixtures (one centred cell each, its class = its folder) through the count path with
+/// the built-in model: the centred cell is found as a nucleated cell in every image, and the
+/// six white-cell images get their folder's class. (The model was trained on PBC images; this
+/// checks the count path's plumbing, docs/accuracy.md has the figures.)
+#[test]
+fn pbc_fixtures_centred_cells_through_the_count_path() {
+    let folders =
+        hemato::count::evaluation::folder_dataset(&root().join("fixtures/pbc"), None).unwrap();
+    assert_eq!(folders.len(), 8);
+    let results =
+        hemato::count::evaluation::centred_cells(&folders, &WhiteCellClassifier::builtin())
+            .unwrap();
+    for result in &results {
+        assert_eq!(
+            result.kind,
+            Some(hemato::count::Kind::WhiteCell),
+            "{result:?}"
+        );
+        let white = hemato::count::CellClass::from_name(&result.truth).unwrap();
+        if white.is_white() {
+            assert_eq!(result.class, Some(white), "{result:?}");
+        }
+    }
+}

@@ -170,7 +170,11 @@ impl WhiteCellClassifier {
             .iter()
             .find(|(name, _)| name == NUCLEUS_CIRCULARITY)
             .map_or(0.0, |(_, value)| *value);
-        let (best, probability) = choose_class(probabilities.row(0).as_slice().unwrap_or(&[]), classes, circularity);
+        let (best, probability) = choose_class(
+            probabilities.row(0).as_slice().unwrap_or(&[]),
+            classes,
+            circularity,
+        );
         Ok(Decision {
             class: Some(classes[best]),
             probability,
@@ -196,17 +200,24 @@ pub const NON_WHITE_CIRCULARITY: f64 = 0.85;
 /// model is confidently wrong on fields of other microscopes (it calls a third of their white
 /// cells erythroblasts or platelets, docs/accuracy.md), so without this gate white cells would
 /// drop out of the white-cell count. Ties go to the first class, as `Model::predict` does.
-pub fn choose_class(probabilities: &[f64], classes: &[CellClass], circularity: f64) -> (usize, f64) {
+pub fn choose_class(
+    probabilities: &[f64],
+    classes: &[CellClass],
+    circularity: f64,
+) -> (usize, f64) {
     let best_of = |keep: &dyn Fn(CellClass) -> bool| {
         probabilities
             .iter()
             .zip(classes)
             .enumerate()
             .filter(|(_, (_, &class))| keep(class))
-            .fold(None, |best: Option<(usize, f64)>, (index, (&p, _))| match best {
-                Some((_, q)) if q >= p => best,
-                _ => Some((index, p)),
-            })
+            .fold(
+                None,
+                |best: Option<(usize, f64)>, (index, (&p, _))| match best {
+                    Some((_, q)) if q >= p => best,
+                    _ => Some((index, p)),
+                },
+            )
     };
     let overall = best_of(&|_| true).unwrap_or((0, f64::NAN));
     let trusted = overall.1 >= NON_WHITE_PROBABILITY && circularity >= NON_WHITE_CIRCULARITY;
@@ -234,4 +245,72 @@ fn centroid(runs: &[Run]) -> Option<(f64, f64)> {
         sum_y += n * (f64::from(run.y) + 0.5);
     }
     (count > 0.0).then(|| (sum_x / count - 0.5, sum_y / count - 0.5))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLASSES: [CellClass; 4] = [
+        CellClass::Erythroblast,
+        CellClass::Lymphocyte,
+        CellClass::Neutrophil,
+        CellClass::Platelet,
+    ];
+
+    #[test]
+    fn a_white_class_wins_when_most_probable() {
+        assert_eq!(choose_class(&[0.1, 0.2, 0.6, 0.1], &CLASSES, 0.0), (2, 0.6));
+        // Ties go to the first class.
+        assert_eq!(choose_class(&[0.0, 0.5, 0.5, 0.0], &CLASSES, 0.0), (1, 0.5));
+    }
+
+    #[test]
+    fn non_white_calls_need_certainty_and_a_round_nucleus() {
+        // Erythroblast at 0.9: not sure enough, the best white class instead.
+        assert_eq!(
+            choose_class(&[0.9, 0.04, 0.06, 0.0], &CLASSES, 0.95),
+            (2, 0.06)
+        );
+        // Sure, but a lobed nucleus: still white.
+        assert_eq!(
+            choose_class(&[0.9995, 0.0003, 0.0002, 0.0], &CLASSES, 0.5),
+            (1, 0.0003)
+        );
+        // Sure and round: the model's call stands.
+        assert_eq!(
+            choose_class(&[0.0, 0.0, 0.0005, 0.9995], &CLASSES, 0.9),
+            (3, 0.9995)
+        );
+    }
+
+    #[test]
+    fn centroid_of_runs_is_in_pixel_centres() {
+        // Pixels (1, 0), (2, 0) and (1, 1): centroid (4/3, 1/3).
+        let runs = [
+            Run {
+                y: 0,
+                x_start: 1,
+                x_end: 3,
+            },
+            Run {
+                y: 1,
+                x_start: 1,
+                x_end: 2,
+            },
+        ];
+        let (x, y) = centroid(&runs).unwrap();
+        assert!((x - 4.0 / 3.0).abs() < 1e-12 && (y - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(centroid(&[]), None);
+    }
+
+    #[test]
+    fn builtin_model_fits_the_features() {
+        let WhiteCellClassifier::Model { model, classes } = WhiteCellClassifier::builtin() else {
+            panic!("the built-in classifier has a model");
+        };
+        assert_eq!(model.feature_names(), features::feature_names().as_slice());
+        assert_eq!(classes.len(), 8);
+        assert!(!classes.contains(&CellClass::Rbc));
+    }
 }

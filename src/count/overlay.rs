@@ -75,7 +75,12 @@ pub fn draw_overlay(image: &RgbImage, count: &ImageCount) -> RgbImage {
         if let Some(colour) = colour {
             draw_box(&mut canvas, (left, top), (swatch, swatch), *colour, *colour);
         }
-        draw_magnified_text(&mut canvas, (left + swatch + margin, top), text, magnification);
+        draw_magnified_text(
+            &mut canvas,
+            (left + swatch + margin, top),
+            text,
+            magnification,
+        );
     }
     canvas
 }
