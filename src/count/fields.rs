@@ -235,8 +235,7 @@ pub fn detect_with(
         if group.runs.iter().any(|run| covers(&taken, run)) {
             continue;
         }
-        let mask = mask_of_runs(&group.runs, width, height);
-        if let Some(particle) = merged_particle(&mask) {
+        if let Some(particle) = particle_of_runs(&group.runs) {
             paint(&mut platelets, &particle.runs);
             detections.push(Detection {
                 kind: Kind::Platelet,
@@ -591,21 +590,62 @@ fn cell_region(
     reach: &GrayImage,
     cytoplasm: f64,
 ) -> Particle {
+    // Work in the group's bounding box grown by the reach (plus a margin), so that a field
+    // with many white cells does not compute a whole-image distance map per cell. Pixels
+    // outside the image are not background for the distance map (`crate::edm`), so the crop
+    // gives the same distances as the whole image.
     let (width, height) = cells.dimensions();
-    let own = mask_of_runs(&group.runs, width, height);
+    let margin = cytoplasm.ceil() as u32 + 2;
+    let left = group.runs.iter().map(|run| run.x_start).min().unwrap_or(0);
+    let right = group.runs.iter().map(|run| run.x_end).max().unwrap_or(0);
+    let top = group.runs.first().map_or(0, |run| run.y);
+    let bottom = group.runs.last().map_or(0, |run| run.y + 1);
+    let (x0, y0) = (left.saturating_sub(margin), top.saturating_sub(margin));
+    let (x1, y1) = ((right + margin).min(width), (bottom + margin).min(height));
+    let shifted: Vec<Run> = group
+        .runs
+        .iter()
+        .map(|run| Run {
+            y: run.y - y0,
+            x_start: run.x_start - x0,
+            x_end: run.x_end - x0,
+        })
+        .collect();
+    let own = mask_of_runs(&shifted, x1 - x0, y1 - y0);
     let near = within_distance(&own, cytoplasm);
-    let mask = GrayImage::from_fn(width, height, |x, y| {
+    let mask = GrayImage::from_fn(x1 - x0, y1 - y0, |x, y| {
+        let (ix, iy) = (x + x0, y + y0);
         let nucleus = own.get_pixel(x, y).0[0] == OBJECT;
         let cytoplasm = near.get_pixel(x, y).0[0] == OBJECT
-            && reach.get_pixel(x, y).0[0] == OBJECT
-            && cells.get_pixel(x, y).0[0] == OBJECT;
+            && reach.get_pixel(ix, iy).0[0] == OBJECT
+            && cells.get_pixel(ix, iy).0[0] == OBJECT;
         Luma([if nucleus || cytoplasm {
             OBJECT
         } else {
             BACKGROUND
         }])
     });
-    merged_particle(&mask).expect("the nucleus is in the mask")
+    merged_particle(&mask)
+        .expect("the nucleus is in the mask")
+        .translated(i64::from(x0), i64::from(y0))
+        .expect("crop coordinates lie inside the image")
+}
+
+/// The pixels of `runs` (raster order) as one particle, traced in their bounding box only.
+fn particle_of_runs(runs: &[Run]) -> Option<Particle> {
+    let left = runs.iter().map(|run| run.x_start).min()?;
+    let right = runs.iter().map(|run| run.x_end).max()?;
+    let (top, bottom) = (runs.first()?.y, runs.last()?.y + 1);
+    let shifted: Vec<Run> = runs
+        .iter()
+        .map(|run| Run {
+            y: run.y - top,
+            x_start: run.x_start - left,
+            x_end: run.x_end - left,
+        })
+        .collect();
+    merged_particle(&mask_of_runs(&shifted, right - left, bottom - top))?
+        .translated(i64::from(left), i64::from(top))
 }
 
 /// All object pixels of `mask` as one particle (pieces merged: outlines of every piece, runs
