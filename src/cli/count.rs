@@ -79,13 +79,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .enumerate()
         .map(|(index, path)| {
             let image = hemato::io::read_rgb_image(path)?;
-            let count = count_image(&image, &options, &classifier)
+            let mut count = count_image(&image, &options, &classifier)
                 .with_context(|| format!("cannot count {}", path.display()))?;
             if let (Some(folder), Some(name)) = (&args.overlay, overlay_names.get(index)) {
                 let drawn = overlay::draw_overlay(&image, &count);
                 hemato::io::write_rgb_png(&folder.join(name), &drawn)
                     .with_context(|| format!("cannot write the overlay of {}", path.display()))?;
             }
+            // The tables need the cells only: drop the regions' pixels, which would otherwise
+            // be held for every image of a large batch.
+            count.field.detections = Vec::new();
             progress.inc(1);
             Ok(count)
         })
