@@ -5,21 +5,24 @@
 //!
 //! 1. **Background and stains** ([`super::stain_maps`]): optical densities relative to the
 //!    background colour, unmixed into methylene blue and eosin.
-//! 2. **Cells**: the total density above half the typical cell density (the mode above Otsu's
-//!    level; never below `min_cell_density`), holes filled (pale red-cell centres).
-//! 3. **Scale**: the cell mask is cut with ImageJ's watershed; the area-weighted median area of
-//!    the compact (solidity ≥ 0.85) particles away from the border is the area of one red cell,
-//!    `A`, and `d = 2√(A/π)` its diameter. Every size below is a fraction of `A` or `d`.
-//! 4. **Nuclei**: cell pixels that absorb red more than blue (violet-blue: nuclei and
-//!    platelets; pink red cells absorb blue more than red). Pieces closer than `d/4` form one group (the lobes of a
-//!    neutrophil nucleus).
-//! 5. **White cells**: groups with a nucleus area ≥ `white_nucleus`·A; the cell is
-//!    the cell mask within `0.35·d` of the nucleus. **Platelets**: smaller groups, down to
-//!    `platelet_min`·A, that are not inside a white cell.
-//! 6. **Red cells**: the cell mask without white cells and platelets, cut by the watershed.
-//!    A piece counts as `round(area / A)` cells (at least 1), so overlapping cells the watershed
-//!    could not split still count; pieces below a fifth of `A` (a tenth at the image border,
-//!    where cells are cut) are fragments and are dropped.
+//! 2. **Cells**: the total density above `cell_edge_fraction` (0.4) of the typical red-cell
+//!    density (the mode above Otsu's level, both from the non-violet pixels; never above Otsu,
+//!    never below `min_cell_density`), holes filled (pale red-cell centres).
+//! 3. **Scale**: the cell mask is cut with ImageJ's watershed; the median area of the round
+//!    (solidity ≥ 0.9, aspect ratio ≤ 1.4) pieces away from the border and without nucleus
+//!    pixels is the area of one red cell, `A`, and `d = 2√(A/π)` its diameter. Every size below
+//!    is a fraction of `A` or `d`.
+//! 4. **Nuclei**: pixels that absorb red more than blue (violet-blue: nuclei and platelets; pink
+//!    red cells absorb blue more than red). Pieces closer than `nucleus_reach`·d form one group
+//!    (the lobes of a neutrophil), unless two large pieces would together be wider than
+//!    `nucleus_extent`·d (two touching white cells).
+//! 5. **White cells**: groups with a nucleus area ≥ `white_nucleus`·A, with the cell mask within
+//!    `cytoplasm`·d of the nucleus; watershed pieces that lie mostly outside that reach stay
+//!    red cells. **Platelets**: smaller groups, down to `platelet_min`·A, outside white cells.
+//! 6. **Red cells**: the other watershed pieces of the cell mask. A piece up to 1.5 A is one
+//!    cell, a larger one `1 + round((area − A) / (overlap_share·A))` (overlapping cells hide part
+//!    of each other); pieces below `fragment`·A (`border_fragment`·A at the image border, where
+//!    cells are cut) are dropped.
 
 use image::{GrayImage, Luma};
 use rayon::prelude::*;
@@ -277,14 +280,14 @@ pub fn detect_with(
     })
 }
 
-/// The cells: total density above half the density of a typical cell pixel (and
-/// `min_cell_density`), holes filled.
+/// The cells: total density above `cell_edge_fraction` of the density of a typical cell pixel
+/// (and at least `min_cell_density`), holes filled.
 ///
 /// Cells are blurred at their edge, so their density ramps from the background's to the cell's
-/// over several pixels, and the half-way level is where the edge is (as the half maximum of a
-/// blurred step). The typical cell density is the mode of the density histogram above Otsu's
-/// level (Otsu separates cells from background; its own level lies inside the ramp and would cut
-/// pale cells short).
+/// over several pixels, and the edge lies part-way up the ramp (as the half maximum of a blurred
+/// step; a little lower catches the pale rims of red cells with a large central pallor). The
+/// typical cell density is the mode of the density histogram above Otsu's level (Otsu separates
+/// cells from background; its own level lies inside the ramp and would cut pale cells short).
 fn cell_mask(maps: &StainMaps, settings: &Settings) -> GrayImage {
     let scaled: Vec<u8> = maps
         .density
@@ -332,9 +335,10 @@ fn cell_mode(histogram: &threshold::Histogram, level: i32) -> Option<i32> {
         .map(|(_, value)| value as i32)
 }
 
-/// Cell pixels that absorb red more than blue (violet-blue): nuclei and platelets. The
-/// difference is averaged over each pixel's 3x3 neighbourhood (within the image) against JPEG
-/// block noise.
+/// Pixels that absorb red more than blue (violet-blue): nuclei and platelets. The difference
+/// is averaged over each pixel's 3x3 neighbourhood (within the image) against JPEG block noise.
+/// Pixels outside the cell mask count when their density reaches `min_cell_density` (pale
+/// platelets below the cell edge).
 fn nucleus_mask(maps: &StainMaps, cells: &GrayImage, settings: &Settings) -> GrayImage {
     let (width, height) = (maps.width as usize, maps.height as usize);
     let violet = &maps.violet;
@@ -364,11 +368,12 @@ fn nucleus_mask(maps: &StainMaps, cells: &GrayImage, settings: &Settings) -> Gra
     GrayImage::from_raw(maps.width, maps.height, pixels).expect("same size")
 }
 
-/// The area of one red cell: the area-weighted median area of the compact pieces of the cell
-/// mask (solidity ≥ 0.85) that do not touch the border and hold no nucleus pixels; falls back
-/// to all pieces without nuclei away from the border, then to all pieces without nuclei.
-/// Weighting by area makes the many small specks of noise irrelevant: it is the size of the
-/// piece a typical cell pixel belongs to.
+/// The area of one red cell: the median area of the round pieces of the cell mask (solidity
+/// ≥ 0.9, aspect ratio ≤ 1.4; at least 20 pixels) that do not touch the border and hold no
+/// nucleus pixels, after dropping pieces smaller than a fifth of their area-weighted median
+/// (specks of noise: the area-weighted median is the size of the piece a typical cell pixel
+/// belongs to). Falls back to all pieces without nuclei away from the border when fewer than 3
+/// are round, then to all pieces without nuclei.
 fn single_cell_area(
     pieces: &[Particle],
     nuclei: &GrayImage,
