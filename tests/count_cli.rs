@@ -272,6 +272,12 @@ fn an_empty_field_counts_zero() {
         text.lines().nth(1).unwrap().split_once(',').unwrap().1,
         "0,0,0,0,0,0,0,0,0,0"
     );
+    // The summary says why nothing was counted.
+    assert!(
+        stderr(&output).contains("1 image(s) without separate red cells"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

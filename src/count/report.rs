@@ -195,6 +195,15 @@ pub fn summary(images: &[(String, &ImageCount)]) -> String {
             "* pixel size estimated from the median red-cell diameter (7.5 µm); give --pixel-size if known\n",
         );
     }
+    let unscaled = images
+        .iter()
+        .filter(|(_, count)| count.scale.is_none())
+        .count();
+    if unscaled > 0 {
+        text.push_str(&format!(
+            "– {unscaled} image(s) without separate red cells to measure the scale from: nothing was counted there; give --pixel-size if cells are present\n"
+        ));
+    }
     text.push('\n');
     text.push_str(&differential(&total));
     text
