@@ -15,13 +15,16 @@ use indicatif::{ProgressBar, ProgressStyle};
   hemato features my_cells/ --class lymphocyte -o lymphocytes.csv
   hemato features cell.jpg --scale 75 --overlays check/ -o cell.csv
 
-Images whose cell cannot be found are skipped with a message (or stop the run with --strict).
+Files that are not images (png, jpg, jpeg, tif, tiff, bmp) are ignored. Images that cannot be
+read or whose cell cannot be found are skipped, each named with the reason, and counted (or stop
+the run with --strict). Rows are in sorted path order, the same for any number of threads.
 See docs/features.md for every column.")]
 pub struct Args {
     /// Single-cell images, or folders of them (searched recursively).
     #[arg(required = true, value_name = "IMAGE|DIR")]
     inputs: Vec<PathBuf>,
-    /// Class = the name of each image's folder (folder-per-class collections such as PBC).
+    /// Class = the first folder below the folder given (DIR/CLASS/image.jpg: folder-per-class
+    /// collections such as PBC); an image given directly: the folder holding it.
     #[arg(long)]
     class_from_dir: bool,
     /// Class name for every row.
