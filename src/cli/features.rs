@@ -38,7 +38,8 @@ pub struct Args {
     /// PNG, into this folder.
     #[arg(long, value_name = "DIR")]
     overlays: Option<PathBuf>,
-    /// Stop at the first image whose cell cannot be described instead of skipping it.
+    /// Fail, naming the first image (in path order) that cannot be read or described, instead
+    /// of skipping such images; no table is written.
     #[arg(long)]
     strict: bool,
     /// Output table (CSV).
