@@ -11,6 +11,7 @@
 //! | distance map | [`edm`] | mask → 32-bit Euclidean distance map |
 //! | watershed | [`watershed`] | mask → mask with touching particles cut apart |
 //! | particle analysis | [`measure`] | mask or labels + intensity → one row of measurements per particle |
+//! | white-cell features | [`features`] | RGB image → nucleus, cytoplasm and texture features of a white cell |
 //! | classification | [`classify`] | feature table → model → class per row |
 //! | pictures for people | [`draw`] | text, boxes and outlines on RGB images (heatmaps, overlays) |
 //! | write | [`output`] | every file hemato writes, written atomically |
@@ -22,6 +23,7 @@ pub mod classify;
 pub mod color;
 pub mod draw;
 pub mod edm;
+pub mod features;
 pub mod io;
 pub mod measure;
 pub mod morphology;

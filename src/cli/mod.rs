@@ -7,6 +7,7 @@ mod binary;
 mod deconvolve;
 mod edm;
 mod evaluate;
+mod features;
 mod measure;
 mod predict;
 mod segment;
@@ -39,6 +40,8 @@ enum Command {
     Segment(segment::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
+    /// Describe the white cell in the middle of each image: a feature table for training.
+    Features(features::Args),
     /// Train a classifier on a labelled feature table (cross-validated grid search).
     Train(train::Args),
     /// Score a trained classifier on a labelled feature table.
@@ -57,6 +60,7 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Watershed(args) => watershed::run(args),
         Command::Segment(args) => segment::run(args),
         Command::Measure(args) => measure::run(args),
+        Command::Features(args) => features::run(args),
         Command::Train(args) => train::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Predict(args) => predict::run(args),
