@@ -261,6 +261,19 @@ impl Particles {
         regions: Regions,
     ) -> Self {
         let inside = |value: u8| (value != BACKGROUND) == (regions == Regions::Objects);
+        // Diagonal contact joins objects only.
+        Self::find_where(pixels, rows, stride, inside, regions == Regions::Objects)
+    }
+
+    /// Finds the regions of the pixels for which `inside` holds, 8-connected when `diagonal`,
+    /// else 4-connected (rows as for [`Particles::find`]).
+    pub fn find_where(
+        pixels: &[u8],
+        rows: impl Iterator<Item = Range<usize>>,
+        stride: usize,
+        inside: impl Fn(u8) -> bool,
+        diagonal: bool,
+    ) -> Self {
         let mut runs: Vec<Range<usize>> = Vec::new();
         let mut row_starts = vec![0];
         for row in rows {
@@ -279,8 +292,7 @@ impl Particles {
             }
             row_starts.push(runs.len());
         }
-        // Diagonal contact joins objects only.
-        let reach = usize::from(regions == Regions::Objects);
+        let reach = usize::from(diagonal);
         // Union-find over runs: a run joins the runs of the row above that overlap it (or,
         // for objects, touch it diagonally).
         let mut parent: Vec<u32> = (0..runs.len() as u32).collect();

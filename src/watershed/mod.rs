@@ -88,7 +88,13 @@ fn watershed_distance_map(frame: Frame, edm: &FloatImage) -> GrayImage {
     let mut levels = levels::level_image(&frame, &edm_padded, &maxima);
     levels::lower_rejected_maxima(&frame, &mut levels, &mut maxima);
     drop(maxima);
-    segment::flood_levels_in_parallel(&frame, &mut levels, rayon::current_num_threads());
+    // Called from parallel code (e.g. one particle per task), the workers are busy already:
+    // sharing this image's particles out again would only add copies.
+    let groups = match rayon::current_thread_index() {
+        Some(_) => 1,
+        None => rayon::current_num_threads(),
+    };
+    segment::flood_levels_in_parallel(&frame, &mut levels, groups);
     let pixels = frame
         .unpad(&levels)
         .into_iter()
