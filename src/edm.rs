@@ -50,9 +50,10 @@ fn squared_distance(candidate: Point, x: usize, y: usize) -> i64 {
     dx * dx + dy * dy
 }
 
-/// Pixel count from which the two vertical sweeps run on two threads (below it, or when already
-/// called from parallel code, one buffer is swept twice in place).
-const PARALLEL_SWEEPS_FROM: usize = 1 << 16;
+/// Pixel count from which the two vertical sweeps run on two threads (below it, one buffer is
+/// swept twice in place: for the many small crops of per-particle work, fewer and smaller
+/// allocations count more than a second thread).
+const PARALLEL_SWEEPS_FROM: usize = 1 << 18;
 
 /// The 32-bit Euclidean distance map of `mask` (non-zero = object), as ImageJ's Distance Map.
 ///
@@ -68,9 +69,17 @@ pub fn distance_map(mask: &GrayImage) -> FloatImage {
         width < 1 << 29 && height < 1 << 29,
         "distance map of a {width}x{height} image: sides must be below 2^29 pixels"
     );
+    let two_buffers = mask.len() >= PARALLEL_SWEEPS_FROM;
+    let distances = squared_sweeps(mask, two_buffers);
+    FloatImage::from_raw(mask.width(), mask.height(), distances).expect("same size as the mask")
+}
+
+/// The distances of [`distance_map`]: the four passes in one buffer, or the two vertical sweeps
+/// on two threads, each into its own buffer (same result).
+fn squared_sweeps(mask: &GrayImage, two_buffers: bool) -> Vec<f32> {
+    let (width, height) = (mask.width() as usize, mask.height() as usize);
     let pixels = mask.as_raw();
-    let nested = rayon::current_thread_index().is_some();
-    let distances = if nested || pixels.len() < PARALLEL_SWEEPS_FROM {
+    if !two_buffers {
         let mut squared = vec![0f32; pixels.len()];
         sweep(
             pixels,
@@ -124,8 +133,7 @@ pub fn distance_map(mask: &GrayImage) -> FloatImage {
                 *distance = distance_of(pixel, *distance, other);
             });
         downwards
-    };
-    FloatImage::from_raw(mask.width(), mask.height(), distances).expect("same size as the mask")
+    }
 }
 
 /// The distance of a pixel from the smallest squared distances of the sweeps
@@ -312,9 +320,7 @@ mod tests {
 
     #[test]
     fn in_place_and_parallel_sweeps_agree() {
-        // Large enough for the two-buffer parallel sweeps at the top level; inside a pool task
-        // the same map is computed in one buffer.
-        let mask = GrayImage::from_fn(400, 300, |x, y| {
+        let mask = GrayImage::from_fn(600, 500, |x, y| {
             let hash = (x * x * 3 + y * y * 5 + x * y) % 97;
             Luma([if hash < 80 && (x + 2 * y) % 61 != 0 {
                 255
@@ -322,15 +328,13 @@ mod tests {
                 0
             }])
         });
-        let parallel = distance_map(&mask);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let in_place = pool.install(|| distance_map(&mask));
-        assert!(parallel.as_raw().iter().any(|&d| d > 3.0));
-        let bits = |map: &FloatImage| map.as_raw().iter().map(|d| d.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&parallel), bits(&in_place));
+        let bits = |map: Vec<f32>| map.iter().map(|d| d.to_bits()).collect::<Vec<_>>();
+        let in_place = bits(squared_sweeps(&mask, false));
+        assert_eq!(in_place, bits(squared_sweeps(&mask, true)));
+        assert!(in_place.iter().any(|&d| f32::from_bits(d) > 3.0));
+        // distance_map takes the two-buffer path for this size.
+        assert!(mask.len() >= PARALLEL_SWEEPS_FROM);
+        assert_eq!(in_place, bits(distance_map(&mask).into_raw()));
     }
 
     #[test]
