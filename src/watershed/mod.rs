@@ -95,11 +95,16 @@ fn watershed_distance_map(frame: Frame, edm: &FloatImage) -> GrayImage {
         None => rayon::current_num_threads(),
     };
     segment::flood_levels_in_parallel(&frame, &mut levels, groups);
-    let pixels = frame
-        .unpad(&levels)
-        .into_iter()
-        .map(|level| if level == 255 { OBJECT } else { BACKGROUND })
-        .collect();
+    let mut pixels = Vec::with_capacity(frame.width * frame.height);
+    for y in 0..frame.height {
+        pixels.extend(levels[frame.row(y)].iter().map(|&level| {
+            if level == 255 {
+                OBJECT
+            } else {
+                BACKGROUND
+            }
+        }));
+    }
     GrayImage::from_raw(edm.width(), edm.height(), pixels).expect("same size as the map")
 }
 
