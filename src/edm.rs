@@ -35,8 +35,10 @@ const NO_DISTANCE: i64 = i32::MAX as i64;
 /// A candidate nearest background point, `x` in the low and `y` in the high 32 bits.
 type Point = u64;
 
-/// "No candidate yet" (ImageJ's `NO_POINT`).
-const NO_POINT: Point = u64::MAX;
+/// "No candidate yet" (ImageJ's `NO_POINT`): a point so far to the right of every image that its
+/// squared distance to any pixel is at least [`NO_DISTANCE`], so it never wins a comparison and
+/// needs no test of its own (images are narrower than 2²⁹ pixels: [`distance_map`] checks).
+const NO_POINT: Point = 1 << 30;
 
 fn point(x: usize, y: usize) -> Point {
     x as u64 | (y as u64) << 32
@@ -48,31 +50,101 @@ fn squared_distance(candidate: Point, x: usize, y: usize) -> i64 {
     dx * dx + dy * dy
 }
 
+/// Pixel count from which the two vertical sweeps run on two threads (below it, one buffer is
+/// swept twice in place: for the many small crops of per-particle work, fewer and smaller
+/// allocations count more than a second thread).
+const PARALLEL_SWEEPS_FROM: usize = 1 << 18;
+
 /// The 32-bit Euclidean distance map of `mask` (non-zero = object), as ImageJ's Distance Map.
 ///
-/// The two vertical sweeps are independent and run in parallel; the result is the same for
-/// any number of threads.
+/// The two vertical sweeps are independent and run in parallel on large images; the result is
+/// the same for any number of threads.
+///
+/// # Panics
+///
+/// When the mask is 2²⁹ or more pixels wide or high.
 pub fn distance_map(mask: &GrayImage) -> FloatImage {
     let (width, height) = (mask.width() as usize, mask.height() as usize);
-    let pixels = mask.as_raw();
-    let (downwards, upwards) = rayon::join(
-        || sweep(pixels, width, height, Vertical::Down),
-        || sweep(pixels, width, height, Vertical::Up),
+    assert!(
+        width < 1 << 29 && height < 1 << 29,
+        "distance map of a {width}x{height} image: sides must be below 2^29 pixels"
     );
-    let mut distances = downwards;
-    distances
-        .par_iter_mut()
-        .zip(upwards.par_iter())
-        .zip(pixels.par_iter())
-        .for_each(|((distance, &other), &pixel)| {
-            // FloatProcessor.sqrt: values <= 0 become 0.
-            *distance = if pixel == 0 || *distance <= 0.0 {
-                0.0
-            } else {
-                distance.min(other).sqrt()
-            };
-        });
+    let two_buffers = mask.len() >= PARALLEL_SWEEPS_FROM;
+    let distances = squared_sweeps(mask, two_buffers);
     FloatImage::from_raw(mask.width(), mask.height(), distances).expect("same size as the mask")
+}
+
+/// The distances of [`distance_map`]: the four passes in one buffer, or the two vertical sweeps
+/// on two threads, each into its own buffer (same result).
+fn squared_sweeps(mask: &GrayImage, two_buffers: bool) -> Vec<f32> {
+    let (width, height) = (mask.width() as usize, mask.height() as usize);
+    let pixels = mask.as_raw();
+    if !two_buffers {
+        let mut squared = vec![0f32; pixels.len()];
+        sweep(
+            pixels,
+            width,
+            height,
+            Vertical::Down,
+            &mut squared,
+            Keep::Overwrite,
+        );
+        sweep(
+            pixels,
+            width,
+            height,
+            Vertical::Up,
+            &mut squared,
+            Keep::Smaller,
+        );
+        for (distance, &pixel) in squared.iter_mut().zip(pixels) {
+            *distance = distance_of(pixel, *distance, f32::MAX);
+        }
+        squared
+    } else {
+        let (mut downwards, mut upwards) = (vec![0f32; pixels.len()], vec![0f32; pixels.len()]);
+        rayon::join(
+            || {
+                sweep(
+                    pixels,
+                    width,
+                    height,
+                    Vertical::Down,
+                    &mut downwards,
+                    Keep::Overwrite,
+                )
+            },
+            || {
+                sweep(
+                    pixels,
+                    width,
+                    height,
+                    Vertical::Up,
+                    &mut upwards,
+                    Keep::Overwrite,
+                )
+            },
+        );
+        downwards
+            .par_iter_mut()
+            .zip(upwards.par_iter())
+            .zip(pixels.par_iter())
+            .for_each(|((distance, &other), &pixel)| {
+                *distance = distance_of(pixel, *distance, other);
+            });
+        downwards
+    }
+}
+
+/// The distance of a pixel from the smallest squared distances of the sweeps
+/// (`FloatProcessor.sqrt`: values <= 0 become 0; background is 0).
+#[inline]
+fn distance_of(pixel: u8, squared: f32, other: f32) -> f32 {
+    if pixel == 0 || squared <= 0.0 {
+        0.0
+    } else {
+        squared.min(other).sqrt()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,46 +153,67 @@ enum Vertical {
     Up,
 }
 
+/// How a sweep's first row pass stores its squared distances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Into a fresh buffer (background entries are never read).
+    Overwrite,
+    /// Into a buffer another sweep filled: keep the smaller.
+    Smaller,
+}
+
 /// One vertical sweep of ImageJ's EDM (`makeFloatEDM`, passes 1-2 or 3-4): for each row in
-/// order, a left-to-right and a right-to-left pass (`edmLine`). Returns, for every object pixel,
-/// the smaller squared distance of the two passes (as f32, like ImageJ's float pixels).
-fn sweep(pixels: &[u8], width: usize, height: usize, vertical: Vertical) -> Vec<f32> {
-    // Background entries are never read; object entries are written by the first pass.
-    let mut squared = vec![0f32; pixels.len()];
+/// order, a left-to-right and a right-to-left pass (`edmLine`). Stores, for every object pixel,
+/// the smallest squared distance found (as f32, like ImageJ's float pixels; converting the
+/// integer distances is monotonic, so the smallest float is the float of the smallest).
+fn sweep(
+    pixels: &[u8],
+    width: usize,
+    height: usize,
+    vertical: Vertical,
+    squared: &mut [f32],
+    keep: Keep,
+) {
     let mut left_to_right = vec![NO_POINT; width];
     let mut right_to_left = vec![NO_POINT; width];
     let mut line = |y: usize| {
         let row = &pixels[y * width..(y + 1) * width];
         let out = &mut squared[y * width..(y + 1) * width];
-        line_pass(row, out, &mut left_to_right, y, 0..width, |old, new| {
-            *old = new
-        });
+        match keep {
+            Keep::Overwrite => line_pass(row, out, &mut left_to_right, y, 0..width, |old, new| {
+                *old = new
+            }),
+            Keep::Smaller => line_pass(row, out, &mut left_to_right, y, 0..width, keep_smaller),
+        }
         line_pass(
             row,
             out,
             &mut right_to_left,
             y,
             (0..width).rev(),
-            |old, new| {
-                if *old > new {
-                    *old = new;
-                }
-            },
+            keep_smaller,
         );
     };
     match vertical {
         Vertical::Down => (0..height).for_each(&mut line),
         Vertical::Up => (0..height).rev().for_each(&mut line),
     }
-    squared
+}
+
+#[inline]
+fn keep_smaller(old: &mut f32, new: f32) {
+    if *old > new {
+        *old = new;
+    }
 }
 
 /// One horizontal pass over a row (half of ImageJ's `edmLine`). `nearest[x]` holds the nearest
 /// background point found so far for column `x` in this pass direction; `previous` is the
 /// point of the pixel just visited in this row and `diagonal` that of the previous row.
-/// `keep` stores a squared distance: the first pass of a row overwrites, the second keeps the
+/// `keep` stores a squared distance: the first pass of a row overwrites, the others keep the
 /// smaller (ImageJ starts from `Float.MAX_VALUE` and keeps the smaller every time, which is the
 /// same since every pass finds a distance for every object pixel).
+#[inline]
 fn line_pass(
     row: &[u8],
     squared: &mut [f32],
@@ -136,7 +229,7 @@ fn line_pass(
         if row[x] == 0 {
             nearest[x] = point(x, y);
         } else {
-            let distance = nearest_of_three(nearest, previous, diagonal, x, y) as f32;
+            let distance = nearest_of_three(&mut nearest[x], previous, diagonal, x, y) as f32;
             keep(&mut squared[x], distance);
         }
         previous = nearest[x];
@@ -145,36 +238,30 @@ fn line_pass(
 }
 
 /// ImageJ's `minDist2`: the smallest squared distance from (x, y) to the candidates of the pixel
-/// above, the diagonal pixel and the previous pixel, in that order of preference, updating
-/// `nearest[x]` to the winning point.
+/// above, the diagonal pixel and the previous pixel, in that order of preference (a later one
+/// wins only when strictly nearer, so a candidate equal to an earlier one never wins), updating
+/// `above` to the winning point. [`NO_POINT`] is farther than [`NO_DISTANCE`] and never wins.
+#[inline]
 fn nearest_of_three(
-    nearest: &mut [Point],
+    above: &mut Point,
     previous: Point,
     diagonal: Point,
     x: usize,
     y: usize,
 ) -> i64 {
-    let above = nearest[x];
-    let mut best_point = above;
-    let mut best = NO_DISTANCE;
-    if above != NO_POINT {
-        best = best.min(squared_distance(above, x, y));
+    let mut best_point = *above;
+    let mut best = NO_DISTANCE.min(squared_distance(best_point, x, y));
+    let distance = squared_distance(diagonal, x, y);
+    if distance < best {
+        best_point = diagonal;
+        best = distance;
     }
-    if diagonal != above && diagonal != NO_POINT {
-        let distance = squared_distance(diagonal, x, y);
-        if distance < best {
-            best_point = diagonal;
-            best = distance;
-        }
+    let distance = squared_distance(previous, x, y);
+    if distance < best {
+        best_point = previous;
+        best = distance;
     }
-    if previous != diagonal && previous != NO_POINT {
-        let distance = squared_distance(previous, x, y);
-        if distance < best {
-            best_point = previous;
-            best = distance;
-        }
-    }
-    nearest[x] = best_point;
+    *above = best_point;
     best
 }
 
@@ -229,6 +316,25 @@ mod tests {
         let expected = (i32::MAX as f32).sqrt();
         assert!(distance_map(&mask).pixels().all(|p| p.0[0] == expected));
         assert!((expected - 46340.95).abs() < 0.01);
+    }
+
+    #[test]
+    fn in_place_and_parallel_sweeps_agree() {
+        let mask = GrayImage::from_fn(600, 500, |x, y| {
+            let hash = (x * x * 3 + y * y * 5 + x * y) % 97;
+            Luma([if hash < 80 && (x + 2 * y) % 61 != 0 {
+                255
+            } else {
+                0
+            }])
+        });
+        let bits = |map: Vec<f32>| map.iter().map(|d| d.to_bits()).collect::<Vec<_>>();
+        let in_place = bits(squared_sweeps(&mask, false));
+        assert_eq!(in_place, bits(squared_sweeps(&mask, true)));
+        assert!(in_place.iter().any(|&d| f32::from_bits(d) > 3.0));
+        // distance_map takes the two-buffer path for this size.
+        assert!(mask.len() >= PARALLEL_SWEEPS_FROM);
+        assert_eq!(in_place, bits(distance_map(&mask).into_raw()));
     }
 
     #[test]

@@ -261,26 +261,43 @@ impl Particles {
         regions: Regions,
     ) -> Self {
         let inside = |value: u8| (value != BACKGROUND) == (regions == Regions::Objects);
-        let mut runs: Vec<Range<usize>> = Vec::new();
-        let mut row_starts = vec![0];
-        for row in rows {
-            let values = &pixels[row.clone()];
-            let mut x = 0;
-            while x < values.len() {
-                if !inside(values[x]) {
-                    x += 1;
-                    continue;
-                }
-                let start = x;
-                while x < values.len() && inside(values[x]) {
-                    x += 1;
-                }
-                runs.push(row.start + start..row.start + x);
-            }
-            row_starts.push(runs.len());
-        }
         // Diagonal contact joins objects only.
-        let reach = usize::from(regions == Regions::Objects);
+        Self::find_where(pixels, rows, stride, inside, regions == Regions::Objects)
+    }
+
+    /// Finds the regions of the pixels for which `inside` holds, 8-connected when `diagonal`,
+    /// else 4-connected (rows as for [`Particles::find`]).
+    pub fn find_where(
+        pixels: &[u8],
+        rows: impl Iterator<Item = Range<usize>>,
+        stride: usize,
+        inside: impl Fn(u8) -> bool + Sync,
+        diagonal: bool,
+    ) -> Self {
+        // The runs of each band of rows in parallel, then joined in order.
+        let rows: Vec<Range<usize>> = rows.collect();
+        let bands: Vec<(Vec<Range<usize>>, Vec<usize>)> = rows
+            .par_chunks(ROWS_PER_BAND)
+            .map(|band| {
+                let mut runs = Vec::new();
+                let mut run_counts = Vec::with_capacity(band.len());
+                for row in band {
+                    push_runs(&pixels[row.clone()], row.start, &inside, &mut runs);
+                    run_counts.push(runs.len());
+                }
+                (runs, run_counts)
+            })
+            .collect();
+        let mut runs: Vec<Range<usize>> =
+            Vec::with_capacity(bands.iter().map(|(band_runs, _)| band_runs.len()).sum());
+        let mut row_starts = Vec::with_capacity(rows.len() + 1);
+        row_starts.push(0);
+        for (band_runs, run_counts) in bands {
+            let before = runs.len();
+            row_starts.extend(run_counts.iter().map(|count| before + count));
+            runs.extend(band_runs);
+        }
+        let reach = usize::from(diagonal);
         // Union-find over runs: a run joins the runs of the row above that overlap it (or,
         // for objects, touch it diagonally).
         let mut parent: Vec<u32> = (0..runs.len() as u32).collect();
@@ -341,6 +358,30 @@ impl Particles {
         let width = mask.width() as usize;
         let rows = (0..mask.height() as usize).map(|y| y * width..(y + 1) * width);
         Self::find(mask.as_raw(), rows, width, regions)
+    }
+}
+
+/// Rows per parallel task when runs are collected.
+const ROWS_PER_BAND: usize = 64;
+
+/// Appends the runs of `values` (one row starting at buffer index `start`) where `inside` holds.
+fn push_runs(
+    values: &[u8],
+    start: usize,
+    inside: &impl Fn(u8) -> bool,
+    runs: &mut Vec<Range<usize>>,
+) {
+    let mut x = 0;
+    while x < values.len() {
+        if !inside(values[x]) {
+            x += 1;
+            continue;
+        }
+        let run_start = x;
+        while x < values.len() && inside(values[x]) {
+            x += 1;
+        }
+        runs.push(start + run_start..start + x);
     }
 }
 

@@ -303,3 +303,44 @@ fn bad_inputs_fail_with_clear_messages() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_data_source_is_recorded_in_the_model_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write_table(dir.path(), "cells.csv", 60);
+    let without = train(dir.path(), &table, "logistic");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&without).unwrap()).unwrap();
+    assert!(saved["training"].get("data_source").is_none());
+
+    let with = dir.path().join("attributed.json");
+    let source = "Example dataset, CC BY 4.0";
+    let run = hemato(&[
+        "train",
+        table.to_str().unwrap(),
+        "--model",
+        "logistic",
+        "--cv",
+        "0",
+        "--grid",
+        dir.path().join("logistic-grid.json").to_str().unwrap(),
+        "--data-source",
+        source,
+        "-o",
+        with.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run).1);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&with).unwrap()).unwrap();
+    assert_eq!(saved["training"]["data_source"], source);
+    // A model with the field loads and predicts.
+    let predict = hemato(&[
+        "predict",
+        "--model",
+        with.to_str().unwrap(),
+        table.to_str().unwrap(),
+        "-o",
+        dir.path().join("predictions.csv").to_str().unwrap(),
+    ]);
+    assert!(predict.status.success(), "{}", text(&predict).1);
+}

@@ -42,6 +42,8 @@ if [ "$imagej" = yes ]; then
   fi
 fi
 
-exec "$venv/bin/python" benches/peers/compare.py --hemato "$hemato" \
+# One BLAS thread for numpy: its small matrix products only spin with more, and on a loaded
+# machine threaded OpenBLAS slows them many-fold (which would flatter hemato).
+OPENBLAS_NUM_THREADS=1 exec "$venv/bin/python" benches/peers/compare.py --hemato "$hemato" \
   --fixture fixtures/smears/BloodImage_00003.jpg --work "$repo/target/peers" \
   --rounds "$rounds" --sizes "$sizes" "${imagej_args[@]}"

@@ -64,6 +64,10 @@ pub struct TrainingSummary {
     pub class_counts: BTreeMap<String, usize>,
     /// The cross-validation that chose the settings, if any.
     pub cross_validation: Option<CvSummary>,
+    /// Where the training data came from and its licence (e.g. a dataset's attribution), as
+    /// given with `hemato train --data-source`; absent in files that did not record one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_source: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

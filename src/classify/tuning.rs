@@ -99,6 +99,7 @@ pub fn tune_and_fit(
         rows: y.len(),
         class_counts,
         cross_validation,
+        data_source: None,
     });
     Ok(TuningOutcome {
         model,

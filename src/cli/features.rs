@@ -15,13 +15,16 @@ use indicatif::{ProgressBar, ProgressStyle};
   hemato features my_cells/ --class lymphocyte -o lymphocytes.csv
   hemato features cell.jpg --scale 75 --overlays check/ -o cell.csv
 
-Images whose cell cannot be found are skipped with a message (or stop the run with --strict).
+Files that are not images (png, jpg, jpeg, tif, tiff, bmp) are ignored. Images that cannot be
+read or whose cell cannot be found are skipped, each named with the reason, and counted (or stop
+the run with --strict). Rows are in sorted path order, the same for any number of threads.
 See docs/features.md for every column.")]
 pub struct Args {
     /// Single-cell images, or folders of them (searched recursively).
     #[arg(required = true, value_name = "IMAGE|DIR")]
     inputs: Vec<PathBuf>,
-    /// Class = the name of each image's folder (folder-per-class collections such as PBC).
+    /// Class = the first folder below the folder given (DIR/CLASS/image.jpg: folder-per-class
+    /// collections such as PBC); an image given directly: the folder holding it.
     #[arg(long)]
     class_from_dir: bool,
     /// Class name for every row.
@@ -35,7 +38,8 @@ pub struct Args {
     /// PNG, into this folder.
     #[arg(long, value_name = "DIR")]
     overlays: Option<PathBuf>,
-    /// Stop at the first image whose cell cannot be described instead of skipping it.
+    /// Fail, naming the first image (in path order) that cannot be read or described, instead
+    /// of skipping such images; no table is written.
     #[arg(long)]
     strict: bool,
     /// Output table (CSV).

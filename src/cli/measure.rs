@@ -6,7 +6,9 @@ use anyhow::{bail, Context};
 use clap::ValueEnum;
 use hemato::io::{read_image, read_label_image, AnyImage};
 use hemato::measure::table::{write_bloodcells_csv, write_imagej_csv, write_json, Table, TableRow};
-use hemato::measure::{measure_image, Calibration, Channel, ParticleOptions, Segmentation};
+use hemato::measure::{
+    measure_image, measure_particles, Calibration, Channel, ParticleOptions, Segmentation,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Table layouts.
@@ -299,19 +301,40 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 &calibration,
             )
         } else if let Some(config) = &pipeline {
-            // The pipeline sees IMAGE; --intensity only says what is measured.
-            let segmented = match &args.intensity {
-                Some(_) => hemato::segment::segment(&read_image(image_path)?, config),
-                None => hemato::segment::segment(&image, config),
+            match &args.intensity {
+                // The pipeline sees IMAGE; --intensity only says what is measured.
+                Some(_) => {
+                    let segmented = hemato::segment::segment(&read_image(image_path)?, config)
+                        .with_context(|| format!("cannot segment {}", image_path.display()))?;
+                    measure_image(
+                        &image,
+                        Segmentation::Mask(&segmented.mask),
+                        &channels,
+                        &options,
+                        &calibration,
+                    )
+                }
+                // Segmented and measured image are one: its particles and its thresholded
+                // channel are measured as they are, not found or made again.
+                None => {
+                    let source = hemato::segment::source_channel(&image, config)
+                        .with_context(|| format!("cannot segment {}", image_path.display()))?;
+                    let segmented = hemato::segment::segment_gray(&source, config)
+                        .with_context(|| format!("cannot segment {}", image_path.display()))?;
+                    let ready = match image {
+                        AnyImage::Rgb8(_) => hemato::segment::measured_channel(config)
+                            .map(|channel| (channel, &source)),
+                        _ => None,
+                    };
+                    measure_particles(
+                        &image,
+                        &segmented.particles_with(&options),
+                        &channels,
+                        ready,
+                        &calibration,
+                    )
+                }
             }
-            .with_context(|| format!("cannot segment {}", image_path.display()))?;
-            measure_image(
-                &image,
-                Segmentation::Mask(&segmented.mask),
-                &channels,
-                &options,
-                &calibration,
-            )
         } else {
             let labels_path = args.labels.as_ref().expect("checked above");
             let labels_path = companion_file(labels_path, image_path, images.len(), "labels")?;

@@ -42,6 +42,10 @@ pub struct Args {
     /// Also write the fold of each row (CSV: row,fold; rows numbered from 0 in table order).
     #[arg(long)]
     pub folds_out: Option<PathBuf>,
+    /// Where the training data came from and its licence, recorded in the model file
+    /// (`training.data_source`), e.g. the dataset's citation and "CC BY 4.0".
+    #[arg(long, value_name = "TEXT")]
+    pub data_source: Option<String>,
 }
 
 fn print_table(scores: &[CvScores], best: usize) {
@@ -118,13 +122,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
         );
     }
-    let outcome = tune_and_fit(&table, &tuning).context("training failed")?;
+    let mut outcome = tune_and_fit(&table, &tuning).context("training failed")?;
     if let Some(path) = &args.folds_out {
         let mut text = String::from("row,fold\n");
         for (row, fold) in outcome.folds.iter().enumerate() {
             text.push_str(&format!("{row},{fold}\n"));
         }
         hemato::output::write_bytes_atomically(path, text.as_bytes())?;
+    }
+    if let Some(source) = &args.data_source {
+        outcome.model.set_data_source(source.clone());
     }
     outcome.model.save(&args.output)?;
     if args.json {

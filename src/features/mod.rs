@@ -206,15 +206,18 @@ pub fn feature_names() -> Vec<String> {
 ///
 /// Errors: [`FeatureError::SeedOutside`] for a point outside the image (or not finite),
 /// [`FeatureError::NoNucleus`] when no nucleus lies within half a red-cell diameter of it, and
-/// the errors of [`describe_centred_cell`].
+/// the errors of [`describe_centred_cell`] (checked on the window only, so a large field costs
+/// no more than its window).
 pub fn describe_cell_at(
     image: &RgbImage,
     centre_x: f64,
     centre_y: f64,
     scale: Scale,
 ) -> Result<WhiteCell, FeatureError> {
-    check_image(image)?;
     let (width, height) = image.dimensions();
+    if width < MIN_SIDE || height < MIN_SIDE {
+        return Err(FeatureError::TooSmall { width, height });
+    }
     let inside = centre_x >= 0.0
         && centre_y >= 0.0
         && centre_x < f64::from(width)
@@ -238,9 +241,13 @@ pub fn describe_cell_at(
         width: right - left,
         height: bottom - top,
     };
+    let crop = image::imageops::crop_imm(image, window.x, window.y, window.width, window.height)
+        .to_image();
+    check_image(&crop)?;
     describe_in_window(
-        image,
+        &crop,
         window,
+        image.dimensions(),
         (centre_x, centre_y),
         scale,
         cell::MAX_SEED_DISTANCE,
@@ -267,20 +274,20 @@ pub fn describe_centred_cell(
         height,
     };
     let centre = (f64::from(width) / 2.0 - 0.5, f64::from(height) / 2.0 - 0.5);
-    describe_in_window(image, whole, centre, scale, f64::INFINITY)
+    describe_in_window(image, whole, (width, height), centre, scale, f64::INFINITY)
 }
 
-/// Describes the cell nearest `seed` inside `window` of `image`.
+/// Describes the cell nearest `seed` (image coordinates) in `crop`, the pixels of `window` of
+/// an image of `image_size`.
 fn describe_in_window(
-    image: &RgbImage,
+    crop: &RgbImage,
     window: Bounds,
+    image_size: (u32, u32),
     seed: (f64, f64),
     scale: Scale,
     max_seed_distance: f64,
 ) -> Result<WhiteCell, FeatureError> {
-    let crop = image::imageops::crop_imm(image, window.x, window.y, window.width, window.height)
-        .to_image();
-    let normalised = scale::resample(&crop, scale.resampling_factor());
+    let normalised = scale::resample(crop, scale.resampling_factor());
     if normalised.width() < MIN_SIDE || normalised.height() < MIN_SIDE {
         return Err(FeatureError::TooSmall {
             width: window.width,
@@ -297,8 +304,7 @@ fn describe_in_window(
     let planes = Planes::new(&normalised);
     let masks = cell::find_cell(&planes, seed_normalised, max_seed_distance)?;
     let features = describe(&planes, &masks);
-    let (bounds, nucleus_mask, cell_mask) =
-        masks_in_image(&masks, window, (fx, fy), image.dimensions());
+    let (bounds, nucleus_mask, cell_mask) = masks_in_image(&masks, window, (fx, fy), image_size);
     Ok(WhiteCell {
         features,
         bounds,

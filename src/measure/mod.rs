@@ -419,16 +419,54 @@ pub fn measure_image(
             mask_height,
         });
     }
+    let particles = segmentation.particles(options);
+    measure_particles(image, &particles, channels, None, calibration)
+}
+
+/// Measures particles already found (e.g. by [`crate::segment`] in this very image) on the given
+/// channels of `image`. `ready` is a channel image already made from `image`, such as the stain
+/// channel the segmentation thresholded: it is measured as it is instead of being extracted
+/// again. The particles must lie inside the image; the output equals [`measure_image`]'s for
+/// the same particles.
+pub fn measure_particles(
+    image: &crate::io::AnyImage,
+    particles: &[Particle],
+    channels: &[Channel],
+    ready: Option<(Channel, &GrayImage)>,
+    calibration: &Calibration,
+) -> Result<Vec<ParticleMeasurements>, MeasureError> {
+    if let Some((_, ready_image)) = ready {
+        let (width, height) = image.dimensions();
+        if ready_image.dimensions() != (width, height) {
+            return Err(MeasureError::SizeMismatch {
+                intensity_width: ready_image.width(),
+                intensity_height: ready_image.height(),
+                mask_width: width,
+                mask_height: height,
+            });
+        }
+    }
+    let is_ready = |channel: Channel| {
+        ready
+            .filter(|&(made, _)| made == channel)
+            .map(|(_, made)| made)
+    };
     let channel_images = channels
         .iter()
-        .map(|&channel| channel_image(image, channel))
+        .map(|&channel| match is_ready(channel) {
+            Some(_) => Ok(None),
+            None => channel_image(image, channel).map(Some),
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let intensities: Vec<Intensity> = channel_images
+    let intensities: Vec<Intensity> = channels
         .iter()
-        .map(ChannelImage::as_intensity)
+        .zip(&channel_images)
+        .map(|(&channel, made)| match made {
+            Some(made) => made.as_intensity(),
+            None => Intensity::from(is_ready(channel).expect("only ready channels are not made")),
+        })
         .collect();
-    let particles = segmentation.particles(options);
-    Ok(measure_all(&particles, &intensities, calibration))
+    Ok(measure_all(particles, &intensities, calibration))
 }
 
 impl ParticleOptions {

@@ -13,6 +13,7 @@
 //!   values are all whole numbers print as integers.
 //! - [`write_json`]: one object per particle, for programs.
 
+use rayon::prelude::*;
 use std::io::{self, Write};
 
 use super::{IntensityMeasurements, ParticleMeasurements, ShapeMeasurements};
@@ -185,25 +186,34 @@ pub fn write_imagej_csv(writer: &mut impl Write, table: &Table, decimals: usize)
                     .any(|&value| !is_java_int(value) && !value.is_nan())
         })
         .collect();
-    for (row_index, row) in table.rows.iter().enumerate() {
-        let mut line = format!("{},", row_index + 1);
-        if with_label {
-            line.push_str(&row_label(row));
-            line.push(',');
-        }
-        let cells: Vec<String> = columns
-            .iter()
-            .zip(&fixed)
-            .map(|((_, values), &fixed)| {
-                let value = values[row_index];
-                if fixed {
-                    d2s(value, decimals as i32)
-                } else {
-                    auto_format(value, decimals as i32)
-                }
-            })
-            .collect();
-        line.push_str(&cells.join(","));
+    // Rows are formatted in parallel (each line depends only on its row), written in order.
+    let lines: Vec<String> = table
+        .rows
+        .par_iter()
+        .enumerate()
+        .map(|(row_index, row)| {
+            let mut line = format!("{},", row_index + 1);
+            if with_label {
+                line.push_str(&row_label(row));
+                line.push(',');
+            }
+            let cells: Vec<String> = columns
+                .iter()
+                .zip(&fixed)
+                .map(|((_, values), &fixed)| {
+                    let value = values[row_index];
+                    if fixed {
+                        d2s(value, decimals as i32)
+                    } else {
+                        auto_format(value, decimals as i32)
+                    }
+                })
+                .collect();
+            line.push_str(&cells.join(","));
+            line
+        })
+        .collect();
+    for line in lines {
         writeln!(writer, "{line}")?;
     }
     Ok(())

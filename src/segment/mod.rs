@@ -37,10 +37,12 @@ mod config;
 
 use image::{GrayImage, Luma, RgbImage};
 
-use crate::color::{rgb_to_gray, stain_transmittance, ColorError, StainMatrix, ThirdStain};
+use crate::color::{
+    rgb_to_gray, stain_transmittance, ColorError, StainMatrix, StainSet, ThirdStain,
+};
 use crate::io::{AnyImage, LabelImage};
 use crate::measure::shape::traced_perimeter;
-use crate::measure::{find_particles, rgb_channel, Particle, ParticleOptions};
+use crate::measure::{find_particles, rgb_channel, Channel, Particle, ParticleOptions};
 use crate::morphology::{fill_holes, OBJECT};
 use crate::threshold::{self, Range, ThresholdError};
 use crate::watershed::{watershed, WatershedError};
@@ -99,6 +101,41 @@ impl Segmented {
             }
         }
         labels
+    }
+
+    /// The particles that Analyze Particles with `options` finds in [`Segmented::mask`], as
+    /// `find_particles(&self.mask, options)` returns them.
+    ///
+    /// Without "Include holes", a particle of a mask is an 8-connected component with its traced
+    /// outer boundary, whatever the other components are; the pipeline's particles are exactly
+    /// the components of the mask, in raster order, so they are filtered instead of being found
+    /// again. With "Include holes" (a particle may swallow others) the mask is scanned.
+    pub fn particles_with(&self, options: &ParticleOptions) -> Vec<Particle> {
+        if options.include_holes {
+            return find_particles(&self.mask, options);
+        }
+        let (width, height) = self.mask.dimensions();
+        self.particles
+            .iter()
+            .filter(|particle| keeps(particle, options, width, height))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The measurement channel that is the very image the pipeline thresholds in an RGB image
+/// (same stain matrix, same conversion), if there is one: measuring it can reuse the
+/// segmentation's channel instead of making it again.
+pub fn measured_channel(config: &PipelineConfig) -> Option<Channel> {
+    let giemsa = config.stains == StainSet::Giemsa;
+    match config.channel {
+        SourceChannel::Stain1 if giemsa => Some(Channel::Stain1),
+        SourceChannel::Stain2 if giemsa => Some(Channel::Stain2),
+        SourceChannel::Stain3 if giemsa => Some(Channel::Stain3),
+        SourceChannel::Red => Some(Channel::Red),
+        SourceChannel::Green => Some(Channel::Green),
+        SourceChannel::Blue => Some(Channel::Blue),
+        _ => None,
     }
 }
 

@@ -50,7 +50,10 @@ pub(crate) struct Maxima {
 
 /// Finds and analyses the maxima of the padded distance map `edm` (frame = 0).
 pub(crate) fn find_edm_maxima(frame: &Frame, edm: &[f32]) -> Maxima {
-    let mut types = frame.pad(&vec![0u8; frame.width * frame.height], LISTED);
+    let mut types = vec![LISTED; frame.len()];
+    for y in 0..frame.height {
+        types[frame.row(y)].fill(0);
+    }
     let (global_min, global_max) = value_range(frame, edm);
     // A maximum needs something lower (findMaxima: maximumPossible = globalMax > globalMin).
     let sorted = if global_max > global_min {

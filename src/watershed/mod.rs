@@ -88,12 +88,23 @@ fn watershed_distance_map(frame: Frame, edm: &FloatImage) -> GrayImage {
     let mut levels = levels::level_image(&frame, &edm_padded, &maxima);
     levels::lower_rejected_maxima(&frame, &mut levels, &mut maxima);
     drop(maxima);
-    segment::flood_levels_in_parallel(&frame, &mut levels, rayon::current_num_threads());
-    let pixels = frame
-        .unpad(&levels)
-        .into_iter()
-        .map(|level| if level == 255 { OBJECT } else { BACKGROUND })
-        .collect();
+    // Called from parallel code (e.g. one particle per task), the workers are busy already:
+    // sharing this image's particles out again would only add copies.
+    let groups = match rayon::current_thread_index() {
+        Some(_) => 1,
+        None => rayon::current_num_threads(),
+    };
+    segment::flood_levels_in_parallel(&frame, &mut levels, groups);
+    let mut pixels = Vec::with_capacity(frame.width * frame.height);
+    for y in 0..frame.height {
+        pixels.extend(levels[frame.row(y)].iter().map(|&level| {
+            if level == 255 {
+                OBJECT
+            } else {
+                BACKGROUND
+            }
+        }));
+    }
     GrayImage::from_raw(edm.width(), edm.height(), pixels).expect("same size as the map")
 }
 

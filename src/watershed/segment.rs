@@ -19,6 +19,7 @@
 use rayon::prelude::*;
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use super::frame::{step, Frame};
 use crate::morphology::{Particles, Regions};
@@ -233,11 +234,15 @@ struct LevelFlood {
     changed: Vec<u32>,
 }
 
+/// The fate and waiting tables, made once: they depend on nothing but the direction order.
+static TABLES: LazyLock<([u8; 256], [[u8; 256]; 8])> =
+    LazyLock::new(|| (fate_table(), passes_until_table()));
+
 impl LevelFlood {
     fn new(len: usize) -> Self {
         Self {
-            fate_table: fate_table(),
-            passes_until: passes_until_table(),
+            fate_table: TABLES.0,
+            passes_until: TABLES.1,
             neighbours: vec![0; len],
             slots: Default::default(),
             drained: Vec::new(),

@@ -402,6 +402,14 @@ impl Model {
         self.training = Some(training);
     }
 
+    /// Records where the training data came from (its attribution and licence); saved in the
+    /// model file's `training.data_source`. Does nothing on a model without a training record.
+    pub fn set_data_source(&mut self, source: String) {
+        if let Some(training) = &mut self.training {
+            training.data_source = Some(source);
+        }
+    }
+
     /// Checks that `names` are exactly the model's features, in order.
     pub fn check_features(&self, names: &[String]) -> Result<(), FeatureMismatch> {
         if names == self.feature_names.as_slice() {
