@@ -268,10 +268,15 @@ mod tests {
 
     #[test]
     fn non_white_calls_need_certainty_and_a_round_nucleus() {
-        // Erythroblast at 0.9: not sure enough, the best white class instead.
+        // Erythroblast at 0.85: not sure enough, the best white class instead.
         assert_eq!(
-            choose_class(&[0.9, 0.04, 0.06, 0.0], &CLASSES, 0.95),
-            (2, 0.06)
+            choose_class(&[0.85, 0.05, 0.1, 0.0], &CLASSES, 0.95),
+            (2, 0.1)
+        );
+        // At the threshold (0.9) and round enough (0.6): the model's call stands.
+        assert_eq!(
+            choose_class(&[0.9, 0.04, 0.06, 0.0], &CLASSES, 0.6),
+            (0, 0.9)
         );
         // Sure, but a lobed nucleus: still white.
         assert_eq!(
