@@ -24,5 +24,6 @@ pub mod io;
 pub mod measure;
 pub mod morphology;
 pub mod output;
+pub mod slide;
 pub mod threshold;
 pub mod watershed;

@@ -7,6 +7,9 @@ mod binary;
 mod deconvolve;
 mod edm;
 mod measure;
+mod merge;
+mod mosaic;
+mod slide;
 mod threshold;
 mod watershed;
 
@@ -33,6 +36,12 @@ enum Command {
     Watershed(watershed::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
+    /// Count and measure the cells of whole-slide images, tile by tile (resumable, shardable).
+    Slide(slide::Args),
+    /// Combine the outputs of `hemato slide --shard` tasks.
+    Merge(merge::Args),
+    /// Write a large tiled BigTIFF test slide from microscope fields.
+    Mosaic(mosaic::Args),
 }
 
 /// Runs one subcommand.
@@ -44,5 +53,8 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Edm(args) => edm::run(args),
         Command::Watershed(args) => watershed::run(args),
         Command::Measure(args) => measure::run(args),
+        Command::Slide(args) => slide::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Mosaic(args) => mosaic::run(args),
     }
 }
