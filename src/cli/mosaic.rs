@@ -14,8 +14,6 @@ use hemato::threshold::Method;
 pub enum Compression {
     /// Uncompressed.
     None,
-    /// LZW.
-    Lzw,
     /// Deflate.
     Deflate,
 }
@@ -120,7 +118,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mosaic = Mosaic::new(sources, columns, rows, args.margin, [r, g, b])?;
     let compression = match args.compression {
         Compression::None => TiffCompression::None,
-        Compression::Lzw => TiffCompression::Lzw,
         Compression::Deflate => TiffCompression::Deflate,
     };
     mosaic.write(&args.output, args.tile, compression)?;

@@ -189,6 +189,8 @@ pub struct TileSummary {
     pub edges: Option<Edges>,
     /// First pixels at which a component larger than the limit was skipped.
     pub oversized: Vec<(u32, u32)>,
+    /// Owned components that were cut by the window and read again from a grown region.
+    pub grown: usize,
     /// The core's overview sums.
     pub overview: OverviewBlock,
 }
@@ -545,6 +547,7 @@ mod tests {
             labels: 1,
             edges: None,
             oversized: vec![],
+            grown: 0,
             overview: OverviewBlock {
                 rect: Rect::new(0, 0, 1, 1),
                 sums: vec![1, 2, 3, 1],

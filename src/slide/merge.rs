@@ -287,6 +287,7 @@ struct SlideTotals {
     cells: u64,
     oversized: Vec<(u32, u32)>,
     in_holes: usize,
+    grown: usize,
 }
 
 /// Writes `cells.csv`, `counts.csv`, the overview(s) and `summary.json` into `outdir` from the
@@ -377,6 +378,7 @@ pub fn finalize(slides: &[SlideParts], outdir: &Path) -> Result<FinalSummary, Fi
                 "counts": classes.iter().zip(&slide.counts).map(|(c, n)| (c.clone(), *n)).collect::<BTreeMap<String, u64>>(),
                 "oversized_components": slide.oversized,
                 "components_in_holes": slide.in_holes,
+                "grown_components": slide.grown,
             })
         }).collect::<Vec<_>>(),
     });
@@ -495,6 +497,7 @@ fn write_slide_cells(
         .flat_map(|entry| entry.summary.oversized.iter().copied())
         .collect();
     let in_holes = in_holes.iter().flatten().filter(|&&flag| flag).count();
+    let grown = tiles.iter().map(|entry| entry.summary.grown).sum();
     Ok((
         SlideTotals {
             id: info.slide.id.clone(),
@@ -502,6 +505,7 @@ fn write_slide_cells(
             cells: cells_written,
             oversized,
             in_holes,
+            grown,
         },
         overview,
     ))

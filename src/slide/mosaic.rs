@@ -10,13 +10,15 @@
 //! [`write_tiled_tiff`] streams any image, given as a function from rectangles to pixels, into a
 //! tiled BigTIFF one row of tiles at a time. It uses the `tiff` crate's directory encoder for the
 //! container (tiles are written as raw data with their offset and byte-count tags, since the
-//! crate's image encoder writes strips only) and its LZW and Deflate compressors.
+//! crate's image encoder writes strips only) and its Deflate compressor. (Its LZW encoder is not
+//! offered: with `tiff` 0.11.3 / `weezl` 0.1.12 its output is rejected as corrupt both by the
+//! crate's own decoder and by libtiff-compatible ones.)
 
 use std::path::{Path, PathBuf};
 
 use image::RgbImage;
 use rayon::prelude::*;
-use tiff::encoder::compression::{CompressionAlgorithm, Deflate, DeflateLevel, Lzw};
+use tiff::encoder::compression::{CompressionAlgorithm, Deflate, DeflateLevel};
 use tiff::encoder::TiffEncoder;
 use tiff::tags::Tag;
 
@@ -66,8 +68,6 @@ pub enum MosaicError {
 pub enum TiffCompression {
     /// Uncompressed.
     None,
-    /// LZW.
-    Lzw,
     /// Deflate (fast level).
     Deflate,
 }
@@ -76,7 +76,6 @@ impl TiffCompression {
     fn code(self) -> u16 {
         match self {
             TiffCompression::None => 1,
-            TiffCompression::Lzw => 5,
             TiffCompression::Deflate => 8,
         }
     }
@@ -85,9 +84,6 @@ impl TiffCompression {
         let mut out = Vec::with_capacity(bytes.len() / 2);
         match self {
             TiffCompression::None => out.extend_from_slice(bytes),
-            TiffCompression::Lzw => {
-                Lzw.write_to(&mut out, bytes)?;
-            }
             TiffCompression::Deflate => {
                 Deflate::with_level(DeflateLevel::Fast).write_to(&mut out, bytes)?;
             }

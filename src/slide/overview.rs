@@ -4,8 +4,9 @@
 //! side at most [`OVERVIEW_SIZE`] pixels): each overview pixel is the mean colour of the
 //! `scale` × `scale` slide pixels it covers (fewer at the right and bottom borders). Tiles add
 //! exact integer sums for the overview pixels their core touches ([`OverviewBlock`]), so the
-//! picture does not depend on the tiling. Cells are then drawn as filled discs of their
-//! equivalent radius (at least one overview pixel) in the colour of their class.
+//! picture does not depend on the tiling. Cells are then drawn as filled discs of half their
+//! equivalent radius (at least one overview pixel) in the colour of their class, so the slide
+//! stays visible between them.
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
@@ -153,11 +154,11 @@ impl Overview {
         self.image.as_mut().expect("just made")
     }
 
-    /// Draws a cell (slide coordinates) as a disc of its equivalent radius.
+    /// Draws a cell (slide coordinates) as a disc of half its equivalent radius.
     pub fn draw_cell(&mut self, x: f64, y: f64, area: f64, class: usize) {
         let scale = f64::from(self.geometry.scale);
         let colour = class_colour(class);
-        let radius = ((area.max(0.0) / std::f64::consts::PI).sqrt() / scale).max(1.0);
+        let radius = (0.5 * (area.max(0.0) / std::f64::consts::PI).sqrt() / scale).max(1.0);
         let (cx, cy) = (x / scale, y / scale);
         let picture = self.picture();
         let (width, height) = (picture.width() as i64, picture.height() as i64);

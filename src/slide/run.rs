@@ -712,6 +712,7 @@ fn process_tile<A: Analysis>(
         .collect();
     let mut known: Vec<KnownComponent> = Vec::new();
     let mut oversized = Vec::new();
+    let mut grown = 0;
     for component in cut {
         let start = (component.first.0 + origin.0, component.first.1 + origin.1);
         if known.iter().any(|known| known.contains(start)) {
@@ -738,6 +739,7 @@ fn process_tile<A: Analysis>(
                     &component,
                 ));
                 known.push(KnownComponent::new(&component, (region.x, region.y)));
+                grown += 1;
             }
             Regrown::NotOwned(component) => known.push(component),
             Regrown::Oversized(component) => {
@@ -793,6 +795,7 @@ fn process_tile<A: Analysis>(
         labels,
         edges,
         oversized,
+        grown,
         overview,
     };
     Ok(TileResult {
