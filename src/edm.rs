@@ -85,14 +85,28 @@ enum Vertical {
 /// order, a left-to-right and a right-to-left pass (`edmLine`). Returns, for every object pixel,
 /// the smaller squared distance of the two passes (as f32, like ImageJ's float pixels).
 fn sweep(pixels: &[u8], width: usize, height: usize, vertical: Vertical) -> Vec<f32> {
-    let mut squared = vec![f32::MAX; pixels.len()];
+    // Background entries are never read; object entries are written by the first pass.
+    let mut squared = vec![0f32; pixels.len()];
     let mut left_to_right = vec![NO_POINT; width];
     let mut right_to_left = vec![NO_POINT; width];
     let mut line = |y: usize| {
         let row = &pixels[y * width..(y + 1) * width];
         let out = &mut squared[y * width..(y + 1) * width];
-        line_pass(row, out, &mut left_to_right, y, 0..width);
-        line_pass(row, out, &mut right_to_left, y, (0..width).rev());
+        line_pass(row, out, &mut left_to_right, y, 0..width, |old, new| {
+            *old = new
+        });
+        line_pass(
+            row,
+            out,
+            &mut right_to_left,
+            y,
+            (0..width).rev(),
+            |old, new| {
+                if *old > new {
+                    *old = new;
+                }
+            },
+        );
     };
     match vertical {
         Vertical::Down => (0..height).for_each(&mut line),
@@ -104,12 +118,16 @@ fn sweep(pixels: &[u8], width: usize, height: usize, vertical: Vertical) -> Vec<
 /// One horizontal pass over a row (half of ImageJ's `edmLine`). `nearest[x]` holds the nearest
 /// background point found so far for column `x` in this pass direction; `previous` is the
 /// point of the pixel just visited in this row and `diagonal` that of the previous row.
+/// `keep` stores a squared distance: the first pass of a row overwrites, the second keeps the
+/// smaller (ImageJ starts from `Float.MAX_VALUE` and keeps the smaller every time, which is the
+/// same since every pass finds a distance for every object pixel).
 fn line_pass(
     row: &[u8],
     squared: &mut [f32],
     nearest: &mut [Point],
     y: usize,
     columns: impl Iterator<Item = usize>,
+    keep: impl Fn(&mut f32, f32),
 ) {
     let mut previous = NO_POINT;
     let mut diagonal = NO_POINT;
@@ -119,9 +137,7 @@ fn line_pass(
             nearest[x] = point(x, y);
         } else {
             let distance = nearest_of_three(nearest, previous, diagonal, x, y) as f32;
-            if squared[x] > distance {
-                squared[x] = distance;
-            }
+            keep(&mut squared[x], distance);
         }
         previous = nearest[x];
         diagonal = next_diagonal;

@@ -31,6 +31,8 @@
 //! assert_eq!(eroded.get_pixel(2, 2).0[0], 255);
 //! ```
 
+use std::ops::Range;
+
 use image::{GrayImage, Luma};
 use rayon::prelude::*;
 
@@ -153,43 +155,22 @@ pub fn check_binary(mask: &GrayImage) -> Result<(), NotBinaryError> {
 /// ```
 pub fn fill_holes(mask: &GrayImage) -> GrayImage {
     let (width, height) = (mask.width() as usize, mask.height() as usize);
-    if width == 0 || height == 0 {
-        return mask.clone();
-    }
-    let pixels = mask.as_raw();
-    let mut outside = vec![false; pixels.len()];
-    let mut stack: Vec<usize> = Vec::new();
-    let seed = |index: usize, outside: &mut [bool], stack: &mut Vec<usize>| {
-        if pixels[index] == BACKGROUND && !outside[index] {
-            outside[index] = true;
-            stack.push(index);
-        }
-    };
-    for y in 0..height {
-        seed(y * width, &mut outside, &mut stack);
-        seed(y * width + width - 1, &mut outside, &mut stack);
-    }
-    for x in 0..width {
-        seed(x, &mut outside, &mut stack);
-        seed((height - 1) * width + x, &mut outside, &mut stack);
-    }
-    while let Some(index) = stack.pop() {
-        let (x, y) = (index % width, index / width);
-        let neighbours = [
-            (y > 0).then(|| index - width),
-            (y + 1 < height).then(|| index + width),
-            (x > 0).then(|| index - 1),
-            (x + 1 < width).then(|| index + 1),
-        ];
-        for neighbour in neighbours.into_iter().flatten() {
-            seed(neighbour, &mut outside, &mut stack);
+    let background = Particles::of_mask(mask, Regions::Background);
+    let mut outside = vec![false; background.sizes.len()];
+    for (run, &region) in background.runs.iter().zip(&background.particle_of_run) {
+        let (y, x) = (run.start / width, run.start % width);
+        if y == 0 || y + 1 == height || x == 0 || x + run.len() == width {
+            outside[region as usize] = true;
         }
     }
-    let filled = outside
-        .iter()
-        .map(|&outside| if outside { BACKGROUND } else { OBJECT })
-        .collect();
-    GrayImage::from_raw(mask.width(), mask.height(), filled).expect("same size as the mask")
+    let mut filled = GrayImage::from_pixel(mask.width(), mask.height(), Luma([OBJECT]));
+    let pixels: &mut [u8] = &mut filled;
+    for (run, &region) in background.runs.iter().zip(&background.particle_of_run) {
+        if outside[region as usize] {
+            pixels[run.clone()].fill(BACKGROUND);
+        }
+    }
+    filled
 }
 
 /// Erodes `options.iterations()` times: an object pixel with at least `options.count()`
@@ -237,95 +218,130 @@ pub fn close(mask: &GrayImage, options: &BinaryOptions) -> GrayImage {
 /// assert_eq!(kept.as_raw(), &vec![0, 0, 255, 255, 0]);
 /// ```
 pub fn remove_particles_outside(mask: &GrayImage, min_pixels: u64, max_pixels: u64) -> GrayImage {
-    let particles = label_particles(mask);
-    let keep: Vec<bool> = particles
-        .sizes
-        .iter()
-        .map(|&size| (min_pixels..=max_pixels).contains(&size))
-        .collect();
-    let pixels = particles
-        .labels
-        .iter()
-        .map(|&label| match label {
-            0 => BACKGROUND,
-            label if keep[label as usize - 1] => OBJECT,
-            _ => BACKGROUND,
-        })
-        .collect();
-    GrayImage::from_raw(mask.width(), mask.height(), pixels).expect("same size as the mask")
+    let particles = Particles::of_mask(mask, Regions::Objects);
+    let mut kept = GrayImage::new(mask.width(), mask.height());
+    let pixels: &mut [u8] = &mut kept;
+    for (run, &particle) in particles.runs.iter().zip(&particles.particle_of_run) {
+        if (min_pixels..=max_pixels).contains(&particles.sizes[particle as usize]) {
+            pixels[run.clone()].fill(OBJECT);
+        }
+    }
+    kept
 }
 
-/// 8-connected particles of a mask: one label per pixel (0 = background, particles numbered
-/// from 1 in the raster order of their first pixel) and the pixel count of each particle.
-struct Particles {
-    labels: Vec<u32>,
-    sizes: Vec<u64>,
+/// Which pixels form regions, and how they connect: ImageJ's convention is objects (non-zero)
+/// 8-connected and background (zero) 4-connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Regions {
+    /// 8-connected non-zero pixels.
+    Objects,
+    /// 4-connected zero pixels.
+    Background,
 }
 
-/// Labels the 8-connected particles of `mask` with a two-pass union-find.
-fn label_particles(mask: &GrayImage) -> Particles {
-    let width = mask.width() as usize;
-    let pixels = mask.as_raw();
-    let mut labels = vec![0u32; pixels.len()];
-    // parent[label] for provisional labels; label 0 is unused.
-    let mut parent: Vec<u32> = vec![0];
-    fn root(parent: &mut [u32], mut label: u32) -> u32 {
-        while parent[label as usize] != label {
-            let grandparent = parent[parent[label as usize] as usize];
-            parent[label as usize] = grandparent;
-            label = grandparent;
-        }
-        label
-    }
-    for index in 0..pixels.len() {
-        if pixels[index] == BACKGROUND {
-            continue;
-        }
-        let (x, y) = (index % width, index / width);
-        // Already visited neighbours: west, north-west, north, north-east.
-        let neighbours = [
-            (x > 0).then(|| index - 1),
-            (x > 0 && y > 0).then(|| index - width - 1),
-            (y > 0).then(|| index - width),
-            (x + 1 < width && y > 0).then(|| index - width + 1),
-        ];
-        let mut label = 0;
-        for neighbour in neighbours.into_iter().flatten() {
-            let other = labels[neighbour];
-            if other == 0 {
-                continue;
+/// The connected regions of a binary image (8-connected particles, or 4-connected background
+/// regions), as horizontal runs of pixels.
+pub(crate) struct Particles {
+    /// Index ranges of the runs (into the image's buffer), in raster order.
+    pub runs: Vec<Range<usize>>,
+    /// Particle of each run (numbered from 0 in raster order of their first pixel).
+    pub particle_of_run: Vec<u32>,
+    /// Pixel count of each particle.
+    pub sizes: Vec<u64>,
+}
+
+impl Particles {
+    /// Finds the regions of `pixels`. `rows` gives the index range of each image row in
+    /// `pixels`, top to bottom; consecutive rows are `stride` apart (so padded buffers work
+    /// too).
+    pub fn find(
+        pixels: &[u8],
+        rows: impl Iterator<Item = Range<usize>>,
+        stride: usize,
+        regions: Regions,
+    ) -> Self {
+        let inside = |value: u8| (value != BACKGROUND) == (regions == Regions::Objects);
+        let mut runs: Vec<Range<usize>> = Vec::new();
+        let mut row_starts = vec![0];
+        for row in rows {
+            let values = &pixels[row.clone()];
+            let mut x = 0;
+            while x < values.len() {
+                if !inside(values[x]) {
+                    x += 1;
+                    continue;
+                }
+                let start = x;
+                while x < values.len() && inside(values[x]) {
+                    x += 1;
+                }
+                runs.push(row.start + start..row.start + x);
             }
-            if label == 0 {
-                label = root(&mut parent, other);
-            } else {
-                let (a, b) = (root(&mut parent, label), root(&mut parent, other));
-                let (low, high) = (a.min(b), a.max(b));
-                parent[high as usize] = low;
-                label = low;
+            row_starts.push(runs.len());
+        }
+        // Diagonal contact joins objects only.
+        let reach = usize::from(regions == Regions::Objects);
+        // Union-find over runs: a run joins the runs of the row above that overlap it (or,
+        // for objects, touch it diagonally).
+        let mut parent: Vec<u32> = (0..runs.len() as u32).collect();
+        fn root(parent: &mut [u32], mut run: u32) -> u32 {
+            while parent[run as usize] != run {
+                let grandparent = parent[parent[run as usize] as usize];
+                parent[run as usize] = grandparent;
+                run = grandparent;
+            }
+            run
+        }
+        for row in 1..row_starts.len() - 1 {
+            let above = row_starts[row - 1]..row_starts[row];
+            let here = row_starts[row]..row_starts[row + 1];
+            let mut first_above = above.start;
+            for current in here {
+                // The same columns one row up.
+                let start = runs[current].start - stride;
+                let end = runs[current].end - stride;
+                while first_above < above.end && runs[first_above].end + reach <= start {
+                    first_above += 1;
+                }
+                let mut other = first_above;
+                while other < above.end && runs[other].start < end + reach {
+                    let (a, b) = (
+                        root(&mut parent, current as u32),
+                        root(&mut parent, other as u32),
+                    );
+                    if a != b {
+                        parent[a.max(b) as usize] = a.min(b);
+                    }
+                    other += 1;
+                }
             }
         }
-        if label == 0 {
-            label = parent.len() as u32;
-            parent.push(label);
+        let mut particle_of_root = vec![u32::MAX; runs.len()];
+        let mut particle_of_run = Vec::with_capacity(runs.len());
+        let mut sizes = Vec::new();
+        for (run, range) in runs.iter().enumerate() {
+            let top = root(&mut parent, run as u32) as usize;
+            if particle_of_root[top] == u32::MAX {
+                particle_of_root[top] = sizes.len() as u32;
+                sizes.push(0);
+            }
+            let particle = particle_of_root[top];
+            particle_of_run.push(particle);
+            sizes[particle as usize] += range.len() as u64;
         }
-        labels[index] = label;
+        Self {
+            runs,
+            particle_of_run,
+            sizes,
+        }
     }
-    // Renumber roots in order of first appearance, then count.
-    let mut final_label = vec![0u32; parent.len()];
-    let mut sizes: Vec<u64> = Vec::new();
-    for label in labels.iter_mut() {
-        if *label == 0 {
-            continue;
-        }
-        let top = root(&mut parent, *label) as usize;
-        if final_label[top] == 0 {
-            sizes.push(0);
-            final_label[top] = sizes.len() as u32;
-        }
-        *label = final_label[top];
-        sizes[*label as usize - 1] += 1;
+
+    /// The regions of an unpadded mask.
+    fn of_mask(mask: &GrayImage, regions: Regions) -> Self {
+        let width = mask.width() as usize;
+        let rows = (0..mask.height() as usize).map(|y| y * width..(y + 1) * width);
+        Self::find(mask.as_raw(), rows, width, regions)
     }
-    Particles { labels, sizes }
 }
 
 /// One 3x3 neighbour-count step of ImageJ's binary filter.
@@ -548,9 +564,9 @@ mod tests {
     #[test]
     fn particles_are_8_connected() {
         let shape = mask(5, &["#...#", ".#..#", "..#..", ".....", "##..#"]);
-        let labelled = label_particles(&shape);
+        let particles = Particles::of_mask(&shape, Regions::Objects);
         // Hand count: {(0,0),(1,1),(2,2)} = 3, {(4,0),(4,1)} = 2, {(0,4),(1,4)} = 2, {(4,4)} = 1.
-        assert_eq!(labelled.sizes, vec![3, 2, 2, 1]);
+        assert_eq!(particles.sizes, vec![3, 2, 2, 1]);
         let kept = remove_particles_outside(&shape, 2, 2);
         assert_eq!(rows(&kept), [("....#"), "....#", ".....", ".....", "##..."]);
     }

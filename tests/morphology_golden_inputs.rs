@@ -226,6 +226,11 @@ fn synthetic_masks() -> Vec<(&'static str, GrayImage)> {
         ),
         ("holes", holes()),
         ("big_disc", discs(100, 100, &[(50, 50, 40)])),
+        // Distances above 254: the watershed's 8-bit levels get coarser than 1 per pixel.
+        (
+            "huge_discs",
+            discs(760, 600, &[(290, 300, 285), (590, 330, 170), (700, 80, 60)]),
+        ),
         (
             "ellipses",
             mask_from_fn(120, 80, |x, y| {

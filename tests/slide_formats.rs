@@ -18,7 +18,9 @@ use hemato::slide::tiles::Rect;
 use image::RgbImage;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/goldens/slide").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/goldens/slide")
+        .join(name)
 }
 
 /// A real smear field (the fixtures' source crop) tiled 3 x 2 into a 900 x 400 image.
@@ -33,25 +35,68 @@ fn crop(image: &RgbImage, rect: Rect) -> RgbImage {
 
 /// Rectangles that start and end inside chunks, span several, and touch the borders.
 const RECTS: [Rect; 5] = [
-    Rect { x: 0, y: 0, width: 900, height: 400 },
-    Rect { x: 13, y: 7, width: 301, height: 150 },
-    Rect { x: 250, y: 120, width: 650, height: 280 },
-    Rect { x: 899, y: 399, width: 1, height: 1 },
-    Rect { x: 128, y: 64, width: 128, height: 1 },
+    Rect {
+        x: 0,
+        y: 0,
+        width: 900,
+        height: 400,
+    },
+    Rect {
+        x: 13,
+        y: 7,
+        width: 301,
+        height: 150,
+    },
+    Rect {
+        x: 250,
+        y: 120,
+        width: 650,
+        height: 280,
+    },
+    Rect {
+        x: 899,
+        y: 399,
+        width: 1,
+        height: 1,
+    },
+    Rect {
+        x: 128,
+        y: 64,
+        width: 128,
+        height: 1,
+    },
 ];
 
 fn assert_reads_exactly(path: &Path, image: &RgbImage) {
     let mut reader = SlideReader::open(path).unwrap();
-    assert_eq!(reader.dimensions(), image.dimensions(), "{}", path.display());
+    assert_eq!(
+        reader.dimensions(),
+        image.dimensions(),
+        "{}",
+        path.display()
+    );
     let mut other = reader.reopen().unwrap();
     for rect in RECTS {
         let expected = crop(image, rect);
-        assert!(reader.read(rect).unwrap() == expected, "{} {rect:?}", path.display());
-        assert!(other.read(rect).unwrap() == expected, "{} {rect:?}", path.display());
+        assert!(
+            reader.read(rect).unwrap() == expected,
+            "{} {rect:?}",
+            path.display()
+        );
+        assert!(
+            other.read(rect).unwrap() == expected,
+            "{} {rect:?}",
+            path.display()
+        );
     }
 }
 
-fn write_stripped(path: &Path, image: &RgbImage, rows: u32, compression: tiff::encoder::Compression) {
+fn write_stripped(
+    path: &Path,
+    image: &RgbImage,
+    rows: u32,
+    compression: tiff::encoder::Compression,
+) {
     let file = std::fs::File::create(path).unwrap();
     let mut encoder = tiff::encoder::TiffEncoder::new(file)
         .unwrap()
@@ -64,7 +109,8 @@ fn write_stripped(path: &Path, image: &RgbImage, rows: u32, compression: tiff::e
     while tiff.next_strip_sample_count() > 0 {
         let count = tiff.next_strip_sample_count() as usize;
         let start = row * image.width() as usize * 3;
-        tiff.write_strip(&image.as_raw()[start..start + count]).unwrap();
+        tiff.write_strip(&image.as_raw()[start..start + count])
+            .unwrap();
         row += count / (image.width() as usize * 3);
     }
     tiff.finish().unwrap();
@@ -82,7 +128,10 @@ fn tiled_bigtiff_is_read_exactly() {
         write_tiled_tiff(&path, 900, 400, 128, compression, |rect| crop(&image, rect)).unwrap();
         assert_reads_exactly(&path, &image);
         let description = SlideReader::open(&path).unwrap().describe();
-        assert!(description.starts_with("BigTIFF, 128 x 128 tiles"), "{description}");
+        assert!(
+            description.starts_with("BigTIFF, 128 x 128 tiles"),
+            "{description}"
+        );
     }
 }
 
@@ -95,7 +144,11 @@ fn stripped_tiff_is_read_exactly() {
         ("strips.tif", 7, Compression::Uncompressed),
         ("one_strip.tif", 400, Compression::Uncompressed),
         ("packbits.tif", 5, Compression::Packbits),
-        ("deflate_strips.tif", 64, Compression::Deflate(Default::default())),
+        (
+            "deflate_strips.tif",
+            64,
+            Compression::Deflate(Default::default()),
+        ),
     ] {
         let path = dir.path().join(name);
         write_stripped(&path, &image, rows, compression);
@@ -110,7 +163,10 @@ fn lzw_from_tifffile_is_read_exactly() {
         let mut reader = SlideReader::open(&fixture(name)).unwrap();
         assert_eq!(reader.dimensions(), (300, 200));
         for rect in [Rect::new(0, 0, 300, 200), Rect::new(61, 17, 130, 150)] {
-            assert!(reader.read(rect).unwrap() == crop(&source, rect), "{name} {rect:?}");
+            assert!(
+                reader.read(rect).unwrap() == crop(&source, rect),
+                "{name} {rect:?}"
+            );
         }
     }
 }
@@ -122,15 +178,20 @@ fn other_sample_layouts_become_rgb() {
     // 16-bit RGB holding v·257: reduced to 8 bits as round(v / 257) = v.
     let wide: Vec<u16> = image.as_raw().iter().map(|&v| u16::from(v) * 257).collect();
     let path = dir.path().join("rgb16.tif");
-    let mut encoder = tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
+    let mut encoder =
+        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
     encoder
         .write_image::<tiff::encoder::colortype::RGB16>(900, 400, &wide)
         .unwrap();
     assert_reads_exactly(&path, &image);
     // RGBA: alpha dropped.
-    let rgba: Vec<u8> = image.pixels().flat_map(|p| [p[0], p[1], p[2], 77]).collect();
+    let rgba: Vec<u8> = image
+        .pixels()
+        .flat_map(|p| [p[0], p[1], p[2], 77])
+        .collect();
     let path = dir.path().join("rgba.tif");
-    let mut encoder = tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
+    let mut encoder =
+        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
     encoder
         .write_image::<tiff::encoder::colortype::RGBA8>(900, 400, &rgba)
         .unwrap();
@@ -142,7 +203,8 @@ fn other_sample_layouts_become_rgb() {
         image::Rgb([v, v, v])
     });
     let path = dir.path().join("grey.tif");
-    let mut encoder = tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
+    let mut encoder =
+        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
     encoder
         .write_image::<tiff::encoder::colortype::Gray8>(900, 400, grey.as_raw())
         .unwrap();
@@ -176,7 +238,10 @@ fn jpeg_ycbcr_tiles_match_libjpeg_turbo() {
         let image = reader.read(Rect::new(0, 0, 300, 200)).unwrap();
         // zune-jpeg and libjpeg-turbo differ in IDCT and chroma upsampling details only.
         let (mean, max) = differences(&image, &expected);
-        assert!(mean < 0.5 && max <= 12, "{name}: mean {mean}, max {max} vs libjpeg-turbo");
+        assert!(
+            mean < 0.5 && max <= 12,
+            "{name}: mean {mean}, max {max} vs libjpeg-turbo"
+        );
         // Left unconverted, YCbCr would be far off the original colours.
         let (mean, _) = differences(&image, &source);
         assert!(mean < 2.0, "{name}: mean {mean} vs the pixels encoded");
@@ -213,13 +278,28 @@ fn patch_compression(path: &Path, code: u16) {
 fn unsupported_codecs_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jp2k.tif");
-    write_stripped(&path, &test_image(), 16, tiff::encoder::Compression::Uncompressed);
-    for (code, name) in [(33003, "JPEG 2000 (Aperio, YCbCr)"), (34712, "JPEG 2000"), (50000, "Zstandard")] {
+    write_stripped(
+        &path,
+        &test_image(),
+        16,
+        tiff::encoder::Compression::Uncompressed,
+    );
+    for (code, name) in [
+        (33003, "JPEG 2000 (Aperio, YCbCr)"),
+        (34712, "JPEG 2000"),
+        (50000, "Zstandard"),
+    ] {
         patch_compression(&path, code);
         let error = SlideReader::open(&path).unwrap_err();
-        assert!(matches!(error, SlideReadError::UnsupportedCodec { .. }), "{error}");
+        assert!(
+            matches!(error, SlideReadError::UnsupportedCodec { .. }),
+            "{error}"
+        );
         let message = error.to_string();
-        assert!(message.contains(name) && message.contains(&code.to_string()), "{message}");
+        assert!(
+            message.contains(name) && message.contains(&code.to_string()),
+            "{message}"
+        );
     }
 }
 
@@ -233,12 +313,17 @@ fn bad_requests_and_files_are_errors() {
     .unwrap();
     let mut reader = SlideReader::open(&path).unwrap();
     let error = reader.read(Rect::new(40, 30, 11, 10)).unwrap_err();
-    assert!(matches!(error, SlideReadError::OutOfBounds { .. }), "{error}");
+    assert!(
+        matches!(error, SlideReadError::OutOfBounds { .. }),
+        "{error}"
+    );
     // Truncated: the tiles' data is cut off.
     let bytes = std::fs::read(&path).unwrap();
     let cut = dir.path().join("cut.tif");
     std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
-    assert!(SlideReader::open(&cut).and_then(|mut r| r.read(Rect::new(0, 0, 50, 40))).is_err());
+    assert!(SlideReader::open(&cut)
+        .and_then(|mut r| r.read(Rect::new(0, 0, 50, 40)))
+        .is_err());
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "not an image").unwrap();
     assert!(SlideReader::open(&text).is_err());

@@ -6,11 +6,14 @@ use clap::{Parser, Subcommand};
 mod binary;
 mod deconvolve;
 mod edm;
+mod evaluate;
 mod measure;
 mod merge;
 mod mosaic;
+mod predict;
 mod slide;
 mod threshold;
+mod train;
 mod watershed;
 
 /// hemato: stained blood-smear images in, counts of each cell type out.
@@ -42,6 +45,12 @@ enum Command {
     Merge(merge::Args),
     /// Write a large tiled BigTIFF test slide from microscope fields.
     Mosaic(mosaic::Args),
+    /// Train a classifier on a labelled feature table (cross-validated grid search).
+    Train(train::Args),
+    /// Score a trained classifier on a labelled feature table.
+    Evaluate(evaluate::Args),
+    /// Classify every row of a feature table.
+    Predict(predict::Args),
 }
 
 /// Runs one subcommand.
@@ -56,5 +65,8 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Slide(args) => slide::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Mosaic(args) => mosaic::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Predict(args) => predict::run(args),
     }
 }

@@ -11,9 +11,15 @@ use rayon::prelude::*;
 use super::frame::{step, Frame};
 use super::maxima::{Maxima, ELIMINATED, LISTED, MAX_AREA};
 
-/// Java's `Math.round(double)`: nearest integer, ties towards +∞.
+/// Java's `Math.round(double)`: nearest integer, ties towards +∞ (for |value| < 2⁶²).
 fn java_round(value: f64) -> f64 {
-    let floor = value.floor();
+    // floor without a libm call: truncate, then step down for negative non-integers.
+    let truncated = value as i64 as f64;
+    let floor = if truncated > value {
+        truncated - 1.0
+    } else {
+        truncated
+    };
     if value - floor >= 0.5 {
         floor + 1.0
     } else {

@@ -88,7 +88,7 @@ fn watershed_distance_map(frame: Frame, edm: &FloatImage) -> GrayImage {
     let mut levels = levels::level_image(&frame, &edm_padded, &maxima);
     levels::lower_rejected_maxima(&frame, &mut levels, &mut maxima);
     drop(maxima);
-    segment::flood_levels(&frame, &mut levels);
+    segment::flood_levels_in_parallel(&frame, &mut levels, rayon::current_num_threads());
     let pixels = frame
         .unpad(&levels)
         .into_iter()
@@ -146,6 +146,26 @@ mod tests {
         assert_eq!(found, vec![(10, 10, 37f32.sqrt()), (30, 12, 65f32.sqrt())]);
     }
 
+    /// The watershed with the fast flooding (sequential, and particles shared out among 3
+    /// workers) and with the literal transcription of ImageJ's.
+    fn both_floods(mask: &GrayImage) -> (Vec<bool>, Vec<bool>) {
+        let frame = Frame::new(mask.width() as usize, mask.height() as usize);
+        let edm = distance_map(mask);
+        let edm_padded = frame.pad(edm.as_raw(), 0.0);
+        let mut maxima = maxima::find_edm_maxima(&frame, &edm_padded);
+        let mut levels = levels::level_image(&frame, &edm_padded, &maxima);
+        levels::lower_rejected_maxima(&frame, &mut levels, &mut maxima);
+        let mut literal = levels.clone();
+        let mut shared = levels.clone();
+        segment::flood_levels(&frame, &mut levels);
+        segment::flood_levels_literally(&frame, &mut literal);
+        segment::flood_levels_in_parallel(&frame, &mut shared, 3);
+        let objects = |levels: Vec<u8>| -> Vec<bool> { levels.iter().map(|&l| l == 255).collect() };
+        let (fast, shared) = (objects(levels), objects(shared));
+        assert_eq!(fast, shared, "sharing particles out changed the result");
+        (fast, objects(literal))
+    }
+
     #[test]
     fn flooding_shortcut_equals_imagej_transcription() {
         // Chains and clumps of discs of several radii, some cut by the border.
@@ -159,17 +179,26 @@ mod tests {
             disc(2, 44, 5),
         ];
         let mask = mask_from_fn(48, 46, |x, y| discs.iter().any(|d| d(x, y)));
-        let frame = Frame::new(48, 46);
-        let edm = distance_map(&mask);
-        let edm_padded = frame.pad(edm.as_raw(), 0.0);
-        let mut maxima = maxima::find_edm_maxima(&frame, &edm_padded);
-        let mut levels = levels::level_image(&frame, &edm_padded, &maxima);
-        levels::lower_rejected_maxima(&frame, &mut levels, &mut maxima);
-        let mut literal = levels.clone();
-        segment::flood_levels(&frame, &mut levels);
-        segment::flood_levels_literally(&frame, &mut literal);
-        assert_eq!(levels, literal);
-        assert!(levels.iter().filter(|&&l| l == 255).count() > 1000);
+        let (fast, literal) = both_floods(&mask);
+        assert_eq!(fast, literal);
+        assert!(fast.iter().filter(|&&object| object).count() > 1000);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn flooding_shortcut_equals_transcription_on_random_masks(
+            width in 1u32..60,
+            height in 1u32..60,
+            discs in proptest::collection::vec((0u32..60, 0u32..60, 1u32..14), 0..12),
+            noise in proptest::collection::vec(0u32..3600, 0..40),
+        ) {
+            let mask = mask_from_fn(width, height, |x, y| {
+                noise.contains(&(y * 60 + x))
+                    || discs.iter().any(|&(cx, cy, r)| disc(cx as i32, cy as i32, r as i32)(x, y))
+            });
+            let (fast, literal) = both_floods(&mask);
+            proptest::prop_assert_eq!(fast, literal);
+        }
     }
 
     #[test]

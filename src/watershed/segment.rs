@@ -11,11 +11,17 @@
 //! stay unset and become the 1-pixel separating lines.
 //!
 //! Because every decision in a pass uses the state before the pass, the order of pixels within
-//! a pass never matters; [`flood_levels`] exploits that by visiting only pixels whose
-//! neighbourhood can let them be set (those next to a 255-region), which gives the same result
-//! as testing every pixel of the level in every pass.
+//! a pass never matters; [`flood_levels`] exploits that: it files each pixel only for the next
+//! pass that can set it, and updates neighbourhoods incrementally as pixels are set. That gives the same result as
+//! testing every pixel of the level in every pass (checked against a literal transcription of
+//! ImageJ's loop in the tests).
+
+use rayon::prelude::*;
+
+use std::ops::Range;
 
 use super::frame::{step, Frame};
+use crate::morphology::{Particles, Regions};
 
 /// Directions of the passes within a level: diagonals first (ImageJ's `directionSequence`).
 const DIRECTION_SEQUENCE: [usize; 8] = [7, 3, 1, 5, 0, 4, 2, 6];
@@ -86,136 +92,207 @@ fn pixels_by_level(frame: &Frame, levels: &[u8]) -> Vec<Vec<u32>> {
     lists
 }
 
+/// For each position `slot` in the direction sequence and each fate, how many passes from
+/// `slot` on until a pass whose direction the fate allows (8 = never).
+fn passes_until_table() -> [[u8; 256]; 8] {
+    let mut table = [[8u8; 256]; 8];
+    for (slot, row) in table.iter_mut().enumerate() {
+        for (fate, passes) in row.iter_mut().enumerate() {
+            if let Some(k) = (0..8).find(|k| fate & (1 << DIRECTION_SEQUENCE[(slot + k) % 8]) != 0)
+            {
+                *passes = k as u8;
+            }
+        }
+    }
+    table
+}
+
 /// ImageJ's `watershedSegment` on the padded level image: afterwards, the particles are 255
-/// and the separating lines and background keep their levels below 255.
+/// and the separating lines and background are below 255.
 pub(crate) fn flood_levels(frame: &Frame, levels: &mut [u8]) {
-    let table = fate_table();
+    let lists = pixels_by_level(frame, levels);
+    flood_level_lists(frame, levels, lists);
+}
+
+/// [`flood_levels`] with the pixels of each level given (`lists[level]`).
+fn flood_level_lists(frame: &Frame, levels: &mut [u8], mut lists: Vec<Vec<u32>>) {
     let offsets = frame.neighbour_offsets();
-    let mut lists = pixels_by_level(frame, levels);
     let highest = (1..255).rev().find(|&l| !lists[l].is_empty()).unwrap_or(0);
-    let mut level_flood = LevelFlood::new(frame.len());
+    let mut flood = LevelFlood::new(frame.len());
     for level in (1..=highest).rev() {
         let pixels = std::mem::take(&mut lists[level]);
         if pixels.is_empty() {
             continue;
         }
-        let remaining = level_flood.run(levels, &pixels, &table, &offsets);
-        if remaining.is_empty() || level == 1 {
+        let level = level as u8;
+        flood.run(levels, level, &pixels, &offsets);
+        if level == 1 {
             continue;
         }
         // ImageJ moves unreached pixels on only when they touch background (or the image
         // border, i.e. the zero frame); the others become separating lines.
-        let mut next = level - 1;
+        let mut next = level as usize - 1;
         while next > 1 && lists[next].is_empty() {
             next -= 1;
         }
-        for &index in &remaining {
+        for &index in &pixels {
+            if levels[index as usize] != level {
+                continue;
+            }
             let touches_background = offsets
                 .iter()
                 .any(|&offset| levels[step(index as usize, offset)] == 0);
             if touches_background {
                 lists[next].push(index);
+                // Only 0, 255 and "pending at this level" matter from here on.
+                levels[index as usize] = next as u8;
             }
         }
     }
 }
 
+/// [`flood_levels`] with the particles (8-connected non-zero regions) shared out among
+/// `groups` workers that run in parallel.
+///
+/// Particles never influence each other: a pixel's fate depends only on its 8 neighbours, which
+/// belong to the same particle or are background, and background never changes. Each worker
+/// floods a copy of the level image restricted to its particles; the results are copied back.
+/// A worker whose particles have no pixels at some level skips it, which changes nothing (a
+/// level ends with every pending pixel unable to be set, and nothing around them changes until
+/// the particle's next level). So the result does not depend on how particles are grouped.
+pub(crate) fn flood_levels_in_parallel(frame: &Frame, levels: &mut [u8], groups: usize) {
+    if groups <= 1 {
+        flood_levels(frame, levels);
+        return;
+    }
+    let rows = (0..frame.height).map(|y| frame.row(y));
+    let particles = Particles::find(levels, rows, frame.stride, Regions::Objects);
+    let groups = share_out(&particles, groups);
+    if groups.len() <= 1 {
+        flood_levels(frame, levels);
+        return;
+    }
+    let results: Vec<Vec<u8>> = groups
+        .par_iter()
+        .map(|runs| {
+            let mut local = levels.to_vec();
+            let mut lists: Vec<Vec<u32>> = vec![Vec::new(); 256];
+            for run in runs {
+                for index in run.clone() {
+                    let level = local[index];
+                    if level != 255 {
+                        lists[level as usize].push(index as u32);
+                    }
+                }
+            }
+            flood_level_lists(frame, &mut local, lists);
+            local
+        })
+        .collect();
+    for (runs, local) in groups.iter().zip(&results) {
+        for run in runs {
+            levels[run.clone()].copy_from_slice(&local[run.clone()]);
+        }
+    }
+}
+
+/// Shares particles out among at most `groups` groups of similar pixel counts (largest
+/// particle first, to the lightest group); returns the runs of each non-empty group.
+fn share_out(particles: &Particles, groups: usize) -> Vec<Vec<Range<usize>>> {
+    let groups = groups.clamp(1, particles.sizes.len().max(1));
+    let mut order: Vec<usize> = (0..particles.sizes.len()).collect();
+    order.sort_by_key(|&particle| (std::cmp::Reverse(particles.sizes[particle]), particle));
+    let mut load = vec![0u64; groups];
+    let mut group_of_particle = vec![0usize; particles.sizes.len()];
+    for particle in order {
+        let lightest = (0..groups).min_by_key(|&g| (load[g], g)).unwrap_or(0);
+        load[lightest] += particles.sizes[particle];
+        group_of_particle[particle] = lightest;
+    }
+    let mut runs_of_group = vec![Vec::new(); groups];
+    for (run, &particle) in particles.runs.iter().zip(&particles.particle_of_run) {
+        runs_of_group[group_of_particle[particle as usize]].push(run.clone());
+    }
+    runs_of_group.retain(|runs| !runs.is_empty());
+    runs_of_group
+}
+
 /// Work space for flooding one level.
+///
+/// A pixel of the level is *pending* while its value equals the level. `neighbours` holds the
+/// bits of a pending pixel's 255-neighbours; its fate is `fate_table[neighbours]`. Each pending
+/// pixel with a fate waits in `slots[s]`, where s is the position in the direction sequence of
+/// the first coming pass its fate allows. When its fate changes, it is filed again if that
+/// first pass changes; the entry left behind fails the check of its pass.
 struct LevelFlood {
-    /// Fate bits of each pending pixel of the current level (0 = not pending or no fate).
-    fate: Vec<u8>,
-    /// Whether a pixel belongs to the pixels of the current level not yet set.
-    pending: Vec<bool>,
-    /// Pending pixels that may be set in some direction.
-    candidates: Vec<u32>,
-    /// Pixels set in the current pass.
+    fate_table: [u8; 256],
+    passes_until: [[u8; 256]; 8],
+    neighbours: Vec<u8>,
+    slots: [Vec<u32>; 8],
+    drained: Vec<u32>,
     changed: Vec<u32>,
 }
 
 impl LevelFlood {
     fn new(len: usize) -> Self {
         Self {
-            fate: vec![0; len],
-            pending: vec![false; len],
-            candidates: Vec::new(),
+            fate_table: fate_table(),
+            passes_until: passes_until_table(),
+            neighbours: vec![0; len],
+            slots: Default::default(),
+            drained: Vec::new(),
             changed: Vec::new(),
         }
     }
 
-    /// Floods one level; returns the pixels left unset, in their original order.
-    fn run(
-        &mut self,
-        levels: &mut [u8],
-        pixels: &[u32],
-        table: &[u8; 256],
-        offsets: &[isize; 8],
-    ) -> Vec<u32> {
-        self.candidates.clear();
+    /// Runs ImageJ's passes over the pixels of one level (direction sequence from its start)
+    /// until no pending pixel can be set.
+    fn run(&mut self, levels: &mut [u8], level: u8, pixels: &[u32], offsets: &[isize; 8]) {
         for &index in pixels {
-            self.pending[index as usize] = true;
-        }
-        for &index in pixels {
-            let fate = table[neighbourhood(levels, index as usize, offsets)];
-            self.fate[index as usize] = fate;
-            if fate != 0 {
-                self.candidates.push(index);
+            let bits = neighbourhood(levels, index as usize, offsets) as u8;
+            self.neighbours[index as usize] = bits;
+            let wait = self.passes_until[0][self.fate_table[bits as usize] as usize] as usize;
+            if wait < 8 {
+                self.slots[wait].push(index);
             }
         }
-        // Passes go round the direction sequence until no pending pixel can be set in any
-        // direction (ImageJ stops after 8 passes in a row that change nothing, which is the
-        // same state).
-        let mut direction_index = 0;
-        while !self.candidates.is_empty() {
-            let bit = 1u8 << DIRECTION_SEQUENCE[direction_index % 8];
-            direction_index += 1;
+        let mut pass = 0;
+        while self.slots.iter().any(|slot| !slot.is_empty()) {
+            let slot = pass % 8;
+            let bit = 1u8 << DIRECTION_SEQUENCE[slot];
+            std::mem::swap(&mut self.drained, &mut self.slots[slot]);
             self.changed.clear();
-            let (fate, changed) = (&self.fate, &mut self.changed);
-            self.candidates.retain(|&index| {
-                let fate = fate[index as usize];
-                if fate & bit != 0 {
-                    changed.push(index);
-                    false
-                } else {
-                    fate != 0
+            for &index in &self.drained {
+                let i = index as usize;
+                // Decisions use the neighbourhoods from before the pass (updated below).
+                if levels[i] == level && self.fate_table[self.neighbours[i] as usize] & bit != 0 {
+                    levels[i] = 255;
+                    self.changed.push(index);
                 }
-            });
-            if self.changed.is_empty() {
-                continue;
             }
-            for &index in &self.changed {
-                levels[index as usize] = 255;
-                self.pending[index as usize] = false;
-                self.fate[index as usize] = 0;
-            }
-            // Only neighbours of newly set pixels can change their fate.
+            self.drained.clear();
+            pass += 1;
+            let slot = pass % 8;
+            // Newly set pixels change the neighbourhood of their pending neighbours.
             for position in 0..self.changed.len() {
                 let index = self.changed[position] as usize;
-                for &offset in offsets {
+                for (direction, &offset) in offsets.iter().enumerate() {
                     let neighbour = step(index, offset);
-                    if !self.pending[neighbour] {
+                    if levels[neighbour] != level {
                         continue;
                     }
-                    let old = self.fate[neighbour];
-                    let new = table[neighbourhood(levels, neighbour, offsets)];
-                    if new != old {
-                        self.fate[neighbour] = new;
-                        if old == 0 {
-                            self.candidates.push(neighbour as u32);
-                        }
+                    let old_bits = self.neighbours[neighbour];
+                    let new_bits = old_bits | 1 << ((direction + 4) % 8);
+                    self.neighbours[neighbour] = new_bits;
+                    let until = &self.passes_until[slot];
+                    let old_wait = until[self.fate_table[old_bits as usize] as usize];
+                    let new_wait = until[self.fate_table[new_bits as usize] as usize];
+                    if new_wait != old_wait && new_wait < 8 {
+                        self.slots[(slot + new_wait as usize) % 8].push(neighbour as u32);
                     }
                 }
             }
         }
-        let remaining: Vec<u32> = pixels
-            .iter()
-            .copied()
-            .filter(|&index| self.pending[index as usize])
-            .collect();
-        for &index in &remaining {
-            self.pending[index as usize] = false;
-            self.fate[index as usize] = 0;
-        }
-        remaining
     }
 }
 
@@ -278,6 +355,30 @@ pub(crate) fn flood_levels_literally(frame: &Frame, levels: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn particles_are_8_connected_runs() {
+        // Rows "##..#", "..#..", "#...#": (2,1) touches (1,0) diagonally; every other pixel
+        // is 2 columns from its nearest one. Hand count: {(0,0),(1,0),(2,1)}, {(4,0)}, {(0,2)},
+        // {(4,2)}.
+        let frame = Frame::new(5, 3);
+        let pixels: Vec<u8> = "##..#..#..#...#"
+            .bytes()
+            .map(|c| if c == b'#' { 3 } else { 0 })
+            .collect();
+        let levels = frame.pad(&pixels, 0);
+        let rows = (0..frame.height).map(|y| frame.row(y));
+        let particles = Particles::find(&levels, rows, frame.stride, Regions::Objects);
+        assert_eq!(particles.sizes, vec![3, 1, 1, 1]);
+        assert_eq!(particles.particle_of_run, vec![0, 1, 0, 2, 3]);
+        // Shared out in two groups: the 3-pixel particle alone, the three others together.
+        let groups = share_out(&particles, 2);
+        let sizes: Vec<usize> = groups
+            .iter()
+            .map(|runs| runs.iter().map(|run| run.len()).sum())
+            .collect();
+        assert_eq!(sizes, vec![3, 3]);
+    }
 
     #[test]
     fn fate_table_matches_hand_cases() {
