@@ -65,3 +65,11 @@ tifffile.imwrite(here / "lzw_tiles_predictor.tif", crop, photometric="rgb", comp
                  predictor=True, tile=(64, 64))
 tifffile.imwrite(here / "lzw_strips.tif", crop, photometric="rgb", compression="lzw",
                  rowsperstrip=16)
+
+# 4. PackBits and Deflate strips from the same independent encoder (the tiff crate 0.11's strip
+#    writer declares the compression but stores the strips raw, so it cannot serve as a
+#    reference for compressed strips).
+tifffile.imwrite(here / "packbits_strips.tif", crop, photometric="rgb", compression="packbits",
+                 rowsperstrip=5)
+tifffile.imwrite(here / "deflate_strips_predictor.tif", crop, photometric="rgb",
+                 compression="zlib", predictor=True, rowsperstrip=64)
