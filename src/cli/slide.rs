@@ -47,7 +47,8 @@ pub struct Args {
     threads: Option<usize>,
     /// Work on part of the job only: I/N (0-based task I of N), or "auto" / "auto/N" to read the
     /// task from Slurm (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or Kubernetes
-    /// (JOB_COMPLETION_INDEX). Several slides are split between tasks; one slide's tiles are.
+    /// (JOB_COMPLETION_INDEX, with the count as auto/N or in HEMATO_SHARD_COUNT). Several
+    /// slides are split between tasks; one slide's tiles are.
     #[arg(long, value_name = "I/N|auto|auto/N")]
     shard: Option<String>,
     /// Continue the run found in OUTDIR.

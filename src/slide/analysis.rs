@@ -239,9 +239,10 @@ pub enum Level {
 ///    ([`crate::watershed::watershed`]), Analyze Particles ([`find_particles`], size ≥
 ///    `min_size` pixels) and all 33 measurements on the RGB pixels
 ///    ([`measure`], as ImageJ measures RGB);
-/// 4. class: `white` or `platelet` when at least `blue_fraction` of the cell's pixels have a
-///    methylene-blue (stain 1) transmittance of at most `blue_level` (platelet when the area is at
-///    most `platelet_max_area` pixels), `red` otherwise.
+/// 4. class: `wbc` (white cell, subtype not decided) or `platelet` when at least
+///    `blue_fraction` of the cell's pixels have a methylene-blue (stain 1) transmittance of at
+///    most `blue_level` (platelet when the area is at most `platelet_max_area` pixels), `rbc`
+///    otherwise; `rbc` particles smaller than `min_red_area` pixels are fragments and dropped.
 ///
 /// The watershed runs on each component alone, so the 8-bit level image ImageJ builds from the
 /// distance map is scaled by that component's largest distance rather than the whole image's:
@@ -264,6 +265,9 @@ pub struct StainWatershed {
     pub blue_fraction: f64,
     /// Largest area of a platelet, in pixels.
     pub platelet_max_area: f64,
+    /// Smallest red cell, in pixels: smaller unstained particles are fragments (pieces of red
+    /// cells cut at their pale centres by the threshold and the watershed), not cells.
+    pub min_red_area: f64,
     matrix: StainMatrix,
 }
 
@@ -312,8 +316,9 @@ const STAND_IN_COLUMNS: [&str; 34] = [
     "BlueFraction",
 ];
 
-/// Class names of the stand-in.
-const STAND_IN_CLASSES: [&str; 3] = ["red", "white", "platelet"];
+/// Class names of the stand-in, as `hemato::count` names them (`rbc`, `platelet`); `wbc` is a
+/// white cell whose subtype the stand-in cannot tell.
+const STAND_IN_CLASSES: [&str; 3] = ["rbc", "wbc", "platelet"];
 
 impl StainWatershed {
     /// The stand-in with its defaults (Giemsa eosin transmittance, IJ_IsoData "Default" level,
@@ -331,6 +336,7 @@ impl StainWatershed {
             blue_level: 150,
             blue_fraction: 0.2,
             platelet_max_area: 2500.0,
+            min_red_area: 600.0,
             matrix,
         })
     }
@@ -433,6 +439,7 @@ impl Analysis for StainWatershed {
             "blue_level": self.blue_level,
             "blue_fraction": self.blue_fraction,
             "platelet_max_area": self.platelet_max_area,
+            "min_red_area": self.min_red_area,
         })
     }
 
@@ -513,7 +520,7 @@ impl Analysis for StainWatershed {
         let (dx, dy) = (f64::from(component.origin.0), f64::from(component.origin.1));
         particles
             .iter()
-            .map(|particle| {
+            .filter_map(|particle| {
                 let row =
                     measure(particle, &intensity, &calibration).translated(dx, dy, &calibration);
                 let mut blue_pixels = 0u64;
@@ -526,19 +533,23 @@ impl Analysis for StainWatershed {
                         .count() as u64;
                 }
                 let blue_fraction = blue_pixels as f64 / particle.pixel_count() as f64;
+                let class = self.classify(row.area, blue_fraction);
+                if class == 0 && row.area < self.min_red_area {
+                    return None;
+                }
                 let mut values = measurement_values(&row).to_vec();
                 values.push(blue_fraction);
-                Cell {
+                Some(Cell {
                     first: (
                         particle.start.0 + component.origin.0,
                         particle.start.1 + component.origin.1,
                     ),
-                    class: self.classify(row.area, blue_fraction),
+                    class,
                     x: row.x,
                     y: row.y,
                     area: row.area,
                     values,
-                }
+                })
             })
             .collect()
     }

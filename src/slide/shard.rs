@@ -8,9 +8,15 @@
 //! `--shard auto` takes `I` and `N` from the environment of a Slurm job array
 //! (`SLURM_ARRAY_TASK_ID` minus `SLURM_ARRAY_TASK_MIN`, and `SLURM_ARRAY_TASK_COUNT`);
 //! `--shard auto/N` takes only `I` from the environment: Slurm's task id, or Kubernetes'
-//! `JOB_COMPLETION_INDEX` (Indexed Jobs).
+//! `JOB_COMPLETION_INDEX` (Indexed Jobs). Where the scheduler does not say how many tasks there
+//! are (Kubernetes), `--shard auto` reads `N` from [`COUNT_VARIABLE`] (`HEMATO_SHARD_COUNT`; set it
+//! to the Job's `completions`).
 
 use std::ops::Range;
+
+/// The environment variable that gives the number of tasks to `--shard auto` when the scheduler
+/// does not (Kubernetes Indexed Jobs: set it to the Job's `completions`).
+pub const COUNT_VARIABLE: &str = "HEMATO_SHARD_COUNT";
 
 /// One task of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -67,6 +73,12 @@ impl Shard {
     /// assert_eq!(Shard::parse("auto", slurm).unwrap(), Shard { index: 3, count: 8 });
     /// let kubernetes = |name: &str| (name == "JOB_COMPLETION_INDEX").then(|| "6".to_string());
     /// assert_eq!(Shard::parse("auto/10", kubernetes).unwrap(), Shard { index: 6, count: 10 });
+    /// let kubernetes_with_count = |name: &str| match name {
+    ///     "JOB_COMPLETION_INDEX" => Some("6".to_string()),
+    ///     "HEMATO_SHARD_COUNT" => Some("12".to_string()),
+    ///     _ => None,
+    /// };
+    /// assert_eq!(Shard::parse("auto", kubernetes_with_count).unwrap(), Shard { index: 6, count: 12 });
     /// ```
     pub fn parse(
         text: &str,
@@ -111,11 +123,11 @@ impl Shard {
             Some(count) => number(count)?,
             None => match (slurm_id, read("SLURM_ARRAY_TASK_COUNT")?) {
                 (Some(_), Some(count)) => count,
-                _ => {
-                    return Err(ShardError::Environment(
-                        "the number of tasks is unknown; give it as auto/N".to_string(),
+                _ => read(COUNT_VARIABLE)?.ok_or_else(|| {
+                    ShardError::Environment(format!(
+                        "the number of tasks is unknown; give it as auto/N or in {COUNT_VARIABLE}"
                     ))
-                }
+                })?,
             },
         };
         Shard::new(index, count)
