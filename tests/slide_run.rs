@@ -258,6 +258,22 @@ fn rings_holes_and_clumps_across_tiny_tiles_match_the_whole_image() {
             table == expected,
             "tile {tile}, overlap {overlap}, {threads} threads:\n{table}\nsingle image:\n{expected}"
         );
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        let slide = &summary["slides"][0];
+        let (in_holes, grown) = (
+            slide["components_in_holes"].as_u64().unwrap(),
+            slide["grown_components"].as_u64().unwrap(),
+        );
+        if tile == 64 {
+            // The rules were exercised: components inside holes that reach a window's border
+            // were dropped at the merge, and components cut by their window were grown.
+            assert!(
+                in_holes > 0 && grown > 0,
+                "{in_holes} in holes, {grown} grown"
+            );
+        }
     }
 }
 
