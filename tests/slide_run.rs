@@ -119,7 +119,14 @@ fn tile_sizes_and_threads_give_the_single_image_table() {
         (300, 8, 2),
     ] {
         let out = dir.path().join(format!("out-{tile}-{overlap}-{threads}"));
-        let table = run(&analysis, &[path.clone()], &out, tile, overlap, threads);
+        let table = run(
+            &analysis,
+            std::slice::from_ref(&path),
+            &out,
+            tile,
+            overlap,
+            threads,
+        );
         assert!(
             table == expected,
             "tile {tile}, overlap {overlap}, {threads} threads: {} rows, single image {}",
@@ -150,7 +157,14 @@ fn mosaic_counts_are_the_sum_of_its_fields() {
             .map(|field| per_source[field.source])
             .sum();
         let out = dir.path().join(format!("{level:?}"));
-        let found = rows(&run(&analysis, &[path.clone()], &out, 512, 128, 2));
+        let found = rows(&run(
+            &analysis,
+            std::slice::from_ref(&path),
+            &out,
+            512,
+            128,
+            2,
+        ));
         let error = (found as f64 - expected as f64).abs() / expected as f64;
         assert!(
             error <= tolerance,
@@ -253,7 +267,14 @@ fn rings_holes_and_clumps_across_tiny_tiles_match_the_whole_image() {
         (1000, 0, 1),
     ] {
         let out = dir.path().join(format!("out-{tile}-{overlap}-{threads}"));
-        let table = run(&analysis, &[path.clone()], &out, tile, overlap, threads);
+        let table = run(
+            &analysis,
+            std::slice::from_ref(&path),
+            &out,
+            tile,
+            overlap,
+            threads,
+        );
         assert!(
             table == expected,
             "tile {tile}, overlap {overlap}, {threads} threads:\n{table}\nsingle image:\n{expected}"
@@ -296,7 +317,7 @@ fn shards_merge_into_the_one_process_run() {
     let single = dir.path().join("single");
     run_slides(
         &analysis,
-        &[mosaic_path.clone()],
+        std::slice::from_ref(&mosaic_path),
         &single,
         &options,
         &NoProgress,
@@ -311,7 +332,7 @@ fn shards_merge_into_the_one_process_run() {
         };
         let report = run_slides(
             &analysis,
-            &[mosaic_path.clone()],
+            std::slice::from_ref(&mosaic_path),
             &shard_dir,
             &options,
             &NoProgress,
