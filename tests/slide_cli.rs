@@ -1,0 +1,172 @@
+//! The `hemato slide`, `hemato merge` and `hemato mosaic` commands: outputs and clear errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn hemato(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hemato"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn field() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/goldens/slide/source.png")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_field_gives_cells_counts_overview_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = hemato(&[
+        "slide",
+        &field(),
+        "--tile",
+        "128",
+        "--overlap",
+        "32",
+        "--quiet",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // --quiet and no terminal: nothing on stderr.
+    assert_eq!(stderr(&output), "");
+    let cells = std::fs::read_to_string(out.join("cells.csv")).unwrap();
+    let header = cells.lines().next().unwrap();
+    assert!(
+        header.starts_with("slide,class,Area,Mean,StdDev,Mode,Min,Max,X,Y,"),
+        "{header}"
+    );
+    assert!(header.ends_with(",Solidity,BlueFraction"), "{header}");
+    let rows = cells.lines().count() - 1;
+    let counts = std::fs::read_to_string(out.join("counts.csv")).unwrap();
+    let mut total = 0;
+    let mut classes = Vec::new();
+    for line in counts.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields[0], "source");
+        classes.push(fields[1].to_string());
+        total += fields[2].parse::<usize>().unwrap();
+    }
+    assert_eq!(classes, ["rbc", "wbc", "platelet"]);
+    assert_eq!(total, rows);
+    assert!(rows > 0);
+    for line in cells.lines().skip(1) {
+        let class = line.split(',').nth(1).unwrap();
+        assert!(classes.iter().any(|c| c == class), "{line}");
+    }
+    let overview = image::open(out.join("overview.png")).unwrap();
+    assert_eq!((overview.width(), overview.height()), (300, 200));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["slides"][0]["cells"], rows);
+}
+
+#[test]
+fn unsupported_codecs_and_bad_options_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    // A classic little-endian TIFF whose Compression tag says JPEG 2000 (Aperio 33003).
+    let path = dir.path().join("aperio.svs");
+    let image = image::RgbImage::from_pixel(8, 8, image::Rgb([200, 100, 100]));
+    image
+        .save_with_format(&path, image::ImageFormat::Tiff)
+        .unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let ifd = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+    let count = u16::from_le_bytes(bytes[ifd..ifd + 2].try_into().unwrap()) as usize;
+    let entry = (0..count)
+        .map(|i| ifd + 2 + 12 * i)
+        .find(|&e| u16::from_le_bytes(bytes[e..e + 2].try_into().unwrap()) == 259)
+        .unwrap();
+    bytes[entry + 8..entry + 10].copy_from_slice(&33003u16.to_le_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let output = hemato(&["slide", path.to_str().unwrap(), "-o", out]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("JPEG 2000 (Aperio, YCbCr)") && message.contains("33003"),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+
+    for (args, expected) in [
+        (vec!["--shard", "3/3"], "below the count"),
+        (vec!["--shard", "two"], "give I/N"),
+        (vec!["--tile", "4"], "too small"),
+        (vec!["--method", "Nonsense"], "Nonsense"),
+    ] {
+        let mut all = vec!["slide", "missing.tif"];
+        all.extend(&args);
+        all.extend(["-o", out]);
+        let output = hemato(&all);
+        assert!(!output.status.success(), "{args:?}");
+        let message = stderr(&output);
+        assert!(message.contains(expected), "{args:?}: {message}");
+        assert!(!message.contains("panicked"), "{message}");
+    }
+    let output = hemato(&["slide", "no-such-slide.tif", "-o", out]);
+    assert!(stderr(&output).contains("no-such-slide.tif"));
+
+    let output = hemato(&["merge", dir.path().to_str().unwrap(), "-o", out]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("no checkpoints"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn mosaic_writes_a_tiled_bigtiff_with_field_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let slide = dir.path().join("mosaic.tif");
+    let output = hemato(&[
+        "mosaic",
+        &field(),
+        "--grid",
+        "3x2",
+        "--level",
+        "215",
+        "-o",
+        slide.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let fields = std::fs::read_to_string(dir.path().join("mosaic.fields.csv")).unwrap();
+    assert_eq!(fields.lines().count(), 7);
+    let expected: usize = fields
+        .lines()
+        .skip(1)
+        .map(|line| line.rsplit(',').next().unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert!(expected >= 6, "{expected} cells in the fields");
+    let reader = hemato::slide::SlideReader::open(&slide).unwrap();
+    assert_eq!(reader.dimensions(), (3 * 332, 2 * 232));
+    assert!(reader
+        .describe()
+        .starts_with("BigTIFF, 512 x 512 tiles, Deflate"));
+    let out = dir.path().join("out");
+    let output = hemato(&[
+        "slide",
+        slide.to_str().unwrap(),
+        "--level",
+        "215",
+        "--tile",
+        "256",
+        "--quiet",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let cells = std::fs::read_to_string(out.join("cells.csv")).unwrap();
+    assert_eq!(cells.lines().count() - 1, expected);
+}
