@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -79,6 +79,7 @@ struct Bar {
     cells: AtomicU64,
     pixels: AtomicU64,
     started: Mutex<Instant>,
+    counting_cells: AtomicBool,
 }
 
 impl Bar {
@@ -89,6 +90,7 @@ impl Bar {
             cells: AtomicU64::new(0),
             pixels: AtomicU64::new(0),
             started: Mutex::new(Instant::now()),
+            counting_cells: AtomicBool::new(false),
         }
     }
 }
@@ -111,6 +113,8 @@ impl Progress for Bar {
         } else {
             ProgressBar::hidden()
         };
+        self.counting_cells
+            .store(stage == Stage::Cells, Ordering::Relaxed);
         self.cells.store(0, Ordering::Relaxed);
         self.pixels.store(0, Ordering::Relaxed);
         *self.started.lock().expect("progress lock") = Instant::now();
@@ -128,7 +132,11 @@ impl Progress for Bar {
             .as_secs_f64();
         if let Some(bar) = self.bar.lock().expect("progress lock").as_ref() {
             let rate = pixels as f64 / 1e6 / seconds.max(1e-9);
-            bar.set_message(format!("{cells} cells {rate:.1} MP/s"));
+            if self.counting_cells.load(Ordering::Relaxed) {
+                bar.set_message(format!("{cells} cells {rate:.1} MP/s"));
+            } else {
+                bar.set_message(format!("{rate:.1} MP/s"));
+            }
             bar.inc(1);
         }
     }

@@ -113,14 +113,20 @@ struct TileEntry {
     file: PathBuf,
 }
 
-/// Loads every tile summary of a slide, checking that each tile is present exactly once.
-fn load_tiles(parts: &SlideParts, grid: &TileGrid) -> Result<Vec<TileEntry>, FinalizeError> {
+/// Loads every tile summary of a slide, checking that each tile is present exactly once. Each
+/// tile's overview block is added to `overview` as it is read and then dropped, so the blocks of
+/// all tiles are never held at once.
+fn load_tiles(
+    parts: &SlideParts,
+    grid: &TileGrid,
+    overview: &mut Overview,
+) -> Result<Vec<TileEntry>, FinalizeError> {
     let slide = &parts.info.slide.id;
     let mut found: BTreeMap<usize, TileEntry> = BTreeMap::new();
     for dir in &parts.dirs {
         let (checkpoint, _) = Checkpoint::open(dir)?;
         for file in checkpoint.batch_files()? {
-            for summary in read_batch_summary(&file)?.tiles {
+            for mut summary in read_batch_summary(&file)?.tiles {
                 let tile = summary.tile;
                 if tile >= grid.len() {
                     return Err(FinalizeError::Inconsistent(format!(
@@ -136,6 +142,13 @@ fn load_tiles(parts: &SlideParts, grid: &TileGrid) -> Result<Vec<TileEntry>, Fin
                         second: file.clone(),
                     });
                 }
+                if !overview.add(&summary.overview) {
+                    return Err(FinalizeError::Inconsistent(format!(
+                        "{}: the overview block of tile {tile} is damaged",
+                        file.display()
+                    )));
+                }
+                summary.overview.sums = Vec::new();
                 found.insert(
                     tile,
                     TileEntry {
@@ -432,12 +445,9 @@ fn write_slide_cells(
     let info = &parts.info;
     let grid = TileGrid::new(info.slide.width, info.slide.height, info.tile, info.overlap)
         .map_err(|error| FinalizeError::Inconsistent(error.to_string()))?;
-    let tiles = load_tiles(parts, &grid)?;
-    let in_holes = components_in_holes(&tiles, &grid)?;
     let mut overview = Overview::new(info.overview);
-    for entry in &tiles {
-        overview.add(&entry.summary.overview);
-    }
+    let tiles = load_tiles(parts, &grid, &mut overview)?;
+    let in_holes = components_in_holes(&tiles, &grid)?;
     let id = csv_field(&info.slide.id);
     let class_names: Vec<String> = classes.iter().map(|c| csv_field(c)).collect();
     let mut counts = vec![0u64; classes.len()];

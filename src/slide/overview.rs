@@ -123,7 +123,18 @@ impl Overview {
     }
 
     /// Adds one tile's block.
-    pub fn add(&mut self, block: &OverviewBlock) {
+    ///
+    /// Returns `false` (and adds nothing) for a block that does not fit this overview (e.g. from
+    /// a damaged checkpoint) or once cells have been drawn.
+    #[must_use]
+    pub fn add(&mut self, block: &OverviewBlock) -> bool {
+        let fits = self.image.is_none()
+            && block.rect.right() <= self.geometry.width
+            && block.rect.bottom() <= self.geometry.height
+            && block.sums.len() as u64 == block.rect.area() * 4;
+        if !fits {
+            return false;
+        }
         let width = self.geometry.width as usize;
         for y in 0..block.rect.height as usize {
             for x in 0..block.rect.width as usize {
@@ -134,6 +145,7 @@ impl Overview {
                 }
             }
         }
+        true
     }
 
     fn picture(&mut self) -> &mut RgbImage {
@@ -150,6 +162,8 @@ impl Overview {
                 RgbImage::from_raw(self.geometry.width, self.geometry.height, pixels)
                     .expect("overview size"),
             );
+            // Blocks can no longer be added; the sums are not needed any more.
+            self.sums = Vec::new();
         }
         self.image.as_mut().expect("just made")
     }
@@ -201,7 +215,7 @@ mod tests {
         });
         let whole = Rect::new(0, 0, 10, 7);
         let mut one = Overview::new(geometry);
-        one.add(&OverviewBlock::new(&geometry, &rgb, whole, whole));
+        assert!(one.add(&OverviewBlock::new(&geometry, &rgb, whole, whole)));
         let mut four = Overview::new(geometry);
         for core in [
             Rect::new(0, 0, 4, 4),
@@ -209,7 +223,7 @@ mod tests {
             Rect::new(0, 4, 4, 3),
             Rect::new(4, 4, 6, 3),
         ] {
-            four.add(&OverviewBlock::new(&geometry, &rgb, whole, core));
+            assert!(four.add(&OverviewBlock::new(&geometry, &rgb, whole, core)));
         }
         let (one, four) = (one.into_image(), four.into_image());
         assert_eq!(one, four);
