@@ -12,6 +12,7 @@
 //! | watershed | [`watershed`] | mask → mask with touching particles cut apart |
 //! | particle analysis | [`measure`] | mask or labels + intensity → one row of measurements per particle |
 //! | classification | [`classify`] | feature table → model → class per row |
+//! | whole slides | [`slide`] | TIFF/BigTIFF slide → tiles in parallel → the same cells as one image, resumable, sharded |
 //! | write | [`output`] | every file hemato writes, written atomically |
 //!
 //! Every numeric definition that ImageJ also has follows ImageJ 1.53t exactly; each

@@ -156,6 +156,7 @@ fn mosaic_counts_are_the_sum_of_its_fields() {
             .iter()
             .map(|field| per_source[field.source])
             .sum();
+        assert!(expected > 100, "{level:?}: {expected} cells in the fields");
         let out = dir.path().join(format!("{level:?}"));
         let found = rows(&run(
             &analysis,
