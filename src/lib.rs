@@ -11,8 +11,10 @@
 //! | distance map | [`edm`] | mask → 32-bit Euclidean distance map |
 //! | watershed | [`watershed`] | mask → mask with touching particles cut apart |
 //! | particle analysis | [`measure`] | mask or labels + intensity → one row of measurements per particle |
+//! | white-cell features | [`features`] | RGB image → nucleus, cytoplasm and texture features of a white cell |
 //! | classification | [`classify`] | feature table → model → class per row |
 //! | whole slides | [`slide`] | TIFF/BigTIFF slide → tiles in parallel → the same cells as one image, resumable, sharded |
+//! | pictures for people | [`draw`] | text, boxes and outlines on RGB images (heatmaps, overlays) |
 //! | write | [`output`] | every file hemato writes, written atomically |
 //!
 //! Every numeric definition that ImageJ also has follows ImageJ 1.53t exactly; each
@@ -20,11 +22,14 @@
 
 pub mod classify;
 pub mod color;
+pub mod draw;
 pub mod edm;
+pub mod features;
 pub mod io;
 pub mod measure;
 pub mod morphology;
 pub mod output;
+pub mod segment;
 pub mod slide;
 pub mod threshold;
 pub mod watershed;

@@ -1,11 +1,13 @@
-//! PNG heatmaps of a confusion matrix, drawn pixel by pixel with the `image` crate and the
-//! public-domain 8x8 glyphs of `font8x8` (so no system fonts or font files are needed; the
-//! plotting crates need fontconfig or a bundled TrueType font for text).
+//! PNG heatmaps of a confusion matrix, drawn with [`crate::draw`] (boxes from `imageproc`,
+//! text from the public-domain 8x8 glyphs of `font8x8`: the plotting crates need fontconfig or
+//! a bundled TrueType font for text).
 //!
 //! Cells shade from white (0) to dark blue (the largest value, or 1 when row-normalised);
 //! each cell shows its value, in white on dark cells.
 
 use image::{Rgb, RgbImage};
+
+use crate::draw::{draw_box, draw_text, text_width, GLYPH};
 
 use super::metrics::Evaluation;
 
@@ -18,41 +20,10 @@ pub enum HeatmapValues {
     RowNormalised,
 }
 
-const GLYPH: u32 = 8;
 const MARGIN: u32 = 12;
 const WHITE: Rgb<u8> = Rgb([255, 255, 255]);
 const BLACK: Rgb<u8> = Rgb([0, 0, 0]);
 const DARK: [f64; 3] = [8.0, 48.0, 107.0];
-
-fn glyph(character: char) -> [u8; 8] {
-    let code = character as usize;
-    if code < 128 {
-        font8x8::legacy::BASIC_LEGACY[code]
-    } else {
-        font8x8::legacy::BASIC_LEGACY[b'?' as usize]
-    }
-}
-
-/// Draws `text` with its top-left corner at (x, y), clipping at the image border.
-fn draw_text(image: &mut RgbImage, x: u32, y: u32, text: &str, colour: Rgb<u8>) {
-    for (i, character) in text.chars().enumerate() {
-        let bits = glyph(character);
-        for (row, byte) in bits.iter().enumerate() {
-            for column in 0..8u32 {
-                if byte & (1 << column) != 0 {
-                    let (px, py) = (x + i as u32 * GLYPH + column, y + row as u32);
-                    if px < image.width() && py < image.height() {
-                        image.put_pixel(px, py, colour);
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn text_width(text: &str) -> u32 {
-    text.chars().count() as u32 * GLYPH
-}
 
 /// Colour of a cell holding `fraction` (0..=1) of the largest value.
 fn shade(fraction: f64) -> Rgb<u8> {
@@ -136,13 +107,13 @@ pub fn confusion_heatmap(evaluation: &Evaluation, values: HeatmapValues) -> RgbI
         for p in 0..k as usize {
             let colour = shade(fractions[t][p]);
             let (x0, y0) = (left + p as u32 * cell_width, top + t as u32 * cell_height);
-            for y in y0..y0 + cell_height {
-                for x in x0..x0 + cell_width {
-                    let border =
-                        x == x0 || y == y0 || x == x0 + cell_width - 1 || y == y0 + cell_height - 1;
-                    image.put_pixel(x, y, if border { Rgb([200, 200, 200]) } else { colour });
-                }
-            }
+            draw_box(
+                &mut image,
+                (x0, y0),
+                (cell_width, cell_height),
+                colour,
+                Rgb([200, 200, 200]),
+            );
             let text = &texts[t][p];
             let ink = if fractions[t][p] > 0.5 { WHITE } else { BLACK };
             draw_text(

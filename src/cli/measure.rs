@@ -26,6 +26,7 @@ pub enum Format {
   hemato measure smear.png --mask smear_mask.png -o results.csv
   hemato measure cells/ --labels cellpose_masks/ --format bloodcells --class-from-dir -o features.csv
   hemato measure field.png --mask mask.png --intensity field16.tif --pixel-size 0.25 --format json -o out.json
+  hemato measure smear.jpg --channel stain2 --channels red,green,blue,stain1 -o cells.csv   (segments first)
 
 See docs/measurements.md for every column and how it matches ImageJ.")]
 pub struct Args {
@@ -34,6 +35,8 @@ pub struct Args {
     inputs: Vec<PathBuf>,
     /// Binary mask (objects = 255): a file for one image, or a folder holding one mask per image
     /// named like the image (same stem, optionally with _mask, _masks, _labels or _cp_masks).
+    /// Without --mask and --labels, each image is segmented with the pipeline (--config and the
+    /// flags of `hemato segment`).
     #[arg(long, value_name = "MASK", conflicts_with = "labels")]
     mask: Option<PathBuf>,
     /// Label image (0 = background, each value one particle; 8/16/32-bit PNG or TIFF, or .npy),
@@ -45,7 +48,8 @@ pub struct Args {
     #[arg(long, value_name = "IMAGE")]
     intensity: Option<PathBuf>,
     /// Intensity channels, comma-separated: image (the image as it is; RGB as ImageJ measures
-    /// RGB), red, green, blue. Default: image; red,green,blue for --format bloodcells.
+    /// RGB), red, green, blue, stain1, stain2, stain3 (Giemsa colour deconvolution, 8-bit
+    /// transmittance). Default: image; red,green,blue for --format bloodcells.
     #[arg(long, value_delimiter = ',', value_parser = parse_channel)]
     channels: Vec<Channel>,
     /// Table layout.
@@ -82,11 +86,14 @@ pub struct Args {
     /// Class = the name of each image's folder.
     #[arg(long)]
     class_from_dir: bool,
+    #[command(flatten)]
+    pipeline: super::segment::PipelineArgs,
 }
 
 fn parse_channel(text: &str) -> Result<Channel, String> {
-    Channel::from_name(text.trim())
-        .ok_or_else(|| format!("unknown channel `{text}` (use image, red, green or blue)"))
+    Channel::from_name(text.trim()).ok_or_else(|| {
+        format!("unknown channel `{text}` (use image, red, green, blue, stain1, stain2 or stain3)")
+    })
 }
 
 /// `MIN-MAX` as ImageJ reads it: two numbers, MAX may be Infinity.
@@ -221,9 +228,11 @@ fn file_name(path: &Path) -> String {
 
 /// Runs `hemato measure`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.mask.is_none() && args.labels.is_none() {
-        bail!("say where the particles are: --mask MASK (objects = 255) or --labels LABELS");
-    }
+    let pipeline = if args.mask.is_none() && args.labels.is_none() {
+        Some(args.pipeline.config()?)
+    } else {
+        None
+    };
     let channels = if !args.channels.is_empty() {
         args.channels.clone()
     } else if args.format == Format::Bloodcells {
@@ -285,6 +294,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             measure_image(
                 &image,
                 Segmentation::Mask(&mask),
+                &channels,
+                &options,
+                &calibration,
+            )
+        } else if let Some(config) = &pipeline {
+            // The pipeline sees IMAGE; --intensity only says what is measured.
+            let segmented = match &args.intensity {
+                Some(_) => hemato::segment::segment(&read_image(image_path)?, config),
+                None => hemato::segment::segment(&image, config),
+            }
+            .with_context(|| format!("cannot segment {}", image_path.display()))?;
+            measure_image(
+                &image,
+                Segmentation::Mask(&segmented.mask),
                 &channels,
                 &options,
                 &calibration,

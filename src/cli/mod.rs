@@ -7,10 +7,12 @@ mod binary;
 mod deconvolve;
 mod edm;
 mod evaluate;
+mod features;
 mod measure;
 mod merge;
 mod mosaic;
 mod predict;
+mod segment;
 mod slide;
 mod threshold;
 mod train;
@@ -37,6 +39,8 @@ enum Command {
     Edm(edm::Args),
     /// Cut touching particles apart as ImageJ's Binary > Watershed.
     Watershed(watershed::Args),
+    /// Segment an image: stain channel, threshold, fill holes, watershed → mask and labels.
+    Segment(segment::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
     /// Count and measure the cells of whole-slide images, tile by tile (resumable, shardable).
@@ -45,6 +49,8 @@ enum Command {
     Merge(merge::Args),
     /// Write a large tiled BigTIFF test slide from microscope fields.
     Mosaic(mosaic::Args),
+    /// Describe the white cell in the middle of each image: a feature table for training.
+    Features(features::Args),
     /// Train a classifier on a labelled feature table (cross-validated grid search).
     Train(train::Args),
     /// Score a trained classifier on a labelled feature table.
@@ -61,10 +67,12 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Binary(args) => binary::run(args),
         Command::Edm(args) => edm::run(args),
         Command::Watershed(args) => watershed::run(args),
+        Command::Segment(args) => segment::run(args),
         Command::Measure(args) => measure::run(args),
         Command::Slide(args) => slide::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Mosaic(args) => mosaic::run(args),
+        Command::Features(args) => features::run(args),
         Command::Train(args) => train::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Predict(args) => predict::run(args),

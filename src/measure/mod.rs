@@ -232,8 +232,6 @@ pub fn measure_all(
 }
 
 /// An intensity source taken from the image being measured.
-///
-/// The stain channels of colour deconvolution will be added here once `color` provides them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Channel {
     /// The image as it is; an RGB image is measured as ImageJ measures RGB (the unweighted grey
@@ -245,6 +243,13 @@ pub enum Channel {
     Green,
     /// The blue channel.
     Blue,
+    /// Stain 1 of Giemsa colour deconvolution (methylene blue), 8-bit transmittance
+    /// ([`crate::color::stain_transmittance`]: 255 = no stain).
+    Stain1,
+    /// Stain 2 of Giemsa colour deconvolution (eosin), 8-bit transmittance.
+    Stain2,
+    /// Stain 3 of Giemsa colour deconvolution (the cross-product residual), 8-bit transmittance.
+    Stain3,
 }
 
 impl Channel {
@@ -255,6 +260,9 @@ impl Channel {
             Channel::Red => "red",
             Channel::Green => "green",
             Channel::Blue => "blue",
+            Channel::Stain1 => "stain1",
+            Channel::Stain2 => "stain2",
+            Channel::Stain3 => "stain3",
         }
     }
 
@@ -265,6 +273,9 @@ impl Channel {
             "red" => Some(Channel::Red),
             "green" => Some(Channel::Green),
             "blue" => Some(Channel::Blue),
+            "stain1" => Some(Channel::Stain1),
+            "stain2" => Some(Channel::Stain2),
+            "stain3" => Some(Channel::Stain3),
             _ => None,
         }
     }
@@ -338,11 +349,22 @@ pub fn channel_image(
         (AnyImage::Rgb8(rgb), Channel::Red) => Ok(ChannelImage::Gray8(rgb_channel(rgb, 0))),
         (AnyImage::Rgb8(rgb), Channel::Green) => Ok(ChannelImage::Gray8(rgb_channel(rgb, 1))),
         (AnyImage::Rgb8(rgb), Channel::Blue) => Ok(ChannelImage::Gray8(rgb_channel(rgb, 2))),
+        (AnyImage::Rgb8(rgb), Channel::Stain1) => Ok(ChannelImage::Gray8(giemsa_stain(rgb, 0))),
+        (AnyImage::Rgb8(rgb), Channel::Stain2) => Ok(ChannelImage::Gray8(giemsa_stain(rgb, 1))),
+        (AnyImage::Rgb8(rgb), Channel::Stain3) => Ok(ChannelImage::Gray8(giemsa_stain(rgb, 2))),
         (other, channel) => Err(MeasureError::NotRgb {
             channel: channel.name(),
             kind: other.kind(),
         }),
     }
+}
+
+/// One stain (0-2) of the Giemsa colour deconvolution, 8-bit transmittance.
+fn giemsa_stain(rgb: &RgbImage, stain: usize) -> GrayImage {
+    use crate::color::{stain_transmittance, StainMatrix, StainSet, ThirdStain};
+    let matrix = StainMatrix::new(&StainSet::Giemsa.vectors(), ThirdStain::CrossProduct)
+        .expect("the built-in Giemsa vectors are independent");
+    stain_transmittance(rgb, &matrix, stain).expect("stains are numbered 0 to 2")
 }
 
 /// One channel of an RGB image.

@@ -1,0 +1,497 @@
+//! White-cell features beyond ImageJ's: the cell of interest found in an RGB image, its nucleus
+//! and cytoplasm measured separately (sizes, nucleus:cytoplasm ratio, lobes, stain statistics)
+//! and their texture (Haralick, local binary patterns, granularity).
+//!
+//! | step | module |
+//! | --- | --- |
+//! | pixels per red-cell diameter, resampling to the normalised scale | [`scale`] |
+//! | stain planes (Giemsa deconvolution) and their statistics | [`colour`] |
+//! | nucleus and cell masks of the cell of interest | [`cell`] |
+//! | shape, nucleus:cytoplasm ratio, lobes | [`nucleus`] |
+//! | GLCM / Haralick, LBP, granularity | [`texture`] |
+//! | feature tables of folder-per-class image collections | [`table`] |
+//!
+//! Every feature is computed on the image resampled to
+//! [`NORMALISED_RED_CELL_DIAMETER`] pixels per red-cell diameter, and lengths are reported in
+//! red-cell diameters, so that cells photographed at other magnifications give the same
+//! numbers. `docs/features.md` lists every column with its definition.
+//!
+//! # Stable API
+//!
+//! These signatures are kept stable for callers such as smear-field counting:
+//!
+//! - [`feature_names`]`() -> Vec<String>`: the column names, in table order;
+//! - [`describe_centred_cell`]`(image: &RgbImage, scale: Option<Scale>) -> Result<WhiteCell,
+//!   FeatureError>`: the cell nearest the middle of a single-cell (PBC-style) image;
+//! - [`describe_cell_at`]`(image: &RgbImage, centre_x: f64, centre_y: f64, scale: Scale) ->
+//!   Result<WhiteCell, FeatureError>`: the cell whose nucleus is at or near a point of a smear
+//!   field, with the same columns (so a model trained on a PBC table applies);
+//! - [`measure_scale`]`(image: &RgbImage) -> Result<Scale, FeatureError>` and
+//!   [`Scale::from_red_cell_diameter`]`(pixels: f64) -> Result<Scale, FeatureError>`;
+//! - [`WhiteCell`]`{ features, bounds, nucleus_mask, cell_mask, scale }`.
+//!
+//! ```no_run
+//! use hemato::features::{describe_centred_cell, feature_names};
+//! let image = hemato::io::read_rgb_image("fixtures/pbc/neutrophil/BNE_100878.jpg".as_ref()).unwrap();
+//! let cell = describe_centred_cell(&image, None).unwrap();
+//! for (name, value) in feature_names().iter().zip(&cell.features) {
+//!     println!("{name} = {value}");
+//! }
+//! ```
+
+pub mod cell;
+pub mod colour;
+pub mod nucleus;
+pub mod scale;
+pub mod table;
+pub mod texture;
+
+use image::{GrayImage, Luma, Rgb, RgbImage};
+
+use crate::io::FloatImage;
+use crate::measure::Bounds;
+use colour::{Channel, Planes, STATISTICS};
+use nucleus::{NUCLEUS_COLUMNS, RATIO_COLUMNS, SHAPE_COLUMNS};
+pub use scale::{estimate_red_cell_diameter, Scale, NORMALISED_RED_CELL_DIAMETER};
+use texture::{GLCM_LEVELS, HARALICK_COLUMNS, LBP_CODES};
+
+/// Why a cell could not be described.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FeatureError {
+    /// The image is too small to hold a cell.
+    #[error("the image is {width}x{height} pixels; at least {MIN_SIDE}x{MIN_SIDE} are needed")]
+    TooSmall {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// The image is too large for the watershed's 32-bit pixel positions.
+    #[error("the image of {width}x{height} pixels is too large")]
+    TooLarge {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// Every pixel is grey: stains cannot be told apart.
+    #[error(
+        "the image has no colour (every pixel is grey); white cells are found by their stain \
+         colours, so give the RGB image of a stained smear"
+    )]
+    NotColour,
+    /// No nucleus-stained object near the seed point.
+    #[error("no nucleus found near the cell's position (no blue-violet stained object)")]
+    NoNucleus,
+    /// Too few red cells to measure the scale.
+    #[error(
+        "{found} red cell(s) found, too few to measure the scale (pixels per red-cell \
+         diameter); give the scale explicitly"
+    )]
+    NoRedCells {
+        /// How many were found.
+        found: usize,
+    },
+    /// A red-cell diameter outside the accepted range.
+    #[error(
+        "a red-cell diameter of {pixels} pixels is outside the accepted {}..={} pixels",
+        scale::RED_CELL_DIAMETER_RANGE.0,
+        scale::RED_CELL_DIAMETER_RANGE.1
+    )]
+    InvalidScale {
+        /// The diameter given or measured.
+        pixels: f64,
+    },
+    /// The seed point lies outside the image.
+    #[error("the point ({x}, {y}) lies outside the {width}x{height} image")]
+    SeedOutside {
+        /// Seed x.
+        x: f64,
+        /// Seed y.
+        y: f64,
+        /// Image width.
+        width: u32,
+        /// Image height.
+        height: u32,
+    },
+}
+
+/// Smallest image side accepted.
+pub const MIN_SIDE: u32 = 16;
+
+/// Half the side of the window [`describe_cell_at`] looks at around its point, in red-cell
+/// diameters: PBC's 360x363 images show about 5.2 red-cell diameters (at about 69 pixels per
+/// diameter) around their centred cell, so the window shows the same surroundings the training
+/// images did.
+pub const WINDOW_RADIUS: f64 = 2.6;
+
+/// One white cell: its features, where it is and its masks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WhiteCell {
+    /// Feature values, in the order of [`feature_names`]; all finite.
+    pub features: Vec<f64>,
+    /// The cell's bounding box in the image.
+    pub bounds: Bounds,
+    /// The nucleus, `bounds.width` x `bounds.height`: pixel (x, y) is image pixel
+    /// (bounds.x + x, bounds.y + y); 255 = nucleus.
+    pub nucleus_mask: GrayImage,
+    /// The whole cell (nucleus + cytoplasm), in the same frame as `nucleus_mask`.
+    pub cell_mask: GrayImage,
+    /// The scale the cell was measured at.
+    pub scale: Scale,
+}
+
+impl WhiteCell {
+    /// (name, value) pairs in column order.
+    pub fn named_features(&self) -> Vec<(String, f64)> {
+        feature_names()
+            .into_iter()
+            .zip(self.features.iter().copied())
+            .collect()
+    }
+}
+
+/// Region names in column order.
+const REGIONS: [&str; 2] = ["nucleus", "cytoplasm"];
+/// GLCM distances (pixels at the normalised scale).
+const GLCM_DISTANCES: [i32; 3] = [1, 2, 4];
+/// Stains whose granularity is measured.
+const GRANULARITY_CHANNELS: [(&str, usize); 2] = [("methylene_blue", 0), ("eosin", 1)];
+/// Gaussian σ of the granularity measures (pixels at the normalised scale).
+const GRANULARITY_SIGMAS: [f32; 2] = [1.0, 2.0];
+
+/// The feature columns of every [`WhiteCell`], in order. `docs/features.md` defines each.
+pub fn feature_names() -> Vec<String> {
+    let mut names = Vec::new();
+    for object in ["nucleus", "cell"] {
+        names.extend(SHAPE_COLUMNS.iter().map(|c| format!("{object}_{c}")));
+    }
+    names.extend(NUCLEUS_COLUMNS.iter().map(|c| c.to_string()));
+    names.extend(RATIO_COLUMNS.iter().map(|c| c.to_string()));
+    for region in REGIONS {
+        for channel in Channel::ALL {
+            for statistic in STATISTICS {
+                names.push(format!("{region}_{}_{statistic}", channel.name()));
+            }
+        }
+    }
+    for region in REGIONS {
+        for distance in GLCM_DISTANCES {
+            for column in HARALICK_COLUMNS {
+                names.push(format!("{region}_glcm{distance}_{column}"));
+            }
+        }
+        for code in 0..LBP_CODES {
+            names.push(format!("{region}_lbp_{code}"));
+        }
+        for (channel, _) in GRANULARITY_CHANNELS {
+            for sigma in GRANULARITY_SIGMAS {
+                names.push(format!("{region}_granularity_{channel}_{sigma}"));
+            }
+        }
+    }
+    names
+}
+
+/// Describes the white cell whose nucleus lies at (or nearest to, within
+/// [`cell::MAX_SEED_DISTANCE`] at the normalised scale, half a red-cell diameter) the point
+/// (`centre_x`, `centre_y`) in image pixels of a smear field with the given scale.
+///
+/// The window of ±[`WINDOW_RADIUS`] red-cell diameters around the point (clipped to the
+/// image) is treated as a single-cell image, as [`describe_centred_cell`] treats a PBC image:
+/// the window spans about what a PBC image shows around its cell, so the thresholds see the
+/// same mix of background, red cells and white cell, and the features are the same columns
+/// (and close values) as in a table made from PBC-style crops. A model trained on such a table
+/// applies to the result.
+///
+/// Errors: [`FeatureError::SeedOutside`] for a point outside the image (or not finite),
+/// [`FeatureError::NoNucleus`] when no nucleus lies within half a red-cell diameter of it, and
+/// the errors of [`describe_centred_cell`] (checked on the window only, so a large field costs
+/// no more than its window).
+pub fn describe_cell_at(
+    image: &RgbImage,
+    centre_x: f64,
+    centre_y: f64,
+    scale: Scale,
+) -> Result<WhiteCell, FeatureError> {
+    let (width, height) = image.dimensions();
+    if width < MIN_SIDE || height < MIN_SIDE {
+        return Err(FeatureError::TooSmall { width, height });
+    }
+    let inside = centre_x >= 0.0
+        && centre_y >= 0.0
+        && centre_x < f64::from(width)
+        && centre_y < f64::from(height);
+    if !inside {
+        return Err(FeatureError::SeedOutside {
+            x: centre_x,
+            y: centre_y,
+            width,
+            height,
+        });
+    }
+    let radius = WINDOW_RADIUS * scale.red_cell_diameter();
+    let left = (centre_x - radius).floor().max(0.0) as u32;
+    let top = (centre_y - radius).floor().max(0.0) as u32;
+    let right = ((centre_x + radius).ceil() as u32).min(width);
+    let bottom = ((centre_y + radius).ceil() as u32).min(height);
+    let window = Bounds {
+        x: left,
+        y: top,
+        width: right - left,
+        height: bottom - top,
+    };
+    let crop = image::imageops::crop_imm(image, window.x, window.y, window.width, window.height)
+        .to_image();
+    check_image(&crop)?;
+    describe_in_window(
+        &crop,
+        window,
+        image.dimensions(),
+        (centre_x, centre_y),
+        scale,
+        cell::MAX_SEED_DISTANCE,
+    )
+}
+
+/// Describes the cell nearest the middle of a single-cell image (the PBC layout: one white
+/// cell, usually centred, red cells around it). Without a scale, it is measured from the
+/// image's red cells ([`estimate_red_cell_diameter`]).
+pub fn describe_centred_cell(
+    image: &RgbImage,
+    scale: Option<Scale>,
+) -> Result<WhiteCell, FeatureError> {
+    check_image(image)?;
+    let scale = match scale {
+        Some(scale) => scale,
+        None => measure_scale(image)?,
+    };
+    let (width, height) = image.dimensions();
+    let whole = Bounds {
+        x: 0,
+        y: 0,
+        width,
+        height,
+    };
+    let centre = (f64::from(width) / 2.0 - 0.5, f64::from(height) / 2.0 - 0.5);
+    describe_in_window(image, whole, (width, height), centre, scale, f64::INFINITY)
+}
+
+/// Describes the cell nearest `seed` (image coordinates) in `crop`, the pixels of `window` of
+/// an image of `image_size`.
+fn describe_in_window(
+    crop: &RgbImage,
+    window: Bounds,
+    image_size: (u32, u32),
+    seed: (f64, f64),
+    scale: Scale,
+    max_seed_distance: f64,
+) -> Result<WhiteCell, FeatureError> {
+    let normalised = scale::resample(crop, scale.resampling_factor());
+    if normalised.width() < MIN_SIDE || normalised.height() < MIN_SIDE {
+        return Err(FeatureError::TooSmall {
+            width: window.width,
+            height: window.height,
+        });
+    }
+    // Exact per-axis factors after rounding the resampled size.
+    let fx = f64::from(normalised.width()) / f64::from(window.width);
+    let fy = f64::from(normalised.height()) / f64::from(window.height);
+    let seed_normalised = (
+        (seed.0 - f64::from(window.x) + 0.5) * fx - 0.5,
+        (seed.1 - f64::from(window.y) + 0.5) * fy - 0.5,
+    );
+    let planes = Planes::new(&normalised);
+    let masks = cell::find_cell(&planes, seed_normalised, max_seed_distance)?;
+    let features = describe(&planes, &masks);
+    let (bounds, nucleus_mask, cell_mask) = masks_in_image(&masks, window, (fx, fy), image_size);
+    Ok(WhiteCell {
+        features,
+        bounds,
+        nucleus_mask,
+        cell_mask,
+        scale,
+    })
+}
+
+/// Measures the scale of an image (a single-cell image or a smear field) from its red cells:
+/// [`estimate_red_cell_diameter`] with the image's white cells and platelets left out. Gives
+/// [`FeatureError::NoRedCells`] when fewer than [`scale::MIN_RED_CELLS`] red cells are found.
+///
+/// For [`describe_cell_at`] on many cells of one field (or one slide), measure once and reuse.
+pub fn measure_scale(image: &RgbImage) -> Result<Scale, FeatureError> {
+    check_image(image)?;
+    estimate_red_cell_diameter(image, &stain_mask_native(image))
+}
+
+/// The nucleus-like pixels of an image at its own scale.
+fn stain_mask_native(image: &RgbImage) -> GrayImage {
+    let blue =
+        crate::color::stain_transmittance(image, &colour::giemsa(), 0).expect("stain 0 exists");
+    cell::nucleus_like(image, &crate::color::rgb_to_gray(image), &blue)
+}
+
+fn check_image(image: &RgbImage) -> Result<(), FeatureError> {
+    let (width, height) = image.dimensions();
+    if width < MIN_SIDE || height < MIN_SIDE {
+        return Err(FeatureError::TooSmall { width, height });
+    }
+    if u32::try_from((u64::from(width) + 2) * (u64::from(height) + 2)).is_err() {
+        return Err(FeatureError::TooLarge { width, height });
+    }
+    if image.pixels().all(|Rgb([r, g, b])| r == g && g == b) {
+        return Err(FeatureError::NotColour);
+    }
+    Ok(())
+}
+
+/// Every feature of a cell, in [`feature_names`] order.
+fn describe(planes: &Planes, masks: &cell::CellMasks) -> Vec<f64> {
+    let mut values = Vec::with_capacity(256);
+    let nucleus_shape = nucleus::shape_of(&masks.nucleus);
+    let cell_shape = nucleus::shape_of(&masks.cell);
+    values.extend(nucleus::shape_values(nucleus_shape.as_ref()));
+    values.extend(nucleus::shape_values(cell_shape.as_ref()));
+    values.extend(nucleus::nucleus_values(masks));
+    values.extend(nucleus::ratio_values(masks));
+
+    let cytoplasm = difference(&masks.cell, &masks.nucleus);
+    let regions = [&masks.nucleus, &cytoplasm];
+    for region in regions {
+        for channel in Channel::ALL {
+            let mut region_values = colour::region_values(planes, region, channel);
+            values.extend(colour::statistics(&mut region_values));
+        }
+    }
+    let (width, height) = (planes.width(), planes.height());
+    let stain_planes: Vec<FloatImage> = GRANULARITY_CHANNELS
+        .iter()
+        .map(|&(_, stain)| {
+            FloatImage::from_raw(width, height, planes.absorbance[stain].clone())
+                .expect("plane size")
+        })
+        .collect();
+    let blurred: Vec<Vec<FloatImage>> = stain_planes
+        .iter()
+        .map(|plane| {
+            GRANULARITY_SIGMAS
+                .iter()
+                .map(|&sigma| texture::blur(plane, sigma))
+                .collect()
+        })
+        .collect();
+    for region in regions {
+        let quantised = texture::quantise_region(&planes.grey, region, GLCM_LEVELS);
+        for distance in GLCM_DISTANCES {
+            values.extend(texture::haralick_averaged(
+                &quantised,
+                region,
+                GLCM_LEVELS,
+                distance,
+            ));
+        }
+        values.extend(texture::lbp_histogram(&planes.grey, region));
+        for (plane, blurred) in stain_planes.iter().zip(&blurred) {
+            for smooth in blurred {
+                values.push(texture::granularity(plane, smooth, region));
+            }
+        }
+    }
+    for value in &mut values {
+        if !value.is_finite() {
+            *value = 0.0;
+        }
+    }
+    values
+}
+
+/// Pixels in `a` but not in `b`.
+fn difference(a: &GrayImage, b: &GrayImage) -> GrayImage {
+    let pixels = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&p, &q)| if p != 0 && q == 0 { 255 } else { 0 })
+        .collect();
+    GrayImage::from_raw(a.width(), a.height(), pixels).expect("same size")
+}
+
+/// The masks brought back from the normalised window to image coordinates, cropped to the
+/// cell's bounding box (nearest-neighbour sampling).
+fn masks_in_image(
+    masks: &cell::CellMasks,
+    window: Bounds,
+    factor: (f64, f64),
+    image_size: (u32, u32),
+) -> (Bounds, GrayImage, GrayImage) {
+    let (nw, nh) = masks.cell.dimensions();
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0u32, 0u32);
+    for (x, y, p) in masks.cell.enumerate_pixels() {
+        if p.0[0] != 0 {
+            x0 = x0.min(x);
+            y0 = y0.min(y);
+            x1 = x1.max(x + 1);
+            y1 = y1.max(y + 1);
+        }
+    }
+    let to_image = |v: u32, f: f64, origin: u32, limit: u32, round_up: bool| {
+        let raw = f64::from(v) / f;
+        let v = if round_up { raw.ceil() } else { raw.floor() };
+        (origin + v as u32).min(limit)
+    };
+    let left = to_image(x0, factor.0, window.x, image_size.0, false);
+    let top = to_image(y0, factor.1, window.y, image_size.1, false);
+    let right = to_image(x1, factor.0, window.x, image_size.0, true).max(left + 1);
+    let bottom = to_image(y1, factor.1, window.y, image_size.1, true).max(top + 1);
+    let bounds = Bounds {
+        x: left,
+        y: top,
+        width: right - left,
+        height: bottom - top,
+    };
+    let sample = |mask: &GrayImage| {
+        GrayImage::from_fn(bounds.width, bounds.height, |x, y| {
+            let wx = f64::from(bounds.x + x - window.x);
+            let wy = f64::from(bounds.y + y - window.y);
+            let nx = ((wx + 0.5) * factor.0 - 0.5)
+                .round()
+                .clamp(0.0, f64::from(nw - 1)) as u32;
+            let ny = ((wy + 0.5) * factor.1 - 0.5)
+                .round()
+                .clamp(0.0, f64::from(nh - 1)) as u32;
+            Luma([mask.get_pixel(nx, ny).0[0]])
+        })
+    };
+    (bounds, sample(&masks.nucleus), sample(&masks.cell))
+}
+
+/// The image with the cell's outline (green) and the nucleus outline (yellow) drawn on it,
+/// for checking what was measured.
+pub fn overlay(image: &RgbImage, cell: &WhiteCell) -> RgbImage {
+    let mut out = image.clone();
+    let draw = |out: &mut RgbImage, mask: &GrayImage, colour: Rgb<u8>| {
+        let (w, h) = mask.dimensions();
+        let inside = |x: i64, y: i64| {
+            x >= 0
+                && y >= 0
+                && x < i64::from(w)
+                && y < i64::from(h)
+                && mask.get_pixel(x as u32, y as u32).0[0] != 0
+        };
+        for y in 0..i64::from(h) {
+            for x in 0..i64::from(w) {
+                if inside(x, y)
+                    && !(inside(x - 1, y)
+                        && inside(x + 1, y)
+                        && inside(x, y - 1)
+                        && inside(x, y + 1))
+                {
+                    out.put_pixel(cell.bounds.x + x as u32, cell.bounds.y + y as u32, colour);
+                }
+            }
+        }
+    };
+    draw(&mut out, &cell.cell_mask, Rgb([0, 200, 0]));
+    draw(&mut out, &cell.nucleus_mask, Rgb([255, 220, 0]));
+    out
+}

@@ -1,0 +1,214 @@
+//! The segmentation pipeline: image → stain channel → threshold → fill holes → watershed →
+//! labelled particles.
+//!
+//! Each step calls the module that does it as ImageJ does ([`crate::color`],
+//! [`crate::threshold`], [`crate::morphology`], [`crate::watershed`], [`crate::measure`]); this
+//! module only composes them, as an ImageJ macro would:
+//!
+//! ```text
+//! run("Colour Deconvolution", "vectors=Giemsa"); selectImage(stain 2);   // channel
+//! setAutoThreshold("Otsu"); run("Convert to Mask");                      // threshold
+//! run("Fill Holes"); run("Watershed");                                   // fill_holes, watershed
+//! run("Analyze Particles...", "size=0-Infinity pixel show=Masks");       // particles
+//! ```
+//!
+//! The settings form a [`PipelineConfig`] (JSON, with defaults for Giemsa-stained smears).
+//! Particles are numbered in ImageJ's raster order ([`crate::measure::find_particles`]), so
+//! label k of [`Segmented::labels`] is row k of the measurement table of the mask.
+//!
+//! The watershed runs particle by particle in parallel ([`watershed_by_particle`]) with the
+//! same result as ImageJ's whole-image watershed; every step's output is the same for any
+//! number of threads.
+//!
+//! ```
+//! use hemato::segment::{segment_gray, PipelineConfig};
+//! // Two overlapping dark discs on a light background.
+//! let image = image::GrayImage::from_fn(60, 30, |x, y| {
+//!     let inside = |cx: i32| (x as i32 - cx).pow(2) + (y as i32 - 15).pow(2) <= 121;
+//!     image::Luma([if inside(18) || inside(38) { 60 } else { 220 }])
+//! });
+//! let segmented = segment_gray(&image, &PipelineConfig::default()).unwrap();
+//! assert_eq!(segmented.particles.len(), 2); // cut apart by the watershed
+//! let labels = segmented.labels();
+//! assert_eq!(labels.get_pixel(18, 15).0[0], 1);
+//! assert_eq!(labels.get_pixel(38, 15).0[0], 2);
+//! ```
+
+mod config;
+mod split;
+
+use image::{GrayImage, Luma, RgbImage};
+
+use crate::color::{rgb_to_gray, stain_transmittance, ColorError, StainMatrix, ThirdStain};
+use crate::io::{AnyImage, LabelImage};
+use crate::measure::shape::traced_perimeter;
+use crate::measure::{find_particles, rgb_channel, Particle, ParticleOptions};
+use crate::morphology::{fill_holes, OBJECT};
+use crate::threshold::{self, Range, ThresholdError};
+use crate::watershed::WatershedError;
+
+pub use config::{Objects, PipelineConfig, SourceChannel};
+pub use split::{watershed_by_particle, watershed_particles};
+
+/// Why an image could not be segmented.
+#[derive(Debug, thiserror::Error)]
+pub enum SegmentError {
+    /// The JSON document or a value in it is not valid.
+    #[error("invalid pipeline configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A channel name that does not exist.
+    #[error("unknown channel {name:?}; channels: stain1, stain2, stain3, red, green, blue, gray")]
+    UnknownChannel {
+        /// The name given.
+        name: String,
+    },
+    /// The stain matrix could not be made.
+    #[error(transparent)]
+    Color(#[from] ColorError),
+    /// The image cannot be thresholded (e.g. a 32-bit float image, an empty image).
+    #[error(transparent)]
+    Threshold(#[from] ThresholdError),
+    /// The image is too large for the watershed.
+    #[error(transparent)]
+    Watershed(#[from] WatershedError),
+}
+
+/// What the pipeline found in one image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Segmented {
+    /// The threshold level the method chose on the channel (objects are `0..=level` for dark
+    /// objects, `level+1..=255` for bright ones).
+    pub level: i32,
+    /// The kept particles, 255 on 0.
+    pub mask: GrayImage,
+    /// The kept particles in ImageJ's raster order; label k is `particles[k - 1]`.
+    pub particles: Vec<Particle>,
+}
+
+impl Segmented {
+    /// The 32-bit label image: 0 = background, particle k (1-based, raster order) = k.
+    pub fn labels(&self) -> LabelImage {
+        let (width, height) = self.mask.dimensions();
+        let mut labels = LabelImage::new(width, height);
+        for (index, particle) in self.particles.iter().enumerate() {
+            let label = index as u32 + 1;
+            for run in &particle.runs {
+                for x in run.x_start..run.x_end {
+                    labels.put_pixel(x, run.y, Luma([label]));
+                }
+            }
+        }
+        labels
+    }
+}
+
+/// The 8-bit image the threshold sees: `config.channel` of an RGB image; a grey image as it is
+/// (16-bit scaled as ImageJ's `run("8-bit")`; 32-bit refused).
+pub fn source_channel(
+    image: &AnyImage,
+    config: &PipelineConfig,
+) -> Result<GrayImage, SegmentError> {
+    match image {
+        AnyImage::Rgb8(rgb) => rgb_source_channel(rgb, config),
+        other => Ok(threshold::to_8bit(other)?),
+    }
+}
+
+/// `config.channel` of an RGB image as an 8-bit image.
+pub fn rgb_source_channel(
+    image: &RgbImage,
+    config: &PipelineConfig,
+) -> Result<GrayImage, SegmentError> {
+    Ok(match config.channel {
+        SourceChannel::Red => rgb_channel(image, 0),
+        SourceChannel::Green => rgb_channel(image, 1),
+        SourceChannel::Blue => rgb_channel(image, 2),
+        SourceChannel::Gray => rgb_to_gray(image),
+        stain => {
+            let matrix = StainMatrix::new(&config.stains.vectors(), ThirdStain::CrossProduct)?;
+            let index = stain
+                .stain_index()
+                .expect("the other channels are handled above");
+            stain_transmittance(image, &matrix, index)?
+        }
+    })
+}
+
+/// Runs the whole pipeline on an image of any supported type.
+pub fn segment(image: &AnyImage, config: &PipelineConfig) -> Result<Segmented, SegmentError> {
+    segment_gray(&source_channel(image, config)?, config)
+}
+
+/// Runs the pipeline from the threshold on: `channel` is the 8-bit image to threshold.
+pub fn segment_gray(
+    channel: &GrayImage,
+    config: &PipelineConfig,
+) -> Result<Segmented, SegmentError> {
+    config.check()?;
+    let histogram = threshold::histogram(channel);
+    let level = threshold::level(config.threshold, &histogram)?;
+    let mut mask = threshold::apply(
+        channel,
+        Range::for_level(level, config.objects.background()),
+    );
+    if config.fill_holes {
+        mask = fill_holes(&mask);
+    }
+    let all = if config.watershed {
+        watershed_particles(&mask)?
+    } else {
+        find_particles(&mask, &ParticleOptions::default())
+    };
+    let options = particle_options(config);
+    let (width, height) = channel.dimensions();
+    let particles: Vec<Particle> = all
+        .into_iter()
+        .filter(|particle| keeps(particle, &options, width, height))
+        .collect();
+    let mask = mask_of(&particles, width, height);
+    Ok(Segmented {
+        level,
+        mask,
+        particles,
+    })
+}
+
+/// Whether Analyze Particles with `options` reports `particle` (size, circularity and edge
+/// filters, `ij/plugin/filter/ParticleAnalyzer.java`).
+fn keeps(particle: &Particle, options: &ParticleOptions, width: u32, height: u32) -> bool {
+    if options.exclude_edges && ParticleOptions::touches_edge(&particle.bounds, width, height) {
+        return false;
+    }
+    let perimeter: f64 = particle
+        .outlines
+        .iter()
+        .map(|outline| traced_perimeter(outline, 1.0, 1.0))
+        .sum();
+    options.keeps(particle.pixel_count(), perimeter)
+}
+
+/// The Analyze Particles options of the pipeline's size and edge filters.
+pub fn particle_options(config: &PipelineConfig) -> ParticleOptions {
+    ParticleOptions {
+        exclude_edges: config.exclude_edges,
+        min_size: config.min_size,
+        max_size: config.max_size.unwrap_or(f64::INFINITY),
+        ..ParticleOptions::default()
+    }
+}
+
+/// A mask (255 on 0) of the given particles.
+pub fn mask_of(particles: &[Particle], width: u32, height: u32) -> GrayImage {
+    let mut mask = GrayImage::new(width, height);
+    for particle in particles {
+        for run in &particle.runs {
+            for x in run.x_start..run.x_end {
+                mask.put_pixel(x, run.y, Luma([OBJECT]));
+            }
+        }
+    }
+    mask
+}
