@@ -170,3 +170,85 @@ fn mosaic_writes_a_tiled_bigtiff_with_field_counts() {
     let cells = std::fs::read_to_string(out.join("cells.csv")).unwrap();
     assert_eq!(cells.lines().count() - 1, expected);
 }
+
+#[test]
+fn shard_auto_reads_slurm_and_kubernetes_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let field = field();
+    let common = ["--tile", "64", "--overlap", "16", "--quiet"];
+    let single = dir.path().join("single");
+    let mut args = vec!["slide", field.as_str(), "-o", single.to_str().unwrap()];
+    args.extend(common);
+    assert!(hemato(&args).status.success());
+    let mut shards = Vec::new();
+    // Slurm array 1-2 (task ids 1 and 2, minimum 1), then a Kubernetes index with its count.
+    for (index, variables) in [
+        (
+            0,
+            vec![
+                ("SLURM_ARRAY_TASK_ID", "1"),
+                ("SLURM_ARRAY_TASK_MIN", "1"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ],
+        ),
+        (
+            1,
+            vec![
+                ("SLURM_ARRAY_TASK_ID", "2"),
+                ("SLURM_ARRAY_TASK_MIN", "1"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ],
+        ),
+        (
+            2,
+            vec![("JOB_COMPLETION_INDEX", "2"), ("HEMATO_SHARD_COUNT", "3")],
+        ),
+    ] {
+        let out = dir.path().join(format!("shard-{index}"));
+        let output = Command::new(env!("CARGO_BIN_EXE_hemato"))
+            .args([
+                "slide",
+                &field,
+                "--shard",
+                "auto",
+                "-o",
+                out.to_str().unwrap(),
+            ])
+            .args(common)
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .envs(variables)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        // A shard of one slide's tiles leaves the final files to `hemato merge`.
+        assert!(!out.join("cells.csv").exists());
+        shards.push(out.to_str().unwrap().to_string());
+    }
+    let merged = dir.path().join("merged");
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    args.extend(["-o", merged.to_str().unwrap()]);
+    let output = hemato(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for name in ["cells.csv", "counts.csv", "overview.png"] {
+        assert!(
+            std::fs::read(single.join(name)).unwrap() == std::fs::read(merged.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    // Without a task index, auto is an error that names the variables.
+    let output = Command::new(env!("CARGO_BIN_EXE_hemato"))
+        .args(["slide", &field, "--shard", "auto", "-o"])
+        .arg(dir.path().join("none"))
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("SLURM_ARRAY_TASK_ID"),
+        "{}",
+        stderr(&output)
+    );
+}
