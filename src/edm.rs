@@ -55,6 +55,15 @@ fn squared_distance(candidate: Point, x: usize, y: usize) -> i64 {
 /// allocations count more than a second thread).
 const PARALLEL_SWEEPS_FROM: usize = 1 << 18;
 
+/// Sides of a distance map must be below this many pixels (squared distances are 64-bit,
+/// positions packed in 32 bits per axis with room for the sentinel).
+pub const MAX_SIDE: u32 = 1 << 29;
+
+/// Whether a `width` x `height` mask is small enough for [`distance_map`].
+pub fn side_fits(width: u32, height: u32) -> bool {
+    width < MAX_SIDE && height < MAX_SIDE
+}
+
 /// The 32-bit Euclidean distance map of `mask` (non-zero = object), as ImageJ's Distance Map.
 ///
 /// The two vertical sweeps are independent and run in parallel on large images; the result is
@@ -62,11 +71,12 @@ const PARALLEL_SWEEPS_FROM: usize = 1 << 18;
 ///
 /// # Panics
 ///
-/// When the mask is 2²⁹ or more pixels wide or high.
+/// When the mask is [`MAX_SIDE`] or more pixels wide or high (callers check with
+/// [`side_fits`]; `hemato` refuses such images before they get here).
 pub fn distance_map(mask: &GrayImage) -> FloatImage {
     let (width, height) = (mask.width() as usize, mask.height() as usize);
     assert!(
-        width < 1 << 29 && height < 1 << 29,
+        side_fits(mask.width(), mask.height()),
         "distance map of a {width}x{height} image: sides must be below 2^29 pixels"
     );
     let two_buffers = mask.len() >= PARALLEL_SWEEPS_FROM;

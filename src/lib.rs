@@ -13,6 +13,7 @@
 //! | particle analysis | [`measure`] | mask or labels + intensity → one row of measurements per particle |
 //! | white-cell features | [`features`] | RGB image → nucleus, cytoplasm and texture features of a white cell |
 //! | classification | [`classify`] | feature table → model → class per row |
+//! | whole slides | [`slide`] | TIFF/BigTIFF slide → tiles in parallel → the same cells as one image, resumable, sharded |
 //! | pictures for people | [`draw`] | text, boxes and outlines on RGB images (heatmaps, overlays) |
 //! | write | [`output`] | every file hemato writes, written atomically |
 //!
@@ -30,5 +31,6 @@ pub mod measure;
 pub mod morphology;
 pub mod output;
 pub mod segment;
+pub mod slide;
 pub mod threshold;
 pub mod watershed;

@@ -18,6 +18,15 @@ pub struct Args {
 /// Runs `hemato edm`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mask = super::binary::read_mask(&args.mask)?;
+    if !hemato::edm::side_fits(mask.width(), mask.height()) {
+        anyhow::bail!(
+            "{}: a {}x{} mask is too large for the distance map (sides below {} pixels)",
+            args.mask.display(),
+            mask.width(),
+            mask.height(),
+            hemato::edm::MAX_SIDE
+        );
+    }
     write_float_tiff(&args.output, &distance_map(&mask))?;
     Ok(())
 }

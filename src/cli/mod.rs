@@ -11,8 +11,11 @@ mod evaluate;
 mod evaluate_detection;
 mod features;
 mod measure;
+mod merge;
+mod mosaic;
 mod predict;
 mod segment;
+mod slide;
 mod threshold;
 mod train;
 mod watershed;
@@ -46,6 +49,12 @@ enum Command {
     EvaluateDetection(evaluate_detection::Args),
     /// Measure particles (mask or labels) as ImageJ's Analyze Particles: one row per particle.
     Measure(measure::Args),
+    /// Count and measure the cells of whole-slide images, tile by tile (resumable, shardable).
+    Slide(slide::Args),
+    /// Combine the outputs of `hemato slide --shard` tasks.
+    Merge(merge::Args),
+    /// Write a large tiled BigTIFF test slide from microscope fields.
+    Mosaic(mosaic::Args),
     /// Describe the white cell in the middle of each image: a feature table for training.
     Features(features::Args),
     /// Train a classifier on a labelled feature table (cross-validated grid search).
@@ -68,6 +77,9 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Count(args) => count::run(args),
         Command::EvaluateDetection(args) => evaluate_detection::run(args),
         Command::Measure(args) => measure::run(args),
+        Command::Slide(args) => slide::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Mosaic(args) => mosaic::run(args),
         Command::Features(args) => features::run(args),
         Command::Train(args) => train::run(args),
         Command::Evaluate(args) => evaluate::run(args),

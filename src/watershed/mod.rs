@@ -47,9 +47,9 @@ use frame::Frame;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum WatershedError {
     /// Pixel positions are 32-bit internally (as in ImageJ): the image plus a one-pixel frame
-    /// must have fewer than 2³² pixels.
+    /// must have fewer than 2³² pixels, and each side fewer than 2²⁹ (the distance map's limit).
     #[error(
-        "image of {width}x{height} pixels is too large for the watershed (at most 2^32 pixels)"
+        "image of {width}x{height} pixels is too large for the watershed (at most 2^32 pixels, sides below 2^29)"
     )]
     TooLarge {
         /// Image width.
@@ -61,7 +61,7 @@ pub enum WatershedError {
 
 fn frame_of(width: u32, height: u32) -> Result<Frame, WatershedError> {
     let frame = Frame::new(width as usize, height as usize);
-    if u32::try_from(frame.len()).is_err() {
+    if u32::try_from(frame.len()).is_err() || !crate::edm::side_fits(width, height) {
         return Err(WatershedError::TooLarge { width, height });
     }
     Ok(frame)

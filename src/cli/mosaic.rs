@@ -1,0 +1,169 @@
+//! `hemato mosaic FIELD... -o SLIDE.tif`: large test slides from real fields.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::ValueEnum;
+use hemato::slide::mosaic::{field_counts, Mosaic, TiffCompression};
+use hemato::slide::{Level, StainWatershed};
+use hemato::threshold::Method;
+
+/// Tile compression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Compression {
+    /// Uncompressed.
+    None,
+    /// Deflate.
+    Deflate,
+}
+
+/// Write a mosaic of microscope fields as a tiled BigTIFF test slide, with each field's
+/// single-image cell count.
+///
+/// Fields (all the same size) are laid out row by row, used in turn, each with a margin of
+/// background colour so that no two fields touch. OUT.fields.csv lists every placed field and
+/// the cell count of that padded field analysed alone (as `hemato slide` analyses, with the same
+/// --level/--method); their sum is what `hemato slide` must find on the mosaic (exactly with a
+/// fixed --level).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:
+  hemato mosaic ../shared/data/smears-sample/images/ --size 40000x40000 -o mosaic40k.tif")]
+pub struct Args {
+    /// Field images, or folders of them (sorted by name).
+    #[arg(required = true, value_name = "FIELD|DIR")]
+    fields: Vec<PathBuf>,
+    /// Output TIFF.
+    #[arg(short, long, value_name = "OUT.tif")]
+    output: PathBuf,
+    /// Smallest size WIDTHxHEIGHT; rounded up to whole fields.
+    #[arg(long, value_name = "WxH", conflicts_with = "grid")]
+    size: Option<String>,
+    /// Fields across and down, COLUMNSxROWS.
+    #[arg(long, value_name = "CxR")]
+    grid: Option<String>,
+    /// Background margin around each field, in pixels.
+    #[arg(long, default_value_t = 16)]
+    margin: u32,
+    /// Background colour R,G,B.
+    #[arg(long, default_value = "220,220,220", value_name = "R,G,B")]
+    background: String,
+    /// TIFF tile size (multiple of 16).
+    #[arg(long, default_value_t = 512)]
+    tile: u32,
+    /// Tile compression.
+    #[arg(long, value_enum, default_value = "deflate")]
+    compression: Compression,
+    /// Skip the per-field counts (OUT.fields.csv lists the layout only).
+    #[arg(long)]
+    no_counts: bool,
+    /// Fixed threshold level for the counts (as `hemato slide --level`).
+    #[arg(long, value_name = "0-255", conflicts_with = "method")]
+    level: Option<u8>,
+    /// Threshold method for the counts (as `hemato slide --method`).
+    #[arg(long, default_value = "Default")]
+    method: String,
+}
+
+fn pair(text: &str, what: &str) -> anyhow::Result<(u32, u32)> {
+    let Some((a, b)) = text.split_once(['x', 'X']) else {
+        bail!("{what} {text:?}: expected AxB");
+    };
+    Ok((a.trim().parse()?, b.trim().parse()?))
+}
+
+/// Runs `hemato mosaic`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let mut sources = Vec::new();
+    for input in &args.fields {
+        if input.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+                .with_context(|| format!("cannot list {}", input.display()))?
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .filter(|path| {
+                    let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase());
+                    matches!(
+                        extension.as_deref(),
+                        Some("png" | "jpg" | "jpeg" | "tif" | "tiff" | "bmp")
+                    )
+                })
+                .collect();
+            found.sort();
+            sources.extend(found);
+        } else {
+            sources.push(input.clone());
+        }
+    }
+    if sources.is_empty() {
+        bail!("no field images found in {:?}", args.fields);
+    }
+    let background: Vec<u8> = args
+        .background
+        .split(',')
+        .map(|v| v.trim().parse::<u8>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("--background {:?}: expected R,G,B", args.background))?;
+    let [r, g, b] = background[..] else {
+        bail!("--background {:?}: expected R,G,B", args.background);
+    };
+    let first = hemato::io::read_rgb_image(&sources[0])?;
+    let (columns, rows) = match (&args.grid, &args.size) {
+        (Some(grid), _) => pair(grid, "--grid")?,
+        (None, Some(size)) => {
+            let (width, height) = pair(size, "--size")?;
+            Mosaic::grid_for(first.dimensions(), args.margin, width, height)
+        }
+        (None, None) => bail!("give --size WxH or --grid CxR"),
+    };
+    let mosaic = Mosaic::new(sources, columns, rows, args.margin, [r, g, b])?;
+    let compression = match args.compression {
+        Compression::None => TiffCompression::None,
+        Compression::Deflate => TiffCompression::Deflate,
+    };
+    mosaic.write(&args.output, args.tile, compression)?;
+    let counts = if args.no_counts {
+        None
+    } else {
+        let level = match args.level {
+            Some(level) => Level::Fixed(level),
+            None => Level::Auto(Method::parse(&args.method)?),
+        };
+        Some(field_counts(&StainWatershed::new(level)?, &mosaic)?)
+    };
+    let mut table = String::from("column,row,x,y,width,height,source");
+    table.push_str(if counts.is_some() { ",cells\n" } else { "\n" });
+    let mut total = 0;
+    for field in mosaic.placed() {
+        let _ = write!(
+            table,
+            "{},{},{},{},{},{},{}",
+            field.column,
+            field.row,
+            field.rect.x,
+            field.rect.y,
+            field.rect.width,
+            field.rect.height,
+            mosaic.sources[field.source].display()
+        );
+        if let Some(counts) = &counts {
+            let _ = write!(table, ",{}", counts[field.source]);
+            total += counts[field.source];
+        }
+        table.push('\n');
+    }
+    let manifest = args.output.with_extension("fields.csv");
+    hemato::output::write_bytes_atomically(&manifest, table.as_bytes())?;
+    eprintln!(
+        "{} x {} pixels ({columns} x {rows} fields) → {}; fields in {}{}",
+        mosaic.width(),
+        mosaic.height(),
+        args.output.display(),
+        manifest.display(),
+        if counts.is_some() {
+            format!("; expected cells: {total}")
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}

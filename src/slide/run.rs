@@ -1,0 +1,825 @@
+//! The slide driver: tiles in parallel, bounded memory, checkpoints.
+//!
+//! For each slide:
+//!
+//! 1. **Statistics** (only if the analysis needs them): every tile core is read once and its
+//!    counters (e.g. a stain histogram) are added up; the sum gives the slide-wide parameters,
+//!    saved in the checkpoint.
+//! 2. **Cells**: every tile is read with its overlap (its *window*), its foreground made and
+//!    holes filled, and its components labelled. A component belongs to the tile whose core holds
+//!    its first pixel (raster order). An owned component that does not touch the window's border
+//!    (other than the slide's border) is analysed from the window. One that does is read again
+//!    from a larger region around it, grown until the component lies inside it, at most
+//!    `max_component` pixels wide and high ([`regrow`]); larger components are skipped with a
+//!    warning.
+//! 3. The results of each batch of tiles are written to the checkpoint as soon as the batch is
+//!    complete; then `merge::finalize` writes `cells.csv`, `counts.csv` and the overview.
+//!
+//! Workers take tiles in row-major order from a shared counter; each holds one window (plus at
+//! most one grown region) at a time, and completed results wait only for their batch, which is
+//! never more than a few batches ahead of the oldest unfinished one. Peak memory is therefore
+//! set by the tile size, the overlap, `max_component` and the number of threads, not by the size
+//! of the slide.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use image::{GrayImage, RgbImage};
+use rayon::prelude::*;
+
+use super::analysis::{analyse_window_component, Analysis, AnalysisError, ComponentCells};
+use super::checkpoint::{
+    Checkpoint, CheckpointError, ComponentSummary, RegionQuery, RunInfo, SlideIdentity, TileResult,
+    TileSummary, FORMAT,
+};
+use super::components::{foreground_components, BackgroundLabels, Component};
+use super::merge::{finalize, FinalizeError, SlideParts};
+use super::overview::{OverviewBlock, OverviewGeometry};
+use super::reader::{SlideReadError, SlideReader};
+use super::shard::Shard;
+use super::tiles::{GridError, Rect, Sides, TileGrid};
+use crate::measure::Run;
+use crate::morphology::fill_holes;
+
+/// Settings of a slide run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlideOptions {
+    /// Core size of the tiles, in pixels.
+    pub tile: u32,
+    /// Overlap added on each side of a core; should exceed the largest cell.
+    pub overlap: u32,
+    /// Worker threads (0 = one per CPU core).
+    pub threads: usize,
+    /// Largest component (width or height, in pixels) analysed whole; larger ones are skipped.
+    pub max_component: u32,
+    /// Tiles per checkpoint batch.
+    pub batch: usize,
+    /// Continue a run found in the output folder.
+    pub resume: bool,
+    /// Only this shard's part of the work.
+    pub shard: Option<Shard>,
+}
+
+impl Default for SlideOptions {
+    fn default() -> Self {
+        SlideOptions {
+            tile: 2048,
+            overlap: 256,
+            threads: 0,
+            max_component: 4096,
+            batch: 8,
+            resume: false,
+            shard: None,
+        }
+    }
+}
+
+/// The stage a progress report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// First pass: slide-wide statistics.
+    Statistics,
+    /// Second pass: cells.
+    Cells,
+}
+
+/// Receives progress from a run (the command line shows a progress bar).
+pub trait Progress: Sync {
+    /// A stage of a slide starts: `tiles` tiles of `pixels` pixels in total are to be done.
+    fn start(&self, _slide: &str, _stage: Stage, _tiles: usize, _pixels: u64) {}
+    /// A tile is done: its core's pixels and the cells found.
+    fn tile(&self, _pixels: u64, _cells: u64) {}
+    /// The stage is over.
+    fn finish(&self) {}
+    /// Something the user should know (e.g. a skipped component).
+    fn warn(&self, _message: &str) {}
+}
+
+/// Progress that goes nowhere.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// Why a slide run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SlideError {
+    /// The slide could not be read.
+    #[error(transparent)]
+    Read(#[from] SlideReadError),
+    /// The tile grid is impossible.
+    #[error(transparent)]
+    Grid(#[from] GridError),
+    /// A checkpoint could not be used.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The analysis could not be set up.
+    #[error("{slide}: {source}")]
+    Analysis {
+        /// The slide.
+        slide: String,
+        /// What went wrong.
+        #[source]
+        source: AnalysisError,
+    },
+    /// The outputs could not be written.
+    #[error(transparent)]
+    Finalize(#[from] FinalizeError),
+    /// Two slides would write to the same place.
+    #[error("two slides are named {0:?}; slide names (file names without extension) must differ")]
+    DuplicateName(String),
+    /// Settings that cannot work.
+    #[error("{0}")]
+    Settings(String),
+    /// The worker threads could not be started.
+    #[error("cannot start {threads} worker threads: {reason}")]
+    Threads {
+        /// Threads asked for.
+        threads: usize,
+        /// Why not.
+        reason: String,
+    },
+    /// The output folder could not be made.
+    #[error("cannot create {path}")]
+    CreateDir {
+        /// The folder.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunReport {
+    /// Slides processed by this run (this shard's share).
+    pub slides: Vec<String>,
+    /// Whether the final outputs were written (false for a shard of one slide's tiles, which
+    /// `hemato merge` completes).
+    pub finalized: bool,
+    /// Cells written to `cells.csv`.
+    pub cells: u64,
+    /// Pixels analysed.
+    pub pixels: u64,
+    /// Components skipped for being larger than `max_component`.
+    pub oversized: usize,
+}
+
+/// The name of a slide in outputs: its file name without the extension.
+pub fn slide_id(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "slide".to_string());
+    for suffix in [".ome.tiff", ".ome.tif"] {
+        if let Some(stem) = name.strip_suffix(suffix) {
+            return stem.to_string();
+        }
+    }
+    match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+        _ => name,
+    }
+}
+
+/// The checkpoint folder of slide `id` under `outdir`.
+pub fn parts_dir(outdir: &Path, id: &str) -> PathBuf {
+    outdir.join("parts").join(id)
+}
+
+/// Runs `analysis` on `slides`, writing `cells.csv`, `counts.csv` and the overviews into
+/// `outdir` (see the module documentation).
+pub fn run_slides<A: Analysis>(
+    analysis: &A,
+    slides: &[PathBuf],
+    outdir: &Path,
+    options: &SlideOptions,
+    progress: &dyn Progress,
+) -> Result<RunReport, SlideError> {
+    if options.tile < 16 {
+        return Err(SlideError::Settings(format!(
+            "--tile {} is too small; use at least 16 pixels",
+            options.tile
+        )));
+    }
+    if options.max_component < 1 {
+        return Err(SlideError::Settings(
+            "--max-component must be at least 1".into(),
+        ));
+    }
+    let mut names = BTreeSet::new();
+    for path in slides {
+        let id = slide_id(path);
+        if !names.insert(id.clone()) {
+            return Err(SlideError::DuplicateName(id));
+        }
+    }
+    std::fs::create_dir_all(outdir).map_err(|source| SlideError::CreateDir {
+        path: outdir.to_path_buf(),
+        source,
+    })?;
+    let threads = if options.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        options.threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|error| SlideError::Threads {
+            threads,
+            reason: error.to_string(),
+        })?;
+    let tile_shard = options.shard.filter(|_| slides.len() == 1);
+    let mut report = RunReport::default();
+    let mut parts = Vec::new();
+    for (position, path) in slides.iter().enumerate() {
+        if let Some(shard) = options.shard {
+            if slides.len() > 1 && !shard.has_slide(position) {
+                continue;
+            }
+        }
+        let slide = process_slide(
+            analysis, &pool, threads, path, position, outdir, options, tile_shard, progress,
+        )?;
+        report.slides.push(slide.id.clone());
+        report.pixels += slide.pixels;
+        parts.push(slide.parts);
+    }
+    if tile_shard.is_none() {
+        let summary = finalize(&parts, outdir)?;
+        report.finalized = true;
+        report.cells = summary.cells;
+        report.oversized = summary.oversized;
+    }
+    Ok(report)
+}
+
+struct ProcessedSlide {
+    id: String,
+    pixels: u64,
+    parts: SlideParts,
+}
+
+/// Splits tiles (sorted) into batches of at most `size` consecutive tiles of one grid row.
+fn batches(tiles: &[usize], columns: usize, size: usize) -> Vec<Vec<usize>> {
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    for &tile in tiles {
+        match batches.last_mut() {
+            Some(batch)
+                if batch.len() < size.max(1)
+                    && batch.last() == Some(&(tile - 1))
+                    && tile / columns == batch[0] / columns =>
+            {
+                batch.push(tile)
+            }
+            _ => batches.push(vec![tile]),
+        }
+    }
+    batches
+}
+
+#[allow(clippy::too_many_arguments)]
+fn process_slide<A: Analysis>(
+    analysis: &A,
+    pool: &rayon::ThreadPool,
+    threads: usize,
+    path: &Path,
+    position: usize,
+    outdir: &Path,
+    options: &SlideOptions,
+    tile_shard: Option<Shard>,
+    progress: &dyn Progress,
+) -> Result<ProcessedSlide, SlideError> {
+    let reader = SlideReader::open(path)?;
+    let (width, height) = reader.dimensions();
+    let grid = TileGrid::new(width, height, options.tile, options.overlap)?;
+    let id = slide_id(path);
+    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let info = RunInfo {
+        format: FORMAT,
+        slide: SlideIdentity {
+            path: path.display().to_string(),
+            id: id.clone(),
+            position,
+            width,
+            height,
+            bytes,
+        },
+        tile: options.tile,
+        overlap: options.overlap,
+        batch: options.batch,
+        max_component: options.max_component,
+        analysis: analysis.settings(),
+        classes: analysis.classes(),
+        columns: analysis.columns(),
+        overview: OverviewGeometry::new(width, height),
+    };
+    let dir = parts_dir(outdir, &id);
+    let checkpoint = Checkpoint::prepare(&dir, &info, options.resume)?;
+    let analysis_error = |source| SlideError::Analysis {
+        slide: id.clone(),
+        source,
+    };
+    let all_tiles: Vec<usize> = (0..grid.len()).collect();
+    let columns = grid.columns() as usize;
+
+    // Pass 1: slide-wide statistics and parameters.
+    let parameters: A::Parameters = match checkpoint.parameters::<A::Parameters>()? {
+        Some(parameters) => parameters,
+        None => {
+            let len = analysis.statistics_len();
+            if len > 0 {
+                let (done, _) = checkpoint.statistics(len)?;
+                let pending: Vec<usize> = all_tiles
+                    .iter()
+                    .copied()
+                    .filter(|t| !done.contains(t))
+                    .collect();
+                let pixels: u64 = pending.iter().map(|&t| grid.tile(t).core.area()).sum();
+                progress.start(&id, Stage::Statistics, pending.len(), pixels);
+                run_pool(
+                    pool,
+                    threads,
+                    &reader,
+                    &batches(&pending, columns, options.batch),
+                    |reader, tile| {
+                        let core = grid.tile(tile).core;
+                        let rgb = reader.read(core)?;
+                        let mut counts = vec![0u64; len];
+                        analysis.add_statistics(&rgb, &mut counts);
+                        progress.tile(core.area(), 0);
+                        Ok(counts)
+                    },
+                    |tiles, results| {
+                        let mut sum = vec![0u64; len];
+                        for counts in results {
+                            for (total, count) in sum.iter_mut().zip(counts) {
+                                *total += count;
+                            }
+                        }
+                        checkpoint.write_statistics(tiles, &sum)?;
+                        Ok(())
+                    },
+                )?;
+                progress.finish();
+            }
+            let (_, statistics) = checkpoint.statistics(len)?;
+            let parameters = analysis.parameters(&statistics).map_err(analysis_error)?;
+            checkpoint.write_parameters(&parameters)?;
+            parameters
+        }
+    };
+
+    // Pass 2: cells.
+    let mine: Vec<usize> = match tile_shard {
+        Some(shard) => shard.range(grid.len()).collect(),
+        None => all_tiles,
+    };
+    let done = checkpoint.finished_tiles()?;
+    let pending: Vec<usize> = mine.iter().copied().filter(|t| !done.contains(t)).collect();
+    let pixels: u64 = mine.iter().map(|&t| grid.tile(t).core.area()).sum();
+    let pending_pixels: u64 = pending.iter().map(|&t| grid.tile(t).core.area()).sum();
+    let context = TileContext {
+        analysis,
+        parameters: &parameters,
+        grid,
+        max_component: options.max_component,
+        overview: info.overview,
+    };
+    progress.start(&id, Stage::Cells, pending.len(), pending_pixels);
+    run_pool(
+        pool,
+        threads,
+        &reader,
+        &batches(&pending, columns, options.batch),
+        |reader, tile| {
+            let result = process_tile(&context, reader, tile)?;
+            for &(x, y) in &result.summary.oversized {
+                progress.warn(&format!(
+                    "{id}: the component at pixel ({x}, {y}) is larger than --max-component {} \
+                     pixels (or joins one that is) and was not analysed",
+                    options.max_component
+                ));
+            }
+            let cells: usize = result.cells.iter().map(Vec::len).sum();
+            progress.tile(context.grid.tile(tile).core.area(), cells as u64);
+            Ok(result)
+        },
+        |_, results| {
+            checkpoint.write_batch(&results)?;
+            Ok(())
+        },
+    )?;
+    progress.finish();
+    Ok(ProcessedSlide {
+        id,
+        pixels,
+        parts: SlideParts {
+            info,
+            dirs: vec![dir],
+        },
+    })
+}
+
+/// Runs `work` on every tile of `batches` with `threads` workers, each with its own reader, and
+/// hands each batch's results (in tile order) to `done` as soon as the batch is complete.
+fn run_pool<T, W, D>(
+    pool: &rayon::ThreadPool,
+    threads: usize,
+    reader: &SlideReader,
+    batches: &[Vec<usize>],
+    work: W,
+    mut done: D,
+) -> Result<(), SlideError>
+where
+    T: Send,
+    W: Fn(&mut SlideReader, usize) -> Result<T, SlideError> + Sync,
+    D: FnMut(&[usize], Vec<T>) -> Result<(), SlideError>,
+{
+    if batches.is_empty() {
+        return Ok(());
+    }
+    let jobs: Vec<(usize, usize, usize)> = batches
+        .iter()
+        .enumerate()
+        .flat_map(|(batch, tiles)| {
+            tiles
+                .iter()
+                .enumerate()
+                .map(move |(slot, &tile)| (batch, slot, tile))
+        })
+        .collect();
+    let workers = threads.min(jobs.len()).max(1);
+    let readers = (0..workers)
+        .map(|_| reader.reopen())
+        .collect::<Result<Vec<_>, _>>()?;
+    // Workers may run at most this many batches ahead of the oldest unfinished one.
+    let max_ahead = 2 + workers;
+    let next = AtomicUsize::new(0);
+    let oldest_open = AtomicUsize::new(0);
+    let abort = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::channel::<(usize, usize, Result<T, SlideError>)>();
+    pool.in_place_scope(|scope| {
+        for mut reader in readers {
+            let sender = sender.clone();
+            let (jobs, next, oldest_open, abort, work) =
+                (&jobs, &next, &oldest_open, &abort, &work);
+            scope.spawn(move |_| loop {
+                if abort.load(Ordering::Relaxed) {
+                    break;
+                }
+                let job = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(batch, slot, tile)) = jobs.get(job) else {
+                    break;
+                };
+                while batch >= oldest_open.load(Ordering::Acquire) + max_ahead
+                    && !abort.load(Ordering::Relaxed)
+                {
+                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                }
+                let result = work(&mut reader, tile);
+                if sender.send((batch, slot, result)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        let mut slots: Vec<Vec<Option<T>>> = batches
+            .iter()
+            .map(|tiles| tiles.iter().map(|_| None).collect())
+            .collect();
+        let mut missing: Vec<usize> = batches.iter().map(Vec::len).collect();
+        let mut complete = vec![false; batches.len()];
+        let mut failure: Option<SlideError> = None;
+        for (batch, slot, result) in receiver {
+            if failure.is_some() {
+                continue;
+            }
+            match result {
+                Err(error) => {
+                    abort.store(true, Ordering::Relaxed);
+                    failure = Some(error);
+                }
+                Ok(value) => {
+                    slots[batch][slot] = Some(value);
+                    missing[batch] -= 1;
+                    if missing[batch] == 0 {
+                        let values: Vec<T> = slots[batch]
+                            .iter_mut()
+                            .map(|value| value.take().expect("every slot filled"))
+                            .collect();
+                        if let Err(error) = done(&batches[batch], values) {
+                            abort.store(true, Ordering::Relaxed);
+                            failure = Some(error);
+                            continue;
+                        }
+                        complete[batch] = true;
+                        let mut oldest = oldest_open.load(Ordering::Relaxed);
+                        while oldest < complete.len() && complete[oldest] {
+                            oldest += 1;
+                        }
+                        oldest_open.store(oldest, Ordering::Release);
+                    }
+                }
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    })
+}
+
+/// What every tile of a slide needs.
+struct TileContext<'a, A: Analysis> {
+    analysis: &'a A,
+    parameters: &'a A::Parameters,
+    grid: TileGrid,
+    max_component: u32,
+    overview: OverviewGeometry,
+}
+
+impl<A: Analysis> TileContext<'_, A> {
+    fn slide_size(&self) -> (u32, u32) {
+        (self.grid.width(), self.grid.height())
+    }
+
+    /// Foreground (unfilled) and the mask whose components are analysed (filled if asked).
+    fn masks(&self, rgb: &RgbImage) -> (GrayImage, Option<GrayImage>) {
+        let foreground = self.analysis.foreground(rgb, self.parameters);
+        let filled = self.analysis.fills_holes().then(|| fill_holes(&foreground));
+        (foreground, filled)
+    }
+}
+
+/// A component in slide coordinates, remembered so that its other pixels are not grown again.
+struct KnownComponent {
+    bounds: Rect,
+    component: Component,
+}
+
+impl KnownComponent {
+    fn new(component: &Component, origin: (u32, u32)) -> KnownComponent {
+        let runs = component
+            .runs
+            .iter()
+            .map(|run| Run {
+                y: run.y + origin.1,
+                x_start: run.x_start + origin.0,
+                x_end: run.x_end + origin.0,
+            })
+            .collect();
+        let bounds = Rect::new(
+            component.bounds.x + origin.0,
+            component.bounds.y + origin.1,
+            component.bounds.width,
+            component.bounds.height,
+        );
+        KnownComponent {
+            bounds,
+            component: Component {
+                first: (component.first.0 + origin.0, component.first.1 + origin.1),
+                bounds,
+                runs,
+                touches: component.touches,
+            },
+        }
+    }
+
+    fn contains(&self, (x, y): (u32, u32)) -> bool {
+        self.bounds.contains(x, y) && self.component.contains(x, y)
+    }
+}
+
+/// The outcome of growing a region around a component that touches its window's border.
+enum Regrown {
+    /// The component starts at the pixel it was grown from and lies inside `region`.
+    Owned {
+        region: Rect,
+        rgb: RgbImage,
+        component: Component,
+    },
+    /// The component starts before the pixel it was grown from: another tile owns it.
+    NotOwned(KnownComponent),
+    /// The component does not fit in `max_component` × `max_component` pixels.
+    Oversized(KnownComponent),
+}
+
+/// Grows a region around the component whose first pixel in the window was `start` (slide
+/// coordinates), first seen within `bounds`, until the component no longer touches the region's
+/// border away from the slide's border.
+///
+/// A component whose first pixel is `start` and whose box is at most `max_component` on each
+/// side lies within `reach`: columns `start.x ± (max_component − 1)`, rows `start.y` to
+/// `start.y + max_component − 1`, plus a 1-pixel margin. Regions grow by doubling margins, up to
+/// `reach`; a component still touching `reach`'s border is larger than allowed (or does not
+/// start at `start`).
+fn regrow<A: Analysis>(
+    context: &TileContext<A>,
+    reader: &mut SlideReader,
+    start: (u32, u32),
+    mut bounds: Rect,
+) -> Result<Regrown, SlideError> {
+    let (width, height) = context.slide_size();
+    let limit = context.max_component;
+    let left = start.0.saturating_sub(limit);
+    let top = start.1.saturating_sub(1);
+    let right = start.0.saturating_add(limit).saturating_add(1).min(width);
+    let bottom = start.1.saturating_add(limit).saturating_add(1).min(height);
+    let reach = Rect::new(left, top, right - left, bottom - top);
+    let mut margin = context.grid.overlap().max(32);
+    loop {
+        let region = bounds
+            .grown(Sides::all(margin), width, height)
+            .intersection(&reach);
+        let rgb = reader.read(region)?;
+        let (foreground, filled) = context.masks(&rgb);
+        let mask = filled.as_ref().unwrap_or(&foreground);
+        let local = (start.0 - region.x, start.1 - region.y);
+        let component = foreground_components(mask)
+            .into_iter()
+            .find(|component| {
+                component.bounds.contains(local.0, local.1) && component.contains(local.0, local.1)
+            })
+            .expect("the start pixel is foreground");
+        let known = || KnownComponent::new(&component, (region.x, region.y));
+        if component.first != local {
+            return Ok(Regrown::NotOwned(known()));
+        }
+        let interior = component
+            .touches
+            .and_not(&region.slide_edges(width, height));
+        if !interior.any() {
+            return Ok(Regrown::Owned {
+                region,
+                rgb,
+                component,
+            });
+        }
+        if region == reach || component.bounds.width > limit || component.bounds.height > limit {
+            return Ok(Regrown::Oversized(known()));
+        }
+        bounds = known().bounds;
+        margin = margin.saturating_mul(2);
+    }
+}
+
+/// Analyses one tile: its owned components (grown where needed), the background labels of its
+/// core and its overview block.
+fn process_tile<A: Analysis>(
+    context: &TileContext<A>,
+    reader: &mut SlideReader,
+    index: usize,
+) -> Result<TileResult, SlideError> {
+    let grid = &context.grid;
+    let tile = grid.tile(index);
+    let (window, core) = (tile.window, tile.core);
+    let slide_size = context.slide_size();
+    let origin = (window.x, window.y);
+    let rgb = reader.read(window)?;
+    let (foreground, filled) = context.masks(&rgb);
+    let components = foreground_components(filled.as_ref().unwrap_or(&foreground));
+    drop(filled);
+    let window_edges = window.slide_edges(slide_size.0, slide_size.1);
+    let (mut whole, mut cut) = (Vec::new(), Vec::new());
+    for component in &components {
+        let first = (component.first.0 + origin.0, component.first.1 + origin.1);
+        if !core.contains(first.0, first.1) {
+            continue;
+        }
+        if component.touches.and_not(&window_edges).any() {
+            cut.push(component);
+        } else {
+            whole.push(component);
+        }
+    }
+    let mut owned: Vec<ComponentCells> = whole
+        .par_iter()
+        .map(|component| {
+            analyse_window_component(
+                context.analysis,
+                context.parameters,
+                &rgb,
+                origin,
+                slide_size,
+                component,
+            )
+        })
+        .collect();
+    let mut known: Vec<KnownComponent> = Vec::new();
+    let mut oversized = Vec::new();
+    let mut grown = 0;
+    for component in cut {
+        let start = (component.first.0 + origin.0, component.first.1 + origin.1);
+        if known.iter().any(|known| known.contains(start)) {
+            continue;
+        }
+        let bounds = Rect::new(
+            component.bounds.x + origin.0,
+            component.bounds.y + origin.1,
+            component.bounds.width,
+            component.bounds.height,
+        );
+        match regrow(context, reader, start, bounds)? {
+            Regrown::Owned {
+                region,
+                rgb,
+                component,
+            } => {
+                owned.push(analyse_window_component(
+                    context.analysis,
+                    context.parameters,
+                    &rgb,
+                    (region.x, region.y),
+                    slide_size,
+                    &component,
+                ));
+                known.push(KnownComponent::new(&component, (region.x, region.y)));
+                grown += 1;
+            }
+            Regrown::NotOwned(component) => known.push(component),
+            Regrown::Oversized(component) => {
+                oversized.push(start);
+                known.push(component);
+            }
+        }
+    }
+    owned.sort_by_key(|component| (component.first.1, component.first.0));
+    let (labels, edges, outsides) = if context.analysis.fills_holes() {
+        let core_in_window = Rect::new(
+            core.x - origin.0,
+            core.y - origin.1,
+            core.width,
+            core.height,
+        );
+        let background = BackgroundLabels::new(&foreground, core_in_window);
+        let outsides: Vec<Option<RegionQuery>> = owned
+            .iter()
+            .map(|component| {
+                let (x, y) = component.first;
+                if y == 0 {
+                    None
+                } else if y > core.y {
+                    Some(RegionQuery::Label {
+                        tile: index,
+                        label: background.label_at(x - origin.0, y - 1 - origin.1),
+                    })
+                } else {
+                    Some(RegionQuery::BottomEdge {
+                        tile: grid.index(tile.column, tile.row - 1),
+                        position: x - core.x,
+                    })
+                }
+            })
+            .collect();
+        (background.count(), Some(background.edges()), outsides)
+    } else {
+        (0, None, vec![None; owned.len()])
+    };
+    let overview = OverviewBlock::new(&context.overview, &rgb, window, core);
+    let summary = TileSummary {
+        tile: index,
+        components: owned
+            .iter()
+            .zip(outsides)
+            .map(|(component, outside)| ComponentSummary {
+                first: component.first,
+                outside,
+                cells: component.cells.len(),
+            })
+            .collect(),
+        labels,
+        edges,
+        oversized,
+        grown,
+        overview,
+    };
+    Ok(TileResult {
+        summary,
+        cells: owned.into_iter().map(|component| component.cells).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_stay_within_a_grid_row() {
+        assert_eq!(
+            batches(&[0, 1, 2, 3, 4, 5, 6, 8, 9], 4, 3),
+            vec![vec![0, 1, 2], vec![3], vec![4, 5, 6], vec![8, 9]]
+        );
+    }
+
+    #[test]
+    fn slide_ids_drop_the_extension() {
+        assert_eq!(slide_id(Path::new("/data/a.b.svs")), "a.b");
+        assert_eq!(slide_id(Path::new("x.ome.tif")), "x");
+        assert_eq!(slide_id(Path::new("plain")), "plain");
+    }
+}

@@ -1,0 +1,331 @@
+//! The slide reader against independent decoders and against the pixels it was given.
+//!
+//! - JPEG tiles (YCbCr with 2x2 chroma subsampling, PhotometricInterpretation YCbCr and the
+//!   Aperio-style RGB label) against libjpeg-turbo's decoding of the same file (Pillow/libtiff):
+//!   fixtures and their script in tests/goldens/slide/.
+//! - Pyramids: the full-resolution image is chosen, not the first, a reduced level or a label.
+//! - Lossless layouts (tiled BigTIFF uncompressed/Deflate, stripped TIFF uncompressed,
+//!   16-bit RGB, RGBA, grey, PNG; from tifffile: LZW tiles and strips with and without the
+//!   horizontal predictor, PackBits strips and Deflate strips with the predictor (the tiff
+//!   crate 0.11's strip writer declares a compression but stores strips raw, so it is used for
+//!   uncompressed strips only): every pixel equal to the image written, for whole and partial
+//!   reads.
+//! - Unsupported codecs are refused by name.
+
+use std::path::{Path, PathBuf};
+
+use hemato::slide::mosaic::{write_tiled_tiff, TiffCompression};
+use hemato::slide::reader::{SlideReadError, SlideReader};
+use hemato::slide::tiles::Rect;
+use image::RgbImage;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/goldens/slide")
+        .join(name)
+}
+
+/// A real smear field (the fixtures' source crop) tiled 3 x 2 into a 900 x 400 image.
+fn test_image() -> RgbImage {
+    let source = hemato::io::read_rgb_image(&fixture("source.png")).unwrap();
+    RgbImage::from_fn(900, 400, |x, y| *source.get_pixel(x % 300, y % 200))
+}
+
+fn crop(image: &RgbImage, rect: Rect) -> RgbImage {
+    image::imageops::crop_imm(image, rect.x, rect.y, rect.width, rect.height).to_image()
+}
+
+/// Rectangles that start and end inside chunks, span several, and touch the borders.
+const RECTS: [Rect; 5] = [
+    Rect {
+        x: 0,
+        y: 0,
+        width: 900,
+        height: 400,
+    },
+    Rect {
+        x: 13,
+        y: 7,
+        width: 301,
+        height: 150,
+    },
+    Rect {
+        x: 250,
+        y: 120,
+        width: 650,
+        height: 280,
+    },
+    Rect {
+        x: 899,
+        y: 399,
+        width: 1,
+        height: 1,
+    },
+    Rect {
+        x: 128,
+        y: 64,
+        width: 128,
+        height: 1,
+    },
+];
+
+fn assert_reads_exactly(path: &Path, image: &RgbImage) {
+    let mut reader = SlideReader::open(path).unwrap();
+    assert_eq!(
+        reader.dimensions(),
+        image.dimensions(),
+        "{}",
+        path.display()
+    );
+    let mut other = reader.reopen().unwrap();
+    for rect in RECTS {
+        let expected = crop(image, rect);
+        assert!(
+            reader.read(rect).unwrap() == expected,
+            "{} {rect:?}",
+            path.display()
+        );
+        assert!(
+            other.read(rect).unwrap() == expected,
+            "{} {rect:?}",
+            path.display()
+        );
+    }
+}
+
+fn write_stripped(
+    path: &Path,
+    image: &RgbImage,
+    rows: u32,
+    compression: tiff::encoder::Compression,
+) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut encoder = tiff::encoder::TiffEncoder::new(file)
+        .unwrap()
+        .with_compression(compression);
+    let mut tiff = encoder
+        .new_image::<tiff::encoder::colortype::RGB8>(image.width(), image.height())
+        .unwrap();
+    tiff.rows_per_strip(rows).unwrap();
+    let mut row = 0;
+    while tiff.next_strip_sample_count() > 0 {
+        let count = tiff.next_strip_sample_count() as usize;
+        let start = row * image.width() as usize * 3;
+        tiff.write_strip(&image.as_raw()[start..start + count])
+            .unwrap();
+        row += count / (image.width() as usize * 3);
+    }
+    tiff.finish().unwrap();
+}
+
+#[test]
+fn tiled_bigtiff_is_read_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = test_image();
+    for (name, compression) in [
+        ("none.tif", TiffCompression::None),
+        ("deflate.tif", TiffCompression::Deflate),
+    ] {
+        let path = dir.path().join(name);
+        write_tiled_tiff(&path, 900, 400, 128, compression, |rect| crop(&image, rect)).unwrap();
+        assert_reads_exactly(&path, &image);
+        let description = SlideReader::open(&path).unwrap().describe();
+        assert!(
+            description.starts_with("BigTIFF, 128 x 128 tiles"),
+            "{description}"
+        );
+    }
+}
+
+#[test]
+fn stripped_tiff_is_read_exactly() {
+    use tiff::encoder::Compression;
+    let dir = tempfile::tempdir().unwrap();
+    let image = test_image();
+    for (name, rows, compression) in [
+        ("strips.tif", 7, Compression::Uncompressed),
+        ("one_strip.tif", 400, Compression::Uncompressed),
+    ] {
+        let path = dir.path().join(name);
+        write_stripped(&path, &image, rows, compression);
+        assert_reads_exactly(&path, &image);
+    }
+}
+
+#[test]
+fn lzw_packbits_and_deflate_from_tifffile_are_read_exactly() {
+    let source = hemato::io::read_rgb_image(&fixture("source.png")).unwrap();
+    for name in [
+        "lzw_tiles_predictor.tif",
+        "lzw_strips.tif",
+        "packbits_strips.tif",
+        "deflate_strips_predictor.tif",
+    ] {
+        let mut reader = SlideReader::open(&fixture(name)).unwrap();
+        assert_eq!(reader.dimensions(), (300, 200));
+        for rect in [Rect::new(0, 0, 300, 200), Rect::new(61, 17, 130, 150)] {
+            assert!(
+                reader.read(rect).unwrap() == crop(&source, rect),
+                "{name} {rect:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn other_sample_layouts_become_rgb() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = test_image();
+    // 16-bit RGB holding v·257: reduced to 8 bits as round(v / 257) = v.
+    let wide: Vec<u16> = image.as_raw().iter().map(|&v| u16::from(v) * 257).collect();
+    let path = dir.path().join("rgb16.tif");
+    let mut encoder =
+        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
+    encoder
+        .write_image::<tiff::encoder::colortype::RGB16>(900, 400, &wide)
+        .unwrap();
+    assert_reads_exactly(&path, &image);
+    // RGBA: alpha dropped.
+    let rgba: Vec<u8> = image
+        .pixels()
+        .flat_map(|p| [p[0], p[1], p[2], 77])
+        .collect();
+    let path = dir.path().join("rgba.tif");
+    let mut encoder =
+        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
+    encoder
+        .write_image::<tiff::encoder::colortype::RGBA8>(900, 400, &rgba)
+        .unwrap();
+    assert_reads_exactly(&path, &image);
+    // Grey: repeated in all three channels.
+    let grey = image::GrayImage::from_fn(900, 400, |x, y| image::Luma([image.get_pixel(x, y)[1]]));
+    let grey_rgb = RgbImage::from_fn(900, 400, |x, y| {
+        let v = grey.get_pixel(x, y)[0];
+        image::Rgb([v, v, v])
+    });
+    let path = dir.path().join("grey.tif");
+    let mut encoder =
+        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
+    encoder
+        .write_image::<tiff::encoder::colortype::Gray8>(900, 400, grey.as_raw())
+        .unwrap();
+    assert_reads_exactly(&path, &grey_rgb);
+    // PNG: decoded whole.
+    let path = dir.path().join("field.png");
+    image.save(&path).unwrap();
+    assert_reads_exactly(&path, &image);
+}
+
+/// Mean and largest absolute difference per sample.
+fn differences(a: &RgbImage, b: &RgbImage) -> (f64, u8) {
+    let mut sum = 0u64;
+    let mut max = 0u8;
+    for (x, y) in a.as_raw().iter().zip(b.as_raw()) {
+        let d = x.abs_diff(*y);
+        sum += u64::from(d);
+        max = max.max(d);
+    }
+    (sum as f64 / a.as_raw().len() as f64, max)
+}
+
+#[test]
+fn jpeg_ycbcr_tiles_match_libjpeg_turbo() {
+    let expected = hemato::io::read_rgb_image(&fixture("jpeg_tiles.expected.png")).unwrap();
+    let source = hemato::io::read_rgb_image(&fixture("source.png")).unwrap();
+    let mut decoded = Vec::new();
+    for name in ["ycbcr_jpeg_pyramid.tif", "aperio_style_jpeg.tif"] {
+        let mut reader = SlideReader::open(&fixture(name)).unwrap();
+        assert_eq!(reader.dimensions(), (300, 200), "{name}");
+        let image = reader.read(Rect::new(0, 0, 300, 200)).unwrap();
+        // zune-jpeg and libjpeg-turbo differ in IDCT and chroma upsampling details only.
+        let (mean, max) = differences(&image, &expected);
+        assert!(
+            mean < 0.5 && max <= 12,
+            "{name}: mean {mean}, max {max} vs libjpeg-turbo"
+        );
+        // Left unconverted, YCbCr would be far off the original colours.
+        let (mean, _) = differences(&image, &source);
+        assert!(mean < 2.0, "{name}: mean {mean} vs the pixels encoded");
+        let part = reader.read(Rect::new(100, 50, 150, 120)).unwrap();
+        assert!(part == crop(&image, Rect::new(100, 50, 150, 120)), "{name}");
+        decoded.push(image);
+    }
+    // The two files hold the same JPEG streams under different photometric tags.
+    assert!(decoded[0] == decoded[1]);
+}
+
+#[test]
+fn pyramids_use_the_full_resolution_image() {
+    let reader = SlideReader::open(&fixture("ycbcr_jpeg_pyramid.tif")).unwrap();
+    let description = reader.describe();
+    assert!(description.contains("image 2 of 5"), "{description}");
+    assert!(description.contains("JPEG"), "{description}");
+}
+
+/// Sets the Compression tag of a little-endian classic TIFF to `code`.
+fn patch_compression(path: &Path, code: u16) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let ifd = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+    let count = u16::from_le_bytes(bytes[ifd..ifd + 2].try_into().unwrap()) as usize;
+    let entry = (0..count)
+        .map(|i| ifd + 2 + 12 * i)
+        .find(|&e| u16::from_le_bytes(bytes[e..e + 2].try_into().unwrap()) == 259)
+        .expect("a Compression tag");
+    bytes[entry + 8..entry + 10].copy_from_slice(&code.to_le_bytes());
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn unsupported_codecs_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jp2k.tif");
+    write_stripped(
+        &path,
+        &test_image(),
+        16,
+        tiff::encoder::Compression::Uncompressed,
+    );
+    for (code, name) in [
+        (33003, "JPEG 2000 (Aperio, YCbCr)"),
+        (34712, "JPEG 2000"),
+        (50000, "Zstandard"),
+    ] {
+        patch_compression(&path, code);
+        let error = SlideReader::open(&path).unwrap_err();
+        assert!(
+            matches!(error, SlideReadError::UnsupportedCodec { .. }),
+            "{error}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains(name) && message.contains(&code.to_string()),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn bad_requests_and_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.tif");
+    write_tiled_tiff(&path, 50, 40, 16, TiffCompression::None, |rect| {
+        RgbImage::new(rect.width, rect.height)
+    })
+    .unwrap();
+    let mut reader = SlideReader::open(&path).unwrap();
+    let error = reader.read(Rect::new(40, 30, 11, 10)).unwrap_err();
+    assert!(
+        matches!(error, SlideReadError::OutOfBounds { .. }),
+        "{error}"
+    );
+    // Truncated: the tiles' data is cut off.
+    let bytes = std::fs::read(&path).unwrap();
+    let cut = dir.path().join("cut.tif");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    assert!(SlideReader::open(&cut)
+        .and_then(|mut r| r.read(Rect::new(0, 0, 50, 40)))
+        .is_err());
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not an image").unwrap();
+    assert!(SlideReader::open(&text).is_err());
+}
