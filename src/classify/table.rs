@@ -425,12 +425,20 @@ impl RawTable {
             .collect()
     }
 
-    /// Every column that is not the label, not an identifier and whose first cell is a number
-    /// (a later cell that is not a number is then an error, not a reason to skip the column).
+    /// Every column that is not the label, not an identifier and whose first non-empty cell is
+    /// a number. A later cell that is not a number, or an empty cell (a missing measurement,
+    /// e.g. the NaN skewness of a one-pixel particle), is then an error naming its line, not a
+    /// reason to skip the column; columns with no value at all are skipped.
     fn default_features(&self, label_index: Option<usize>) -> Vec<usize> {
         (0..self.header.len())
             .filter(|&c| Some(c) != label_index && !is_identifier_column(&self.header[c]))
-            .filter(|&c| parse_number(&self.records[0][c], self.delimiter).is_some())
+            .filter(|&c| {
+                self.records
+                    .iter()
+                    .map(|record| record[c].trim())
+                    .find(|cell| !cell.is_empty())
+                    .is_some_and(|cell| parse_number(cell, self.delimiter).is_some())
+            })
             .collect()
     }
 
