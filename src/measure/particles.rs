@@ -312,7 +312,8 @@ fn find_components(mask: &GrayImage, options: &ParticleOptions) -> Vec<Particle>
         .collect()
 }
 
-/// Applies the filters of `options` to a traced particle of an image `width` x `height`.
+/// Applies the filters of `options` to a traced particle of an image `width` x `height`
+/// (size, circularity and edge filters, `ij/plugin/filter/ParticleAnalyzer.java`).
 pub(crate) fn keeps(
     particle: &Particle,
     options: &ParticleOptions,

@@ -41,7 +41,7 @@ use crate::color::{
     rgb_to_gray, stain_transmittance, ColorError, StainMatrix, StainSet, ThirdStain,
 };
 use crate::io::{AnyImage, LabelImage};
-use crate::measure::shape::traced_perimeter;
+use crate::measure::particles::keeps;
 use crate::measure::{find_particles, rgb_channel, Channel, Particle, ParticleOptions};
 use crate::morphology::{fill_holes, OBJECT};
 use crate::threshold::{self, Range, ThresholdError};
@@ -208,20 +208,6 @@ pub fn segment_gray(
         mask,
         particles,
     })
-}
-
-/// Whether Analyze Particles with `options` reports `particle` (size, circularity and edge
-/// filters, `ij/plugin/filter/ParticleAnalyzer.java`).
-fn keeps(particle: &Particle, options: &ParticleOptions, width: u32, height: u32) -> bool {
-    if options.exclude_edges && ParticleOptions::touches_edge(&particle.bounds, width, height) {
-        return false;
-    }
-    let perimeter: f64 = particle
-        .outlines
-        .iter()
-        .map(|outline| traced_perimeter(outline, 1.0, 1.0))
-        .sum();
-    options.keeps(particle.pixel_count(), perimeter)
 }
 
 /// The Analyze Particles options of the pipeline's size and edge filters.
