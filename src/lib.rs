@@ -10,9 +10,11 @@
 //! | binary morphology | [`morphology`] | mask → mask (fill holes, erode, dilate, open, close) |
 //! | distance map | [`edm`] | mask → 32-bit Euclidean distance map |
 //! | watershed | [`watershed`] | mask → mask with touching particles cut apart |
+//! | segmentation pipeline | [`segment`] | image + JSON config → mask, particles, label image |
 //! | particle analysis | [`measure`] | mask or labels + intensity → one row of measurements per particle |
 //! | white-cell features | [`features`] | RGB image → nucleus, cytoplasm and texture features of a white cell |
 //! | classification | [`classify`] | feature table → model → class per row |
+//! | counting | [`count`] | smear image → red cells, white cells (typed), platelets → counts, cells, overlay |
 //! | whole slides | [`slide`] | TIFF/BigTIFF slide → tiles in parallel → the same cells as one image, resumable, sharded |
 //! | pictures for people | [`draw`] | text, boxes and outlines on RGB images (heatmaps, overlays) |
 //! | write | [`output`] | every file hemato writes, written atomically |
