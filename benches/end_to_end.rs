@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hemato::io::{read_image, AnyImage};
-use hemato::measure::{channel_image, measure_all, Calibration, Channel};
-use hemato::segment::{segment, PipelineConfig};
+use hemato::measure::{measure_particles, Calibration, Channel};
+use hemato::segment::{segment_gray, source_channel, PipelineConfig};
 use image::RgbImage;
 
 const MOSAIC_SIDE: u32 = 2048;
@@ -38,15 +38,19 @@ fn mosaic_file() -> PathBuf {
     path
 }
 
-/// Everything after decoding; returns the number of cells measured.
+/// Everything after decoding, as the CLI runs it: the eosin channel is made once, thresholded
+/// for the segmentation and measured as it is. Returns the number of cells measured.
 fn analyse(image: &AnyImage, config: &PipelineConfig) -> usize {
-    let segmented = segment(image, config).expect("segmented");
-    let channel = channel_image(image, Channel::Stain2).expect("stain channel");
-    let rows = measure_all(
+    let channel = source_channel(image, config).expect("stain channel");
+    let segmented = segment_gray(&channel, config).expect("segmented");
+    let rows = measure_particles(
+        image,
         &segmented.particles,
-        &[channel.as_intensity()],
+        &[Channel::Stain2],
+        Some((Channel::Stain2, &channel)),
         &Calibration::default(),
-    );
+    )
+    .expect("measured");
     rows.len()
 }
 

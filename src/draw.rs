@@ -95,7 +95,7 @@ mod tests {
     }
 
     #[test]
-    fn the_letter_l_has_its_left_stroke() {
+    fn every_glyph_bit_is_one_pixel_of_ink() {
         // Every set bit of font8x8's glyph is ink, every clear bit is not.
         let mut image = RgbImage::new(GLYPH, GLYPH);
         draw_text(&mut image, 0, 0, "L", Rgb([255, 255, 255]));
