@@ -91,12 +91,6 @@ struct TransmittanceSteps {
     step_inside: Box<[f64; BUCKET_COUNT]>,
 }
 
-/// The table is the same for every image and stain (it tabulates one fixed function), so it is
-/// built once, on first use, and shared: callers that deconvolve many small crops (one per
-/// particle or cell) no longer rebuild it each time. Read-only after construction.
-static TRANSMITTANCE_STEPS: std::sync::LazyLock<TransmittanceSteps> =
-    std::sync::LazyLock::new(TransmittanceSteps::new);
-
 impl TransmittanceSteps {
     fn new() -> TransmittanceSteps {
         let mut value_at_start = Box::new([0u8; BUCKET_COUNT]);
@@ -271,7 +265,7 @@ fn to_images<P: image::Primitive>(
 /// Rows are processed in parallel; the result does not depend on the number of threads.
 pub fn deconvolve_transmittance(image: &RgbImage, matrix: &StainMatrix) -> [GrayImage; 3] {
     let terms = ChannelTerms::new(matrix, optical_density);
-    let steps = &*TRANSMITTANCE_STEPS;
+    let steps = TransmittanceSteps::new();
     let planes = map_pixels_to_three(image, |pixel| {
         terms.stains(pixel).map(|stain| steps.lookup(stain))
     });
@@ -286,7 +280,7 @@ pub fn stain_transmittance(
 ) -> Result<GrayImage, ColorError> {
     check_stain(stain)?;
     let terms = ChannelTerms::new(matrix, optical_density);
-    let steps = &*TRANSMITTANCE_STEPS;
+    let steps = TransmittanceSteps::new();
     let plane = map_pixels(image, |pixel| steps.lookup(terms.stain(pixel, stain)));
     Ok(GrayImage::from_raw(image.width(), image.height(), plane).expect("same size"))
 }
