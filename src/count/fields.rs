@@ -31,7 +31,9 @@ use super::stain_maps::{estimate_background, Background, StainMaps};
 use crate::edm::distance_map;
 use crate::measure::shape::convex_hull;
 use crate::measure::trace::Vertex;
-use crate::measure::{find_particles, measure_shape, Calibration, Particle, ParticleOptions, Run};
+use crate::measure::{
+    find_particles, measure_shape, Bounds, Calibration, Particle, ParticleOptions, Run,
+};
 use crate::morphology::{fill_holes, BACKGROUND, OBJECT};
 use crate::segment::{mask_of, watershed_particles};
 use crate::threshold::{self, Background as ThresholdBackground, Method, Range};
@@ -90,6 +92,18 @@ impl Default for Settings {
             border_fragment: 0.1,
         }
     }
+}
+
+/// How far, in pixels, [`find_cells`] looks across background from a nucleus pixel for a red
+/// cell of `red_cell_diameter` pixels: nucleus pieces join when their outlines are within
+/// `nucleus_reach`·d (pixel centres within that plus √2), and a white cell's reach takes cell
+/// pixels within `cytoplasm`·d of its nucleus. Two nucleus pixels that may join are each within
+/// half the first distance (plus a pixel for rounding) of their midpoint, so discs of this
+/// radius around nucleus pixels connect everything that can interact.
+pub fn interaction_reach(red_cell_diameter: f64, settings: &Settings) -> u32 {
+    let joining = settings.nucleus_reach * red_cell_diameter / 2.0 + 2.0;
+    let cytoplasm = settings.cytoplasm * red_cell_diameter + 1.0;
+    joining.max(cytoplasm).ceil() as u32
 }
 
 /// What a detection is.
@@ -156,6 +170,11 @@ pub fn detect(
 }
 
 /// [`detect`] with other settings.
+///
+/// The steps are the public functions below, in this order: [`estimate_background`] and
+/// [`StainMaps`], [`density_histogram`] → [`cell_level`] → [`cell_mask`], [`nucleus_mask`],
+/// the watershed pieces and [`single_cell_area`], then [`find_cells`]. Whole slides
+/// (`hemato::slide::count`) run the same functions with slide-wide parameters.
 pub fn detect_with(
     image: &image::RgbImage,
     red_cell_area: Option<f64>,
@@ -164,7 +183,8 @@ pub fn detect_with(
     let background = estimate_background(image);
     let maps = StainMaps::new(image, &background);
     let (width, height) = image.dimensions();
-    let cells = cell_mask(&maps, settings);
+    let level = cell_level(&density_histogram(&maps, settings), settings);
+    let cells = cell_mask(&maps, level);
     let cell_density = median(
         maps.density
             .iter()
@@ -185,13 +205,50 @@ pub fn detect_with(
     }
     let nuclei = nucleus_mask(&maps, &cells, settings);
     let pieces = watershed_particles(&cells)?;
-    let estimated = red_cell_area.or_else(|| single_cell_area(&pieces, &nuclei, width, height));
+    let estimated = red_cell_area.or_else(|| {
+        single_cell_area(&describe_pieces(&pieces, &nuclei, &|bounds| {
+            ParticleOptions::touches_edge(bounds, width, height)
+        }))
+    });
     let Some(area) = estimated else {
         return Ok(empty);
     };
-    let diameter = 2.0 * (area / std::f64::consts::PI).sqrt();
+    let detections = find_cells(
+        &cells,
+        &nuclei,
+        pieces,
+        area,
+        settings,
+        &|bounds| ParticleOptions::touches_edge(bounds, width, height),
+    );
+    Ok(FieldDetections {
+        background,
+        cell_density,
+        red_cell_area: Some(area),
+        detections,
+    })
+}
 
-    let groups = nucleus_groups(&nuclei, diameter, area, settings);
+/// Finds white cells, platelets and red cells given the cell mask (holes filled), its nucleus
+/// mask, its watershed pieces and the area `A` of one red cell (steps 4 to 6 of the module
+/// docs). `at_border` tells whether a piece's bounding box touches the border of the image (or
+/// slide), where cells are cut and smaller fragments are kept.
+///
+/// Everything here reaches at most `max(nucleus_reach / 2 + 2 px, cytoplasm + 1 px)` red-cell
+/// diameters from a nucleus pixel across background ([`interaction_reach`]): the result on a
+/// part of the masks holding every pixel within that reach of its nuclei is the result on the
+/// whole.
+pub fn find_cells(
+    cells: &GrayImage,
+    nuclei: &GrayImage,
+    pieces: Vec<Particle>,
+    area: f64,
+    settings: &Settings,
+    at_border: &dyn Fn(&Bounds) -> bool,
+) -> Vec<Detection> {
+    let (width, height) = cells.dimensions();
+    let diameter = 2.0 * (area / std::f64::consts::PI).sqrt();
+    let groups = nucleus_groups(nuclei, diameter, area, settings);
     let mut detections = Vec::new();
     let mut taken = GrayImage::new(width, height);
     // White cells: large nucleus groups with their cytoplasm.
@@ -255,8 +312,7 @@ pub fn detect_with(
         if pixels_in(&platelets, &piece.runs) as f64 >= 0.5 * size {
             continue;
         }
-        let at_border = ParticleOptions::touches_edge(&piece.bounds, width, height);
-        let smallest = if at_border {
+        let smallest = if at_border(&piece.bounds) {
             settings.border_fragment
         } else {
             settings.fragment
@@ -272,49 +328,70 @@ pub fn detect_with(
             nucleus: Vec::new(),
         });
     }
-    Ok(FieldDetections {
-        background,
-        cell_density,
-        red_cell_area: Some(area),
-        detections,
-    })
+    detections
 }
 
-/// The cells: total density above `cell_edge_fraction` of the density of a typical cell pixel
-/// (and at least `min_cell_density`), holes filled.
+/// The total density of each pixel in hundredths (`round(100·density)`, at most 255): the
+/// image the cell mask thresholds.
+pub fn scaled_density(maps: &StainMaps) -> GrayImage {
+    let scaled: Vec<u8> = maps
+        .density
+        .iter()
+        .map(|&density| scaled_value(density))
+        .collect();
+    GrayImage::from_raw(maps.width, maps.height, scaled).expect("same size")
+}
+
+/// One density in hundredths, as [`scaled_density`].
+pub fn scaled_value(density: f32) -> u8 {
+    (density * 100.0).round().clamp(0.0, 255.0) as u8
+}
+
+/// The histogram the cell level comes from: [`scaled_density`] of the pixels that are not
+/// violet (background and red cells: a large dark white cell must not set the level red cells
+/// are cut at). Additive: the histogram of an image is the sum of its parts' histograms.
+pub fn density_histogram(maps: &StainMaps, settings: &Settings) -> threshold::Histogram {
+    let mut histogram = [0u32; 256];
+    for (&density, &violet) in maps.density.iter().zip(&maps.violet) {
+        if violet <= settings.nucleus_violet {
+            histogram[usize::from(scaled_value(density))] += 1;
+        }
+    }
+    histogram
+}
+
+/// The level of the cell mask (in hundredths of density) from [`density_histogram`]:
+/// `cell_edge_fraction` of the density of a typical cell pixel, and at least
+/// `min_cell_density`.
 ///
 /// Cells are blurred at their edge, so their density ramps from the background's to the cell's
 /// over several pixels, and the edge lies part-way up the ramp (as the half maximum of a blurred
 /// step; a little lower catches the pale rims of red cells with a large central pallor). The
 /// typical cell density is the mode of the density histogram above Otsu's level (Otsu separates
 /// cells from background; its own level lies inside the ramp and would cut pale cells short).
-fn cell_mask(maps: &StainMaps, settings: &Settings) -> GrayImage {
-    let scaled: Vec<u8> = maps
-        .density
-        .iter()
-        .map(|&density| (density * 100.0).round().clamp(0.0, 255.0) as u8)
-        .collect();
-    let scaled = GrayImage::from_raw(maps.width, maps.height, scaled).expect("same size");
-    // The levels come from the pixels that are not violet (background and red cells): a large
-    // dark white cell must not set the level red cells are cut at.
-    let mut histogram = [0u32; 256];
-    for (&value, &violet) in scaled.as_raw().iter().zip(&maps.violet) {
-        if violet <= settings.nucleus_violet {
-            histogram[usize::from(value)] += 1;
-        }
-    }
+pub fn cell_level(histogram: &threshold::Histogram, settings: &Settings) -> i32 {
     let minimum = (settings.min_cell_density * 100.0) as i32;
-    let otsu = threshold::level(Method::Otsu, &histogram)
+    let otsu = threshold::level(Method::Otsu, histogram)
         .unwrap_or(minimum)
         .max(minimum);
-    let level = match cell_mode(&histogram, otsu) {
+    match cell_mode(histogram, otsu) {
         Some(mode) => ((mode as f32 * settings.cell_edge_fraction) as i32).clamp(minimum, otsu),
         None => otsu,
-    };
-    fill_holes(&threshold::apply(
-        &scaled,
+    }
+}
+
+/// The cells: [`scaled_density`] above `level`, holes filled (pale red-cell centres).
+pub fn cell_mask(maps: &StainMaps, level: i32) -> GrayImage {
+    fill_holes(&cell_threshold(maps, level))
+}
+
+/// The cell pixels before Fill Holes: [`scaled_density`] above `level`. Each pixel depends only
+/// on its own colour (and the background).
+pub fn cell_threshold(maps: &StainMaps, level: i32) -> GrayImage {
+    threshold::apply(
+        &scaled_density(maps),
         Range::for_level(level, ThresholdBackground::Dark),
-    ))
+    )
 }
 
 /// The most frequent value above `level` (histogram smoothed over 5 bins; 255, where saturated
@@ -339,7 +416,7 @@ fn cell_mode(histogram: &threshold::Histogram, level: i32) -> Option<i32> {
 /// is averaged over each pixel's 3x3 neighbourhood (within the image) against JPEG block noise.
 /// Pixels outside the cell mask count when their density reaches `min_cell_density` (pale
 /// platelets below the cell edge).
-fn nucleus_mask(maps: &StainMaps, cells: &GrayImage, settings: &Settings) -> GrayImage {
+pub fn nucleus_mask(maps: &StainMaps, cells: &GrayImage, settings: &Settings) -> GrayImage {
     let (width, height) = (maps.width as usize, maps.height as usize);
     let violet = &maps.violet;
     let pixels = cells
@@ -368,32 +445,54 @@ fn nucleus_mask(maps: &StainMaps, cells: &GrayImage, settings: &Settings) -> Gra
     GrayImage::from_raw(maps.width, maps.height, pixels).expect("same size")
 }
 
-/// The area of one red cell: the median area of the round pieces of the cell mask (solidity
-/// ≥ 0.9, aspect ratio ≤ 1.4; at least 20 pixels) that do not touch the border and hold no
-/// nucleus pixels, after dropping pieces smaller than a fifth of their area-weighted median
-/// (specks of noise: the area-weighted median is the size of the piece a typical cell pixel
-/// belongs to). Falls back to all pieces without nuclei away from the border when fewer than 3
-/// are round, then to all pieces without nuclei.
-fn single_cell_area(
+/// What the red-cell area is estimated from, per piece of the cut cell mask: its area, whether
+/// it lies away from the border, whether it is round.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PieceShape {
+    /// Area in pixels.
+    pub area: f64,
+    /// The piece does not touch the border of the image (or slide).
+    pub inside: bool,
+    /// Solidity ≥ 0.9 and aspect ratio ≤ 1.4.
+    pub round: bool,
+}
+
+/// The pieces [`single_cell_area`] looks at: at least 20 pixels and no nucleus pixel, with
+/// their shape. `at_border` tells whether a piece's box touches the image's (slide's) border.
+pub fn describe_pieces(
     pieces: &[Particle],
     nuclei: &GrayImage,
-    width: u32,
-    height: u32,
-) -> Option<f64> {
+    at_border: &(dyn Fn(&Bounds) -> bool + Sync),
+) -> Vec<PieceShape> {
     let calibration = Calibration::default();
-    let described: Vec<(f64, bool, bool)> = pieces
+    pieces
         .par_iter()
         .filter(|piece| piece.pixel_count() >= 20)
         .filter(|piece| !piece.runs.iter().any(|run| covers(nuclei, run)))
         .map(|piece| {
             let shape = measure_shape(piece, &calibration);
-            let inside = !ParticleOptions::touches_edge(&piece.bounds, width, height);
-            let round = shape.solidity >= 0.9 && shape.aspect_ratio <= 1.4;
-            (shape.area, inside, round)
+            PieceShape {
+                area: shape.area,
+                inside: !at_border(&piece.bounds),
+                round: shape.solidity >= 0.9 && shape.aspect_ratio <= 1.4,
+            }
         })
-        .collect();
-    let pick = |keep: &dyn Fn(&(f64, bool, bool)) -> bool| {
-        let areas: Vec<f64> = described.iter().filter(|d| keep(d)).map(|d| d.0).collect();
+        .collect()
+}
+
+/// The area of one red cell: the median area of the round pieces of the cell mask (solidity
+/// ≥ 0.9, aspect ratio ≤ 1.4; at least 20 pixels) that do not touch the border and hold no
+/// nucleus pixels ([`describe_pieces`]), after dropping pieces smaller than a fifth of their
+/// area-weighted median (specks of noise: the area-weighted median is the size of the piece a
+/// typical cell pixel belongs to). Falls back to all pieces without nuclei away from the border
+/// when fewer than 3 are round, then to all pieces without nuclei.
+pub fn single_cell_area(described: &[PieceShape]) -> Option<f64> {
+    let pick = |keep: &dyn Fn(&PieceShape) -> bool| {
+        let areas: Vec<f64> = described
+            .iter()
+            .filter(|d| keep(d))
+            .map(|d| d.area)
+            .collect();
         // Specks of noise are small: look only at pieces of at least a fifth of the
         // area-weighted median, then take the plain median (single cells outnumber clumps).
         let typical = weighted_median(areas.clone())?;
@@ -406,10 +505,10 @@ fn single_cell_area(
         )
         .map(f64::from)
     };
-    if described.iter().filter(|d| d.1 && d.2).count() >= 3 {
-        pick(&|d| d.1 && d.2)
-    } else if described.iter().any(|d| d.1) {
-        pick(&|d| d.1)
+    if described.iter().filter(|d| d.inside && d.round).count() >= 3 {
+        pick(&|d| d.inside && d.round)
+    } else if described.iter().any(|d| d.inside) {
+        pick(&|d| d.inside)
     } else {
         pick(&|_| true)
     }
@@ -563,7 +662,7 @@ fn outline_distance(a: &Particle, b: &Particle) -> f64 {
 
 /// Pixels within `radius` of an object pixel of `mask` (Euclidean, by ImageJ's distance map
 /// of the background).
-fn within_distance(mask: &GrayImage, radius: f64) -> GrayImage {
+pub fn within_distance(mask: &GrayImage, radius: f64) -> GrayImage {
     let inverted = GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
         Luma([if mask.get_pixel(x, y).0[0] == OBJECT {
             BACKGROUND
