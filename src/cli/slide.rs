@@ -7,7 +7,12 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Context;
-use hemato::slide::{run_slides, Level, Progress, Shard, SlideOptions, Stage, StainWatershed};
+use hemato::count::scale::red_cell_area_pixels;
+use hemato::slide::count::measure_red_cell_areas;
+use hemato::slide::{
+    run_slides, CountAnalysis, Level, Progress, RedCellArea, Shard, SlideOptions, Stage,
+    StainWatershed,
+};
 use hemato::threshold::Method;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -17,9 +22,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// downscaled overview PNG with cells in their class colours, and OUTDIR/summary.json.
 /// Checkpoints go to OUTDIR/parts/: a killed run continues with --resume.
 ///
-/// The per-cell analysis is the stand-in of hemato::slide::StainWatershed (Giemsa eosin
-/// transmittance, slide-wide threshold, Fill Holes, watershed per clump, ImageJ measurements)
-/// until the `count` pipeline is plugged in.
+/// The analysis is `hemato count`'s (red cells, platelets, white cells and their subtype with
+/// the built-in model), with the background colour, cell level and red-cell size measured once
+/// per slide; without --pixel-size or --red-cell-area a first run measures the red-cell size
+/// (into OUTDIR/scale/). --analysis stain-watershed runs the older ImageJ-step stand-in.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   hemato slide smear.svs -o results/
@@ -61,12 +67,25 @@ pub struct Args {
     /// Tiles per checkpoint.
     #[arg(long, default_value_t = 8, value_name = "TILES")]
     batch: usize,
-    /// Fixed threshold level (0-255) of the stain transmittance: objects are 0..=LEVEL.
+    /// The analysis: count (`hemato count`'s pipeline) or stain-watershed (the ImageJ-step
+    /// stand-in: eosin threshold, watershed per clump, 33 ImageJ measurements).
+    #[arg(long, value_name = "NAME", default_value = "count")]
+    analysis: String,
+    /// Pixel size in µm: the red-cell area is that of a 7.5 µm disc (count analysis; default:
+    /// measured on each slide).
+    #[arg(long, value_name = "UM", conflicts_with = "red_cell_area")]
+    pixel_size: Option<f64>,
+    /// Area of one red cell in pixels (count analysis; default: measured on each slide).
+    #[arg(long, value_name = "PIXELS")]
+    red_cell_area: Option<f64>,
+    /// Fixed threshold level (0-255) of the stain transmittance: objects are 0..=LEVEL
+    /// (stain-watershed analysis).
     #[arg(long, value_name = "0-255", conflicts_with = "method")]
     level: Option<u8>,
-    /// ImageJ auto-threshold method, applied to the histogram of the whole slide.
-    #[arg(long, value_name = "NAME", default_value = "Default")]
-    method: String,
+    /// ImageJ auto-threshold method, applied to the histogram of the whole slide
+    /// (stain-watershed analysis; default Default).
+    #[arg(long, value_name = "NAME")]
+    method: Option<String>,
     /// No progress bar.
     #[arg(short, long)]
     quiet: bool,
@@ -162,11 +181,6 @@ pub fn parse_shard(text: &str) -> anyhow::Result<Shard> {
 
 /// Runs `hemato slide`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let level = match args.level {
-        Some(level) => Level::Fixed(level),
-        None => Level::Auto(Method::parse(&args.method)?),
-    };
-    let analysis = StainWatershed::new(level)?;
     let options = SlideOptions {
         tile: args.tile,
         overlap: args.overlap,
@@ -178,8 +192,51 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
     let started = Instant::now();
-    let report = run_slides(&analysis, &args.slides, &args.output, &options, &bar)
-        .with_context(|| format!("hemato slide -o {}", args.output.display()))?;
+    let context = || format!("hemato slide -o {}", args.output.display());
+    let report = match args.analysis.as_str() {
+        "count" => {
+            if args.level.is_some() || args.method.is_some() {
+                anyhow::bail!(
+                    "--level and --method belong to --analysis stain-watershed; the count analysis finds its own cell level"
+                );
+            }
+            let red_cell_area = match (args.pixel_size, args.red_cell_area) {
+                (Some(size), _) => {
+                    if !(size.is_finite() && size > 0.0) {
+                        anyhow::bail!("--pixel-size must be a positive number of µm, not {size}");
+                    }
+                    RedCellArea::Fixed(red_cell_area_pixels(size))
+                }
+                (None, Some(area)) => {
+                    if !(area.is_finite() && area > 0.0) {
+                        anyhow::bail!(
+                            "--red-cell-area must be a positive number of pixels, not {area}"
+                        );
+                    }
+                    RedCellArea::Fixed(area)
+                }
+                (None, None) => RedCellArea::PerSlide(
+                    measure_red_cell_areas(&args.slides, &args.output, &options, &bar)
+                        .with_context(context)?,
+                ),
+            };
+            let analysis = CountAnalysis::new(red_cell_area, args.pixel_size);
+            run_slides(&analysis, &args.slides, &args.output, &options, &bar)
+        }
+        "stain-watershed" => {
+            if args.pixel_size.is_some() || args.red_cell_area.is_some() {
+                anyhow::bail!("--pixel-size and --red-cell-area belong to --analysis count");
+            }
+            let level = match args.level {
+                Some(level) => Level::Fixed(level),
+                None => Level::Auto(Method::parse(args.method.as_deref().unwrap_or("Default"))?),
+            };
+            let analysis = StainWatershed::new(level)?;
+            run_slides(&analysis, &args.slides, &args.output, &options, &bar)
+        }
+        other => anyhow::bail!("unknown --analysis {other:?}; use count or stain-watershed"),
+    }
+    .with_context(context)?;
     if !args.quiet {
         let seconds = started.elapsed().as_secs_f64();
         let rate = report.pixels as f64 / 1e6 / seconds.max(1e-9);

@@ -213,14 +213,9 @@ pub fn detect_with(
     let Some(area) = estimated else {
         return Ok(empty);
     };
-    let detections = find_cells(
-        &cells,
-        &nuclei,
-        pieces,
-        area,
-        settings,
-        &|bounds| ParticleOptions::touches_edge(bounds, width, height),
-    );
+    let detections = find_cells(&cells, &nuclei, pieces, area, settings, &|bounds| {
+        ParticleOptions::touches_edge(bounds, width, height)
+    });
     Ok(FieldDetections {
         background,
         cell_density,

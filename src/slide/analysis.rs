@@ -18,8 +18,9 @@
 //!    (see `docs/slides.md`).
 //! 4. **Components** ([`Analysis::analyse_component`]): each 8-connected particle of the filled
 //!    mask (a single cell or a clump of touching cells) is analysed on its own: the analysis sees
-//!    the component's mask and the RGB pixels of its bounding box plus a 1-pixel margin, and
-//!    returns its cells. Nothing outside the component may influence them.
+//!    the component's mask and the RGB pixels of its bounding box plus a margin of
+//!    [`Analysis::context`] pixels (1 unless the analysis asks for more), and returns its cells.
+//!    Nothing outside the component's mask may influence them except those RGB pixels.
 //!
 //! [`analyse_image`] runs these steps on one whole image; it is the reference the tiled runs are
 //! tested against.
@@ -54,13 +55,26 @@ pub enum AnalysisError {
 /// One connected component of the filled foreground, as an analysis sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct ComponentImage<'a> {
-    /// RGB pixels of the component's bounding box plus a 1-pixel margin (no margin beyond the
-    /// slide's border).
+    /// RGB pixels of the component's bounding box plus a margin of [`Analysis::context`]
+    /// pixels (no margin beyond the slide's border).
     pub rgb: &'a RgbImage,
     /// The component: 255 on its pixels, 0 elsewhere (other components in the box are 0).
     pub mask: &'a GrayImage,
     /// Slide coordinates of the top-left pixel of `rgb` and `mask`.
     pub origin: (u32, u32),
+    /// Width and height of the slide.
+    pub slide_size: (u32, u32),
+}
+
+impl ComponentImage<'_> {
+    /// Whether a box (in the coordinates of `rgb`) touches the slide's border.
+    pub fn touches_slide_border(&self, bounds: &crate::measure::Bounds) -> bool {
+        let (x, y) = (bounds.x + self.origin.0, bounds.y + self.origin.1);
+        x == 0
+            || y == 0
+            || x + bounds.width == self.slide_size.0
+            || y + bounds.height == self.slide_size.1
+    }
 }
 
 /// One cell found by an analysis, in slide coordinates.
@@ -93,7 +107,8 @@ pub trait Analysis: Sync {
         + Sync;
 
     /// A description of the analysis and its settings; a checkpoint made with other settings is
-    /// not resumed.
+    /// not resumed. An optional `"count_columns"` entry, a list of `[name, [class indices]]`,
+    /// sets the columns of `counts.csv` (by default one per class).
     fn settings(&self) -> serde_json::Value;
 
     /// The class names cells are sorted into.
@@ -108,12 +123,27 @@ pub trait Analysis: Sync {
     /// Adds the counters of the pixels of `rgb` to `statistics` (`statistics_len()` long).
     fn add_statistics(&self, rgb: &RgbImage, statistics: &mut [u64]);
 
-    /// The slide-wide parameters from the counters summed over the whole slide.
-    fn parameters(&self, statistics: &[u64]) -> Result<Self::Parameters, AnalysisError>;
+    /// The slide-wide parameters of slide `slide` (its name in the outputs) from the counters
+    /// summed over the whole slide (and, for some analyses, settings measured per slide
+    /// beforehand, such as the size of a red cell).
+    fn parameters(
+        &self,
+        slide: &str,
+        statistics: &[u64],
+    ) -> Result<Self::Parameters, AnalysisError>;
 
-    /// The foreground mask (255 = object): each pixel may depend only on its own colour and the
-    /// parameters.
+    /// The foreground mask (255 = object): each pixel may depend only on the colours of the
+    /// pixels within `context − 1` of it (Chebyshev distance) and the parameters; pixels near
+    /// the border of `rgb` may come out as background where the whole slide has foreground,
+    /// never the other way round (e.g. a dilation).
     fn foreground(&self, rgb: &RgbImage, parameters: &Self::Parameters) -> GrayImage;
+
+    /// The margin of RGB pixels around a component's box that [`Analysis::analyse_component`]
+    /// reads, and one more than the reach of [`Analysis::foreground`]. The driver analyses a
+    /// component only from a region holding its box plus this margin (clipped to the slide).
+    fn context(&self, _parameters: &Self::Parameters) -> u32 {
+        1
+    }
 
     /// Whether holes of the foreground are filled (ImageJ's Fill Holes) before components are
     /// formed.
@@ -136,8 +166,8 @@ pub struct ComponentCells {
     pub cells: Vec<Cell>,
 }
 
-/// Cuts the component's box (bounds plus a 1-pixel margin, clipped to the slide) out of a
-/// window and runs the analysis on it.
+/// Cuts the component's box (bounds plus a margin of `context` pixels, clipped to the slide)
+/// out of a window and runs the analysis on it.
 ///
 /// `window_rgb` holds the window whose top-left pixel is `window_origin` in a slide of
 /// `slide_size`; `component` is in window coordinates and must lie inside the window with its
@@ -145,6 +175,7 @@ pub struct ComponentCells {
 pub(crate) fn analyse_window_component<A: Analysis>(
     analysis: &A,
     parameters: &A::Parameters,
+    context: u32,
     window_rgb: &RgbImage,
     window_origin: (u32, u32),
     slide_size: (u32, u32),
@@ -157,7 +188,7 @@ pub(crate) fn analyse_window_component<A: Analysis>(
         bounds.width,
         bounds.height,
     );
-    let crop = slide_bounds.grown(Sides::all(1), slide_size.0, slide_size.1);
+    let crop = slide_bounds.grown(Sides::all(context), slide_size.0, slide_size.1);
     let (x0, y0) = (crop.x - window_origin.0, crop.y - window_origin.1);
     let rgb = image::imageops::crop_imm(window_rgb, x0, y0, crop.width, crop.height).to_image();
     let mut mask = GrayImage::new(crop.width, crop.height);
@@ -171,6 +202,7 @@ pub(crate) fn analyse_window_component<A: Analysis>(
         rgb: &rgb,
         mask: &mask,
         origin: (crop.x, crop.y),
+        slide_size,
     };
     let mut cells = analysis.analyse_component(&view, parameters);
     cells.sort_by_key(|cell| (cell.first.1, cell.first.0));
@@ -190,7 +222,7 @@ pub fn image_parameters<A: Analysis>(
 ) -> Result<A::Parameters, AnalysisError> {
     let mut statistics = vec![0u64; analysis.statistics_len()];
     analysis.add_statistics(rgb, &mut statistics);
-    analysis.parameters(&statistics)
+    analysis.parameters("", &statistics)
 }
 
 /// Runs an analysis on one whole image, as a single-image pipeline does: statistics and
@@ -211,10 +243,11 @@ pub fn analyse_image<A: Analysis>(
     };
     let components = foreground_components(&mask);
     let size = rgb.dimensions();
+    let context = analysis.context(parameters);
     components
         .par_iter()
         .map(|component| {
-            analyse_window_component(analysis, parameters, rgb, (0, 0), size, component)
+            analyse_window_component(analysis, parameters, context, rgb, (0, 0), size, component)
         })
         .collect()
 }
@@ -473,7 +506,11 @@ impl Analysis for StainWatershed {
         }
     }
 
-    fn parameters(&self, statistics: &[u64]) -> Result<StainParameters, AnalysisError> {
+    fn parameters(
+        &self,
+        _slide: &str,
+        statistics: &[u64],
+    ) -> Result<StainParameters, AnalysisError> {
         match self.level {
             Level::Fixed(level) => Ok(StainParameters {
                 level: i32::from(level),

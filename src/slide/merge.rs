@@ -349,17 +349,33 @@ pub fn finalize(slides: &[SlideParts], outdir: &Path) -> Result<FinalSummary, Fi
         return Err(error);
     }
     written?;
-    let mut counts = String::from("slide,class,count\n");
-    for slide in &totals {
-        for (class, count) in classes.iter().zip(&slide.counts) {
-            let _ = writeln!(
-                counts,
-                "{},{},{count}",
-                csv_field(&slide.id),
-                csv_field(class)
-            );
-        }
+    let count_columns = slides
+        .first()
+        .map(|parts| count_columns(&parts.info.analysis, &classes))
+        .unwrap_or_default();
+    let mut counts = String::from("image");
+    for (name, _) in &count_columns {
+        let _ = write!(counts, ",{}", csv_field(name));
     }
+    counts.push('\n');
+    let mut total = vec![0u64; count_columns.len()];
+    for slide in &totals {
+        counts.push_str(&csv_field(&slide.id));
+        for ((_, members), sum) in count_columns.iter().zip(&mut total) {
+            let value: u64 = members
+                .iter()
+                .filter_map(|&class| slide.counts.get(class))
+                .sum();
+            *sum += value;
+            let _ = write!(counts, ",{value}");
+        }
+        counts.push('\n');
+    }
+    counts.push_str("total");
+    for value in &total {
+        let _ = write!(counts, ",{value}");
+    }
+    counts.push('\n');
     write_bytes_atomically(&outdir.join("counts.csv"), counts.as_bytes())?;
     let single = overviews.len() == 1;
     for (id, overview) in overviews {
@@ -401,6 +417,22 @@ pub fn finalize(slides: &[SlideParts], outdir: &Path) -> Result<FinalSummary, Fi
         cells: totals.iter().map(|slide| slide.cells).sum(),
         oversized: totals.iter().map(|slide| slide.oversized.len()).sum(),
         in_holes: totals.iter().map(|slide| slide.in_holes).sum(),
+    })
+}
+
+/// The columns of `counts.csv` after `image`: each a name and the classes it adds up, from the
+/// analysis settings' `"count_columns"` (see [`super::Analysis::settings`]), else one column
+/// per class.
+fn count_columns(settings: &serde_json::Value, classes: &[String]) -> Vec<(String, Vec<usize>)> {
+    let given: Option<Vec<(String, Vec<usize>)>> = settings
+        .get("count_columns")
+        .and_then(|value| serde_json::from_value(value.clone()).ok());
+    given.unwrap_or_else(|| {
+        classes
+            .iter()
+            .enumerate()
+            .map(|(index, name)| (name.clone(), vec![index]))
+            .collect()
     })
 }
 

@@ -10,6 +10,7 @@
 //! | cut the slide into cores and windows | [`tiles`] |
 //! | label components and background regions of a window | [`components`] |
 //! | the per-component analysis contract and the stand-in analysis | [`analysis`] |
+//! | `hemato count`'s pipeline on slides (slide-wide parameters, clusters) | [`count`] |
 //! | statistics pass, tiles in parallel, grown regions, checkpoints | [`run`], [`checkpoint`] |
 //! | split work between job-array tasks | [`shard`] |
 //! | join checkpoints into `cells.csv`, `counts.csv`, overview | [`merge`], [`overview`] |
@@ -34,6 +35,7 @@
 pub mod analysis;
 pub mod checkpoint;
 pub mod components;
+pub mod count;
 pub mod merge;
 pub mod mosaic;
 pub mod overview;
@@ -43,6 +45,7 @@ pub mod shard;
 pub mod tiles;
 
 pub use analysis::{analyse_image, Analysis, Cell, ComponentImage, Level, StainWatershed};
+pub use count::{CountAnalysis, RedCellArea};
 pub use merge::merge_shards;
 pub use reader::SlideReader;
 pub use run::{run_slides, NoProgress, Progress, SlideOptions, Stage};

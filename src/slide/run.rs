@@ -369,7 +369,9 @@ fn process_slide<A: Analysis>(
                 progress.finish();
             }
             let (_, statistics) = checkpoint.statistics(len)?;
-            let parameters = analysis.parameters(&statistics).map_err(analysis_error)?;
+            let parameters = analysis
+                .parameters(&id, &statistics)
+                .map_err(analysis_error)?;
             checkpoint.write_parameters(&parameters)?;
             parameters
         }
@@ -387,6 +389,7 @@ fn process_slide<A: Analysis>(
     let context = TileContext {
         analysis,
         parameters: &parameters,
+        context: analysis.context(&parameters),
         grid,
         max_component: options.max_component,
         overview: info.overview,
@@ -538,6 +541,8 @@ where
 struct TileContext<'a, A: Analysis> {
     analysis: &'a A,
     parameters: &'a A::Parameters,
+    /// [`Analysis::context`]: the margin a component needs around its box.
+    context: u32,
     grid: TileGrid,
     max_component: u32,
     overview: OverviewGeometry,
@@ -546,6 +551,13 @@ struct TileContext<'a, A: Analysis> {
 impl<A: Analysis> TileContext<'_, A> {
     fn slide_size(&self) -> (u32, u32) {
         (self.grid.width(), self.grid.height())
+    }
+
+    /// Whether a component whose box is `bounds` (slide coordinates) lies inside `region` with
+    /// its context margin (clipped to the slide), so that it can be analysed from `region`.
+    fn fits(&self, bounds: Rect, region: Rect) -> bool {
+        let (width, height) = self.slide_size();
+        region.contains_rect(&bounds.grown(Sides::all(self.context), width, height))
     }
 
     /// Foreground (unfilled) and the mask whose components are analysed (filled if asked).
@@ -626,12 +638,13 @@ fn regrow<A: Analysis>(
 ) -> Result<Regrown, SlideError> {
     let (width, height) = context.slide_size();
     let limit = context.max_component;
-    let left = start.0.saturating_sub(limit);
-    let top = start.1.saturating_sub(1);
-    let right = start.0.saturating_add(limit).saturating_add(1).min(width);
-    let bottom = start.1.saturating_add(limit).saturating_add(1).min(height);
+    let extra = context.context;
+    let left = start.0.saturating_sub(limit - 1 + extra);
+    let top = start.1.saturating_sub(extra);
+    let right = start.0.saturating_add(limit + extra).min(width);
+    let bottom = start.1.saturating_add(limit + extra).min(height);
     let reach = Rect::new(left, top, right - left, bottom - top);
-    let mut margin = context.grid.overlap().max(32);
+    let mut margin = context.grid.overlap().max(32).max(extra);
     loop {
         let region = bounds
             .grown(Sides::all(margin), width, height)
@@ -650,10 +663,7 @@ fn regrow<A: Analysis>(
         if component.first != local {
             return Ok(Regrown::NotOwned(known()));
         }
-        let interior = component
-            .touches
-            .and_not(&region.slide_edges(width, height));
-        if !interior.any() {
+        if context.fits(known().bounds, region) {
             return Ok(Regrown::Owned {
                 region,
                 rgb,
@@ -684,17 +694,22 @@ fn process_tile<A: Analysis>(
     let (foreground, filled) = context.masks(&rgb);
     let components = foreground_components(filled.as_ref().unwrap_or(&foreground));
     drop(filled);
-    let window_edges = window.slide_edges(slide_size.0, slide_size.1);
     let (mut whole, mut cut) = (Vec::new(), Vec::new());
     for component in &components {
         let first = (component.first.0 + origin.0, component.first.1 + origin.1);
         if !core.contains(first.0, first.1) {
             continue;
         }
-        if component.touches.and_not(&window_edges).any() {
-            cut.push(component);
-        } else {
+        let bounds = Rect::new(
+            component.bounds.x + origin.0,
+            component.bounds.y + origin.1,
+            component.bounds.width,
+            component.bounds.height,
+        );
+        if context.fits(bounds, window) {
             whole.push(component);
+        } else {
+            cut.push(component);
         }
     }
     let mut owned: Vec<ComponentCells> = whole
@@ -703,6 +718,7 @@ fn process_tile<A: Analysis>(
             analyse_window_component(
                 context.analysis,
                 context.parameters,
+                context.context,
                 &rgb,
                 origin,
                 slide_size,
@@ -733,6 +749,7 @@ fn process_tile<A: Analysis>(
                 owned.push(analyse_window_component(
                     context.analysis,
                     context.parameters,
+                    context.context,
                     &rgb,
                     (region.x, region.y),
                     slide_size,

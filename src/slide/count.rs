@@ -1,0 +1,719 @@
+//! `hemato count`'s pipeline on whole slides: [`CountAnalysis`], an [`Analysis`] the slide
+//! driver runs tile by tile, and [`measure_red_cell_areas`], the run before it that measures the
+//! size of a red cell on each slide.
+//!
+//! `hemato count` ([`crate::count::fields::detect_with`]) derives three quantities from the
+//! whole field before it finds any cell; on a slide they are slide-wide [`CountParameters`]:
+//!
+//! 1. **Background colour** and **cell level** from additive statistics of every pixel
+//!    ([`add_colour_statistics`]): a histogram of brightness (R + G + B, 766 bins) and, per
+//!    colour bin of 8 × 8 × 8 levels, the number of pixels and the sums of their R, G and B. The
+//!    background is `estimate_background`'s: the brightest 40 % of pixels (the exact brightness
+//!    cut), the most frequent colour bin among them, the mean colour of that bin and its 26
+//!    neighbours (exact sums). A bin counts as bright when its mean brightness reaches the cut
+//!    (the single-image code decides per pixel). The cell level is `cell_level` of the density
+//!    histogram, with each bin's pixels at the density of the bin's mean colour (the
+//!    single-image code uses each pixel's own).
+//! 2. **Red-cell area** `A`: given (`--pixel-size`, `--red-cell-area`), or measured by a first
+//!    slide run of [`PieceShapes`] (the cell mask's watershed pieces, component by component,
+//!    with their area, roundness and whether they touch the slide's border), from which
+//!    [`crate::count::fields::single_cell_area`] takes the median as on a single image.
+//!
+//! # Reach and ownership
+//!
+//! The detection steps after the cell mask reach across background: nucleus pieces closer
+//! than `nucleus_reach`·d form one group, a white cell takes cell pixels within `cytoplasm`·d of
+//! its nucleus, and the white-cell classifier reads the RGB pixels within
+//! [`crate::features::WINDOW_RADIUS`]·d of the nucleus centre. So the foreground the driver
+//! splits into components is not the cell mask alone but the cell mask plus every pixel within
+//! [`interaction_reach`] of a violet pixel (red OD above blue OD by `nucleus_violet`, the seed of
+//! every nucleus pixel within one pixel): cells that can interact through a nucleus lie in one
+//! component (a *cluster*), which is analysed whole, and cells of different clusters cannot
+//! interact. Each cluster belongs to the tile that holds its first pixel, is read with its box
+//! plus [`Analysis::context`] (the classifier's window) and is analysed alone: the cell mask,
+//! nucleus mask and watershed pieces restricted to the cluster, exactly what a run over the
+//! whole slide with the same parameters finds there, except for one documented difference (the
+//! watershed's 8-bit distance levels are offset by the cluster's largest distance rather than
+//! the image's, as ImageJ scales them per image: see `docs/slides.md`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use image::{GrayImage, RgbImage};
+use serde::{Deserialize, Serialize};
+
+use super::analysis::{imagej_histogram, Analysis, AnalysisError, Cell, ComponentImage};
+use super::run::{run_slides, slide_id, Progress, SlideError, SlideOptions};
+use crate::count::fields::{
+    cell_level, cell_threshold, describe_pieces, find_cells, interaction_reach, nucleus_mask,
+    scaled_value, single_cell_area, within_distance, PieceShape, Settings,
+};
+use crate::count::stain_maps::{Background, StainMaps};
+use crate::count::{CellClass, Kind, Scale, WhiteCellClassifier};
+use crate::measure::{measure_shape, Calibration};
+use crate::morphology::{fill_holes, OBJECT};
+use crate::segment::watershed_particles;
+
+/// Bins of the brightness histogram (R + G + B: 0 to 765).
+const BRIGHTNESS_BINS: usize = 766;
+/// Colour bins of 8 levels per channel.
+const COLOUR_BINS: usize = 32 * 32 * 32;
+/// Length of the statistics: brightness histogram, then per colour bin its count and the sums
+/// of R, G and B.
+pub const STATISTICS_LEN: usize = BRIGHTNESS_BINS + 4 * COLOUR_BINS;
+
+/// Adds the background and density statistics of `rgb` (see the module docs) to `statistics`
+/// ([`STATISTICS_LEN`] counters).
+pub fn add_colour_statistics(rgb: &RgbImage, statistics: &mut [u64]) {
+    let (brightness, colours) = statistics.split_at_mut(BRIGHTNESS_BINS);
+    for pixel in rgb.pixels() {
+        let [r, g, b] = pixel.0;
+        brightness[usize::from(r) + usize::from(g) + usize::from(b)] += 1;
+        let bin = (usize::from(r / 8) * 32 + usize::from(g / 8)) * 32 + usize::from(b / 8);
+        let entry = &mut colours[4 * bin..4 * bin + 4];
+        entry[0] += 1;
+        entry[1] += u64::from(r);
+        entry[2] += u64::from(g);
+        entry[3] += u64::from(b);
+    }
+}
+
+/// The background colour from [`add_colour_statistics`]' counters, as
+/// [`crate::count::stain_maps::estimate_background`] finds it on one image (white when empty).
+pub fn background_from_statistics(statistics: &[u64]) -> Background {
+    let (brightness, colours) = statistics.split_at(BRIGHTNESS_BINS);
+    let total: u64 = brightness.iter().sum();
+    if total == 0 {
+        return Background { rgb: [255.0; 3] };
+    }
+    let wanted = total * 4 / 10;
+    let mut cut = 765;
+    let mut seen = 0;
+    while cut > 0 {
+        seen += brightness[cut];
+        if seen >= wanted {
+            break;
+        }
+        cut -= 1;
+    }
+    let entry = |bin: usize| &colours[4 * bin..4 * bin + 4];
+    // The most frequent bright bin; ties go to the later (brighter) index.
+    let mode = (0..COLOUR_BINS)
+        .map(|bin| {
+            let [count, r, g, b] = [0, 1, 2, 3].map(|i| entry(bin)[i]);
+            let bright = count > 0 && (r + g + b) as f64 / count as f64 >= cut as f64;
+            (if bright { count } else { 0 }, bin)
+        })
+        .max()
+        .map(|(_, bin)| [bin / 1024, (bin / 32) % 32, bin % 32])
+        .expect("there are bins");
+    let mut sum = [0u64; 3];
+    let mut count = 0u64;
+    for bin in 0..COLOUR_BINS {
+        let bins = [bin / 1024, (bin / 32) % 32, bin % 32];
+        if (0..3).all(|c| bins[c].abs_diff(mode[c]) <= 1) {
+            let values = entry(bin);
+            count += values[0];
+            for c in 0..3 {
+                sum[c] += values[c + 1];
+            }
+        }
+    }
+    Background {
+        rgb: sum.map(|s| (s as f64 / count as f64).max(1.0)),
+    }
+}
+
+/// The cell level ([`cell_level`]) from [`add_colour_statistics`]' counters and the background:
+/// the density histogram of the non-violet pixels, each colour bin's pixels at the density of
+/// the bin's mean colour.
+pub fn level_from_statistics(
+    statistics: &[u64],
+    background: &Background,
+    settings: &Settings,
+) -> i32 {
+    let colours = &statistics[BRIGHTNESS_BINS..];
+    let mut counts = [0u64; 256];
+    for bin in 0..COLOUR_BINS {
+        let values = &colours[4 * bin..4 * bin + 4];
+        if values[0] == 0 {
+            continue;
+        }
+        let mean = [1, 2, 3].map(|c| values[c] as f64 / values[0] as f64);
+        let od = [0, 1, 2].map(|c| (background.rgb[c] / mean[c].max(1.0)).ln().max(0.0) as f32);
+        let density = od[0] + od[1] + od[2];
+        if od[0] - od[2] <= settings.nucleus_violet {
+            counts[usize::from(scaled_value(density))] += values[0];
+        }
+    }
+    cell_level(&imagej_histogram(&counts), settings)
+}
+
+/// How the red-cell area `A` of each slide is known.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RedCellArea {
+    /// The same area for every slide (from a known pixel size, or given), in pixels.
+    Fixed(f64),
+    /// Measured per slide beforehand ([`measure_red_cell_areas`]); `None` when a slide has no
+    /// pieces to measure (nothing is counted on it).
+    PerSlide(BTreeMap<String, Option<f64>>),
+}
+
+/// The slide-wide parameters of [`CountAnalysis`] and [`PieceShapes`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountParameters {
+    /// Background colour (mean R, G, B).
+    pub background: [f64; 3],
+    /// Cell level, in hundredths of total optical density.
+    pub level: i32,
+    /// Area of one red cell in pixels (`None`: not known, nothing is counted).
+    pub red_cell_area: Option<f64>,
+}
+
+impl CountParameters {
+    fn from_statistics(statistics: &[u64], settings: &Settings, area: Option<f64>) -> Self {
+        let background = background_from_statistics(statistics);
+        CountParameters {
+            background: background.rgb,
+            level: level_from_statistics(statistics, &background, settings),
+            red_cell_area: area,
+        }
+    }
+
+    fn background(&self) -> Background {
+        Background {
+            rgb: self.background,
+        }
+    }
+
+    fn diameter(&self) -> Option<f64> {
+        self.red_cell_area
+            .map(|area| 2.0 * (area / std::f64::consts::PI).sqrt())
+    }
+}
+
+/// The class of a white cell no model classified (`hemato count`'s `wbc`).
+const UNCLASSIFIED: &str = "wbc";
+
+/// Shape columns of every cell, as `hemato count`'s cells table.
+const SHAPE_COLUMNS: [&str; 7] = [
+    "area",
+    "perimeter",
+    "circularity",
+    "solidity",
+    "feret",
+    "min_feret",
+    "cells_in_region",
+];
+
+/// `hemato count`'s detection and white-cell classification as a slide [`Analysis`] (see the
+/// module docs).
+#[derive(Debug, Clone)]
+pub struct CountAnalysis {
+    /// The detector's settings.
+    pub settings: Settings,
+    /// How white cells get their subtype.
+    pub classifier: WhiteCellClassifier,
+    /// The red-cell area of each slide.
+    pub red_cell_area: RedCellArea,
+    /// Known pixel size in µm (for the white-cell features' scale); `None`: from `A`.
+    pub pixel_size: Option<f64>,
+}
+
+impl CountAnalysis {
+    /// The count analysis with the default settings and the built-in white-cell model.
+    pub fn new(red_cell_area: RedCellArea, pixel_size: Option<f64>) -> CountAnalysis {
+        CountAnalysis {
+            settings: Settings::default(),
+            classifier: WhiteCellClassifier::builtin(),
+            red_cell_area,
+            pixel_size,
+        }
+    }
+
+    /// Index of the unclassified white-cell class.
+    fn unclassified() -> usize {
+        CellClass::ALL.len()
+    }
+}
+
+/// The cells mask and nucleus mask of one cluster, as a whole-slide run finds them there.
+struct ClusterMasks {
+    cells: GrayImage,
+    nuclei: GrayImage,
+}
+
+impl ClusterMasks {
+    /// The cell mask (threshold of the cluster's pixels, holes filled) and the nucleus mask
+    /// restricted to the cluster. A hole of the slide's cell mask lies inside the cluster that
+    /// holds its rim (the driver fills the cluster's holes), and a background region enclosed
+    /// by the cluster's cell pixels is a hole of the slide's mask, so Fill Holes on the box
+    /// gives the slide's filled mask on the cluster.
+    fn new(component: &ComponentImage, parameters: &CountParameters, settings: &Settings) -> Self {
+        let maps = StainMaps::new(component.rgb, &parameters.background());
+        let mut cells = cell_threshold(&maps, parameters.level);
+        keep_inside(&mut cells, component.mask);
+        let cells = fill_holes(&cells);
+        let mut nuclei = nucleus_mask(&maps, &cells, settings);
+        keep_inside(&mut nuclei, component.mask);
+        ClusterMasks { cells, nuclei }
+    }
+}
+
+/// Clears the pixels of `mask` outside `inside`.
+fn keep_inside(mask: &mut GrayImage, inside: &GrayImage) {
+    for (value, &keep) in mask.as_mut().iter_mut().zip(inside.as_raw()) {
+        if keep != OBJECT {
+            *value = 0;
+        }
+    }
+}
+
+impl Analysis for CountAnalysis {
+    type Parameters = CountParameters;
+
+    fn settings(&self) -> serde_json::Value {
+        let red_cell_area = match &self.red_cell_area {
+            RedCellArea::Fixed(area) => serde_json::json!(area),
+            RedCellArea::PerSlide(areas) => serde_json::json!(areas),
+        };
+        let mut count_columns: Vec<(String, Vec<usize>)> = CellClass::ALL
+            .iter()
+            .enumerate()
+            .map(|(index, class)| (class.name().to_string(), vec![index]))
+            .collect();
+        let mut white: Vec<usize> = CellClass::ALL
+            .iter()
+            .enumerate()
+            .filter(|(_, class)| class.is_white())
+            .map(|(index, _)| index)
+            .collect();
+        white.push(Self::unclassified());
+        count_columns.push(("wbc_total".to_string(), white));
+        serde_json::json!({
+            "analysis": "count",
+            "detector": format!("{:?}", self.settings),
+            "classifier": match &self.classifier {
+                WhiteCellClassifier::None => "none".to_string(),
+                WhiteCellClassifier::Model { model, .. } => format!("{} classes, {} features", model.class_names().len(), model.feature_names().len()),
+            },
+            "red_cell_area": red_cell_area,
+            "pixel_size": self.pixel_size,
+            "count_columns": count_columns,
+        })
+    }
+
+    fn classes(&self) -> Vec<String> {
+        let mut classes: Vec<String> = CellClass::ALL
+            .iter()
+            .map(|class| class.name().to_string())
+            .collect();
+        classes.push(UNCLASSIFIED.to_string());
+        classes
+    }
+
+    fn columns(&self) -> Vec<String> {
+        let mut columns: Vec<String> = ["x", "y", "bx", "by", "width", "height", "probability"]
+            .iter()
+            .chain(SHAPE_COLUMNS.iter())
+            .map(|name| name.to_string())
+            .collect();
+        columns.extend(crate::features::feature_names());
+        columns
+    }
+
+    fn statistics_len(&self) -> usize {
+        STATISTICS_LEN
+    }
+
+    fn add_statistics(&self, rgb: &RgbImage, statistics: &mut [u64]) {
+        add_colour_statistics(rgb, statistics);
+    }
+
+    fn parameters(
+        &self,
+        slide: &str,
+        statistics: &[u64],
+    ) -> Result<CountParameters, AnalysisError> {
+        let area = match &self.red_cell_area {
+            RedCellArea::Fixed(area) => Some(*area),
+            RedCellArea::PerSlide(areas) => *areas.get(slide).ok_or_else(|| {
+                AnalysisError::Settings(format!("no red-cell area was measured for {slide}"))
+            })?,
+        };
+        if let Some(area) = area {
+            if !(area.is_finite() && area > 0.0) {
+                return Err(AnalysisError::Settings(format!(
+                    "the red-cell area must be a positive number of pixels, not {area}"
+                )));
+            }
+        }
+        Ok(CountParameters::from_statistics(
+            statistics,
+            &self.settings,
+            area,
+        ))
+    }
+
+    /// The cell pixels, plus every pixel within [`interaction_reach`] of a violet pixel (see
+    /// the module docs); nothing without a red-cell area.
+    fn foreground(&self, rgb: &RgbImage, parameters: &CountParameters) -> GrayImage {
+        let Some(diameter) = parameters.diameter() else {
+            return GrayImage::new(rgb.width(), rgb.height());
+        };
+        let maps = StainMaps::new(rgb, &parameters.background());
+        let mut mask = cell_threshold(&maps, parameters.level);
+        let violet: Vec<u8> = maps
+            .violet
+            .iter()
+            .map(|&value| {
+                if value > self.settings.nucleus_violet {
+                    OBJECT
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let violet = GrayImage::from_raw(rgb.width(), rgb.height(), violet).expect("same size");
+        if violet.as_raw().contains(&OBJECT) {
+            let reach = interaction_reach(diameter, &self.settings);
+            let near = within_distance(&violet, f64::from(reach));
+            for (value, &near) in mask.as_mut().iter_mut().zip(near.as_raw()) {
+                *value |= near;
+            }
+        }
+        mask
+    }
+
+    /// The dilation's reach plus 2 (a nucleus pixel lies within one pixel of a violet pixel),
+    /// or the white-cell classifier's window around a nucleus centre, whichever is larger.
+    fn context(&self, parameters: &CountParameters) -> u32 {
+        match parameters.diameter() {
+            Some(diameter) => {
+                let reach = interaction_reach(diameter, &self.settings) + 2;
+                let window = (crate::features::WINDOW_RADIUS * diameter).ceil() as u32 + 2;
+                reach.max(window)
+            }
+            None => 1,
+        }
+    }
+
+    fn fills_holes(&self) -> bool {
+        true
+    }
+
+    fn analyse_component(
+        &self,
+        component: &ComponentImage,
+        parameters: &CountParameters,
+    ) -> Vec<Cell> {
+        let Some(area) = parameters.red_cell_area else {
+            return Vec::new();
+        };
+        let masks = ClusterMasks::new(component, parameters, &self.settings);
+        let Ok(pieces) = watershed_particles(&masks.cells) else {
+            return Vec::new();
+        };
+        let detections = find_cells(
+            &masks.cells,
+            &masks.nuclei,
+            pieces,
+            area,
+            &self.settings,
+            &|bounds| component.touches_slide_border(bounds),
+        );
+        let scale = Scale::of(self.pixel_size, parameters.diameter());
+        let calibration = Calibration::default();
+        let (ox, oy) = component.origin;
+        let (dx, dy) = (f64::from(ox), f64::from(oy));
+        let feature_count = crate::features::feature_names().len();
+        let mut cells = Vec::new();
+        for detection in &detections {
+            let shape = measure_shape(&detection.particle, &calibration);
+            let (class, probability, features) = match detection.kind {
+                Kind::RedCell => (CellClass::Rbc as usize, 1.0, Vec::new()),
+                Kind::Platelet => (CellClass::Platelet as usize, 1.0, Vec::new()),
+                Kind::WhiteCell => {
+                    match self
+                        .classifier
+                        .classify(component.rgb, detection, scale.as_ref())
+                    {
+                        Ok(decision) => (
+                            decision
+                                .class
+                                .map_or(Self::unclassified(), |class| class as usize),
+                            decision.probability,
+                            decision.features,
+                        ),
+                        Err(_) => (Self::unclassified(), f64::NAN, Vec::new()),
+                    }
+                }
+            };
+            let bounds = detection.particle.bounds;
+            let first = detection
+                .particle
+                .runs
+                .first()
+                .map_or((bounds.x, bounds.y), |run| (run.x_start, run.y));
+            let mut values = vec![
+                shape.x + dx,
+                shape.y + dy,
+                f64::from(bounds.x + ox),
+                f64::from(bounds.y + oy),
+                f64::from(bounds.width),
+                f64::from(bounds.height),
+                probability,
+                shape.area / f64::from(detection.cells),
+                shape.perimeter,
+                shape.circularity,
+                shape.solidity,
+                shape.feret,
+                shape.min_feret,
+                f64::from(detection.cells),
+            ];
+            if features.len() == feature_count {
+                values.extend(features.iter().map(|(_, value)| *value));
+            } else {
+                values.extend(std::iter::repeat_n(f64::NAN, feature_count));
+            }
+            for _ in 0..detection.cells {
+                cells.push(Cell {
+                    first: (first.0 + ox, first.1 + oy),
+                    class,
+                    x: shape.x + dx,
+                    y: shape.y + dy,
+                    area: shape.area / f64::from(detection.cells),
+                    values: values.clone(),
+                });
+            }
+        }
+        cells
+    }
+}
+
+/// The first slide run when the red-cell area is measured: the watershed pieces of the cell
+/// mask, component by component, with what [`single_cell_area`] needs (class `round`: round and
+/// away from the slide's border; `inside`: away from the border; `border`), and their area.
+#[derive(Debug, Clone, Default)]
+pub struct PieceShapes {
+    /// The detector's settings.
+    pub settings: Settings,
+}
+
+/// Classes of [`PieceShapes`].
+const PIECE_CLASSES: [&str; 3] = ["round", "inside", "border"];
+
+impl Analysis for PieceShapes {
+    type Parameters = CountParameters;
+
+    fn settings(&self) -> serde_json::Value {
+        serde_json::json!({
+            "analysis": "red-cell pieces",
+            "detector": format!("{:?}", self.settings),
+        })
+    }
+
+    fn classes(&self) -> Vec<String> {
+        PIECE_CLASSES.iter().map(|name| name.to_string()).collect()
+    }
+
+    fn columns(&self) -> Vec<String> {
+        vec!["area".to_string()]
+    }
+
+    fn statistics_len(&self) -> usize {
+        STATISTICS_LEN
+    }
+
+    fn add_statistics(&self, rgb: &RgbImage, statistics: &mut [u64]) {
+        add_colour_statistics(rgb, statistics);
+    }
+
+    fn parameters(
+        &self,
+        _slide: &str,
+        statistics: &[u64],
+    ) -> Result<CountParameters, AnalysisError> {
+        Ok(CountParameters::from_statistics(
+            statistics,
+            &self.settings,
+            None,
+        ))
+    }
+
+    fn foreground(&self, rgb: &RgbImage, parameters: &CountParameters) -> GrayImage {
+        let maps = StainMaps::new(rgb, &parameters.background());
+        cell_threshold(&maps, parameters.level)
+    }
+
+    /// The nucleus mask averages over 3 × 3 pixels.
+    fn context(&self, _parameters: &CountParameters) -> u32 {
+        2
+    }
+
+    fn fills_holes(&self) -> bool {
+        true
+    }
+
+    fn analyse_component(
+        &self,
+        component: &ComponentImage,
+        parameters: &CountParameters,
+    ) -> Vec<Cell> {
+        let masks = ClusterMasks::new(component, parameters, &self.settings);
+        let Ok(pieces) = watershed_particles(&masks.cells) else {
+            return Vec::new();
+        };
+        let shapes = describe_pieces(&pieces, &masks.nuclei, &|bounds| {
+            component.touches_slide_border(bounds)
+        });
+        let (ox, oy) = component.origin;
+        // `describe_pieces` keeps the pieces of at least 20 pixels without nucleus pixels, in
+        // order: pair them again with their pieces for positions.
+        let kept = pieces.iter().filter(|piece| {
+            piece.pixel_count() >= 20
+                && !piece.runs.iter().any(|run| {
+                    (run.x_start..run.x_end)
+                        .any(|x| masks.nuclei.get_pixel(x, run.y).0[0] == OBJECT)
+                })
+        });
+        kept.zip(shapes)
+            .map(|(piece, shape)| {
+                let class = match (shape.inside, shape.round) {
+                    (true, true) => 0,
+                    (true, false) => 1,
+                    (false, _) => 2,
+                };
+                let bounds = piece.bounds;
+                let first = piece
+                    .runs
+                    .first()
+                    .map_or((bounds.x, bounds.y), |run| (run.x_start, run.y));
+                Cell {
+                    first: (first.0 + ox, first.1 + oy),
+                    class,
+                    x: f64::from(ox) + f64::from(bounds.x) + f64::from(bounds.width) / 2.0,
+                    y: f64::from(oy) + f64::from(bounds.y) + f64::from(bounds.height) / 2.0,
+                    area: shape.area,
+                    values: vec![shape.area],
+                }
+            })
+            .collect()
+    }
+}
+
+/// Why the red-cell areas could not be measured.
+#[derive(Debug, thiserror::Error)]
+pub enum ScaleError {
+    /// The pieces run failed.
+    #[error(transparent)]
+    Slide(#[from] SlideError),
+    /// Its table could not be read.
+    #[error("{path}: {message}")]
+    Table {
+        /// The table.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Measures the red-cell area of each slide: a slide run of [`PieceShapes`] into
+/// `OUTDIR/scale` (resumable like any run; not sharded: every shard measures the whole slide,
+/// so give the area when running shards), then [`single_cell_area`] of each slide's pieces.
+pub fn measure_red_cell_areas(
+    slides: &[PathBuf],
+    outdir: &Path,
+    options: &SlideOptions,
+    progress: &dyn Progress,
+) -> Result<BTreeMap<String, Option<f64>>, ScaleError> {
+    let scale_dir = outdir.join("scale");
+    let options = SlideOptions {
+        shard: None,
+        ..options.clone()
+    };
+    let analysis = PieceShapes::default();
+    run_slides(&analysis, slides, &scale_dir, &options, progress)?;
+    let path = scale_dir.join("cells.csv");
+    let table_error = |message: String| ScaleError::Table {
+        path: path.clone(),
+        message,
+    };
+    let mut pieces: BTreeMap<String, Vec<PieceShape>> = slides
+        .iter()
+        .map(|slide| (slide_id(slide), Vec::new()))
+        .collect();
+    let mut reader = csv::Reader::from_path(&path).map_err(|e| table_error(e.to_string()))?;
+    for record in reader.records() {
+        let record = record.map_err(|e| table_error(e.to_string()))?;
+        let (Some(slide), Some(class), Some(area)) = (record.get(0), record.get(1), record.get(2))
+        else {
+            return Err(table_error("a row has fewer than 3 fields".into()));
+        };
+        let area: f64 = area
+            .parse()
+            .map_err(|_| table_error(format!("area {area:?} is not a number")))?;
+        let shape = PieceShape {
+            area,
+            inside: class != PIECE_CLASSES[2],
+            round: class == PIECE_CLASSES[0],
+        };
+        pieces.entry(slide.to_string()).or_default().push(shape);
+    }
+    Ok(pieces
+        .into_iter()
+        .map(|(slide, shapes)| (slide, single_cell_area(&shapes)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::count::stain_maps::estimate_background;
+
+    fn field() -> RgbImage {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/goldens/slide/source.png");
+        crate::io::read_rgb_image(&path).unwrap()
+    }
+
+    #[test]
+    fn background_from_statistics_matches_the_single_image_estimate() {
+        let image = field();
+        let mut statistics = vec![0u64; STATISTICS_LEN];
+        add_colour_statistics(&image, &mut statistics);
+        assert_eq!(
+            background_from_statistics(&statistics),
+            estimate_background(&image)
+        );
+    }
+
+    #[test]
+    fn statistics_of_parts_add_up_to_the_whole() {
+        let image = field();
+        let mut whole = vec![0u64; STATISTICS_LEN];
+        add_colour_statistics(&image, &mut whole);
+        let mut parts = vec![0u64; STATISTICS_LEN];
+        let half = image.height() / 2;
+        for (y, height) in [(0, half), (half, image.height() - half)] {
+            let part = image::imageops::crop_imm(&image, 0, y, image.width(), height).to_image();
+            add_colour_statistics(&part, &mut parts);
+        }
+        assert_eq!(whole, parts);
+    }
+
+    #[test]
+    fn the_cell_level_is_close_to_the_single_image_level() {
+        let image = field();
+        let settings = Settings::default();
+        let background = estimate_background(&image);
+        let maps = StainMaps::new(&image, &background);
+        let exact = cell_level(
+            &crate::count::fields::density_histogram(&maps, &settings),
+            &settings,
+        );
+        let mut statistics = vec![0u64; STATISTICS_LEN];
+        add_colour_statistics(&image, &mut statistics);
+        let binned = level_from_statistics(&statistics, &background, &settings);
+        assert!((exact - binned).abs() <= 1, "{exact} vs {binned}");
+    }
+}
