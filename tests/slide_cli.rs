@@ -41,27 +41,47 @@ fn a_field_gives_cells_counts_overview_and_summary() {
     assert_eq!(stderr(&output), "");
     let cells = std::fs::read_to_string(out.join("cells.csv")).unwrap();
     let header = cells.lines().next().unwrap();
+    // The count analysis: hemato count's cells-table columns, then the white-cell features.
     assert!(
-        header.starts_with("slide,class,Area,Mean,StdDev,Mode,Min,Max,X,Y,"),
+        header.starts_with(
+            "slide,class,x,y,bx,by,width,height,probability,area,perimeter,circularity,\
+             solidity,feret,min_feret,cells_in_region,nucleus_area,"
+        ),
         "{header}"
     );
-    assert!(header.ends_with(",Solidity,BlueFraction"), "{header}");
     let rows = cells.lines().count() - 1;
+    // counts.csv: hemato count's counts table (one row per slide, then the total row).
     let counts = std::fs::read_to_string(out.join("counts.csv")).unwrap();
-    let mut total = 0;
-    let mut classes = Vec::new();
-    for line in counts.lines().skip(1) {
-        let fields: Vec<&str> = line.split(',').collect();
-        assert_eq!(fields[0], "source");
-        classes.push(fields[1].to_string());
-        total += fields[2].parse::<usize>().unwrap();
-    }
-    assert_eq!(classes, ["rbc", "wbc", "platelet"]);
-    assert_eq!(total, rows);
+    let lines: Vec<&str> = counts.lines().collect();
+    assert_eq!(
+        lines[0],
+        "image,rbc,platelet,neutrophil,lymphocyte,monocyte,eosinophil,basophil,ig,erythroblast,wbc_total"
+    );
+    assert_eq!(lines.len(), 3);
+    assert!(lines[1].starts_with("source,"));
+    assert_eq!(lines[2], lines[1].replacen("source", "total", 1));
+    let values: Vec<usize> = lines[1]
+        .split(',')
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let classes: Vec<&str> = lines[0].split(',').skip(1).collect();
+    let white_total = values[9];
+    // Every row is counted once: the nine classes plus white cells without a subtype.
+    let unclassified = cells
+        .lines()
+        .skip(1)
+        .filter(|line| line.split(',').nth(1) == Some("wbc"))
+        .count();
+    assert_eq!(values[..9].iter().sum::<usize>() + unclassified, rows);
+    assert_eq!(
+        values[2..8].iter().sum::<usize>() + unclassified,
+        white_total
+    );
     assert!(rows > 0);
     for line in cells.lines().skip(1) {
         let class = line.split(',').nth(1).unwrap();
-        assert!(classes.iter().any(|c| c == class), "{line}");
+        assert!(classes[..9].contains(&class) || class == "wbc", "{line}");
     }
     let overview = image::open(out.join("overview.png")).unwrap();
     assert_eq!((overview.width(), overview.height()), (300, 200));
@@ -103,7 +123,16 @@ fn unsupported_codecs_and_bad_options_are_clear_errors() {
         (vec!["--shard", "3/3"], "below the count"),
         (vec!["--shard", "two"], "give I/N"),
         (vec!["--tile", "4"], "too small"),
-        (vec!["--method", "Nonsense"], "Nonsense"),
+        (
+            vec!["--analysis", "stain-watershed", "--method", "Nonsense"],
+            "Nonsense",
+        ),
+        (
+            vec!["--method", "Otsu"],
+            "belong to --analysis stain-watershed",
+        ),
+        (vec!["--pixel-size=0"], "positive"),
+        (vec!["--analysis", "cellpose"], "unknown --analysis"),
     ] {
         let mut all = vec!["slide", "missing.tif"];
         all.extend(&args);
@@ -158,6 +187,8 @@ fn mosaic_writes_a_tiled_bigtiff_with_field_counts() {
     let output = hemato(&[
         "slide",
         slide.to_str().unwrap(),
+        "--analysis",
+        "stain-watershed",
         "--level",
         "215",
         "--tile",

@@ -33,6 +33,7 @@ fn start(slide: &Path, outdir: &Path, resume: bool) -> Child {
     command
         .arg("slide")
         .arg(slide)
+        .args(["--analysis", "stain-watershed"])
         .args(["--tile", "128", "--overlap", "32", "--threads", "2"])
         .args(["--batch", "2", "--quiet", "-o"])
         .arg(outdir)

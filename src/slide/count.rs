@@ -260,6 +260,34 @@ impl ClusterMasks {
     }
 }
 
+/// The RGB pixels and mask of the component's box plus `margin` pixels (within the view), and
+/// the box's offset in the view.
+fn cluster_box(component: &ComponentImage, margin: u32) -> (RgbImage, GrayImage, (u32, u32)) {
+    let mask = component.mask;
+    let (width, height) = mask.dimensions();
+    let (mut left, mut top, mut right, mut bottom) = (width, height, 0, 0);
+    for (y, row) in mask.as_raw().chunks(width as usize).enumerate() {
+        if let Some(first) = row.iter().position(|&v| v == OBJECT) {
+            let last = row.iter().rposition(|&v| v == OBJECT).unwrap_or(first);
+            left = left.min(first as u32);
+            right = right.max(last as u32 + 1);
+            top = top.min(y as u32);
+            bottom = y as u32 + 1;
+        }
+    }
+    if right <= left {
+        return (RgbImage::new(0, 0), GrayImage::new(0, 0), (0, 0));
+    }
+    let (x0, y0) = (left.saturating_sub(margin), top.saturating_sub(margin));
+    let (x1, y1) = ((right + margin).min(width), (bottom + margin).min(height));
+    let (w, h) = (x1 - x0, y1 - y0);
+    (
+        image::imageops::crop_imm(component.rgb, x0, y0, w, h).to_image(),
+        image::imageops::crop_imm(mask, x0, y0, w, h).to_image(),
+        (x0, y0),
+    )
+}
+
 /// Clears the pixels of `mask` outside `inside`.
 fn keep_inside(mask: &mut GrayImage, inside: &GrayImage) {
     for (value, &keep) in mask.as_mut().iter_mut().zip(inside.as_raw()) {
@@ -410,18 +438,41 @@ impl Analysis for CountAnalysis {
         let Some(area) = parameters.red_cell_area else {
             return Vec::new();
         };
-        let masks = ClusterMasks::new(component, parameters, &self.settings);
+        // Detection needs only the cluster and one pixel around it (the nucleus mask's 3 × 3
+        // mean), so it runs on the cluster's box plus 2 pixels; the classifier reads the whole
+        // context.
+        let (sub_rgb, sub_mask, (sx, sy)) = cluster_box(component, 2);
+        let sub = ComponentImage {
+            rgb: &sub_rgb,
+            mask: &sub_mask,
+            origin: (component.origin.0 + sx, component.origin.1 + sy),
+            slide_size: component.slide_size,
+        };
+        let masks = ClusterMasks::new(&sub, parameters, &self.settings);
         let Ok(pieces) = watershed_particles(&masks.cells) else {
             return Vec::new();
         };
-        let detections = find_cells(
+        let detections: Vec<_> = find_cells(
             &masks.cells,
             &masks.nuclei,
             pieces,
             area,
             &self.settings,
-            &|bounds| component.touches_slide_border(bounds),
-        );
+            &|bounds| sub.touches_slide_border(bounds),
+        )
+        .into_iter()
+        .filter_map(|mut detection| {
+            detection.particle = detection
+                .particle
+                .translated(i64::from(sx), i64::from(sy))?;
+            for run in &mut detection.nucleus {
+                run.y += sy;
+                run.x_start += sx;
+                run.x_end += sx;
+            }
+            Some(detection)
+        })
+        .collect();
         let scale = Scale::of(self.pixel_size, parameters.diameter());
         let calibration = Calibration::default();
         let (ox, oy) = component.origin;

@@ -467,12 +467,16 @@ where
     let oldest_open = AtomicUsize::new(0);
     let abort = AtomicBool::new(false);
     let (sender, receiver) = mpsc::channel::<(usize, usize, Result<T, SlideError>)>();
-    pool.in_place_scope(|scope| {
+    // The workers are plain threads that hand each tile to the pool: a rayon worker blocked in
+    // a tile's parallel loop may run other pool jobs meanwhile, and if it ran a worker's loop
+    // that then waited for an older batch (the one below it on its own stack) it would wait
+    // forever.
+    std::thread::scope(|scope| {
         for mut reader in readers {
             let sender = sender.clone();
             let (jobs, next, oldest_open, abort, work) =
                 (&jobs, &next, &oldest_open, &abort, &work);
-            scope.spawn(move |_| loop {
+            scope.spawn(move || loop {
                 if abort.load(Ordering::Relaxed) {
                     break;
                 }
@@ -483,11 +487,9 @@ where
                 while batch >= oldest_open.load(Ordering::Acquire) + max_ahead
                     && !abort.load(Ordering::Relaxed)
                 {
-                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                        std::thread::sleep(Duration::from_millis(2));
-                    }
+                    std::thread::sleep(Duration::from_millis(2));
                 }
-                let result = work(&mut reader, tile);
+                let result = pool.install(|| work(&mut reader, tile));
                 if sender.send((batch, slot, result)).is_err() {
                     break;
                 }

@@ -1,0 +1,274 @@
+//! `hemato count`'s pipeline on slides (`hemato::slide::CountAnalysis`).
+//!
+//! - Tiles of 512, 1024 (2 threads) and 4096 pixels (1 thread) and a small overlap (most clusters read
+//!   again from grown regions) give byte-identical `cells.csv`, equal to the same analysis run
+//!   on the whole image at once; the red-cell area measured by the pieces run does not depend
+//!   on the tiling either.
+//! - A mosaic of six real smear fields (BCCD, `../shared/data/smears-sample`) counts within 2 %
+//!   of the sum of the single-image counts of its fields by the `hemato count` command (each
+//!   padded field alone, as a PNG), for red cells and for all cells; platelets within 3 and
+//!   white cells within 1 (measured: 138 red cells against 140, 14 platelets against 12, 6
+//!   white cells against 6, 158 cells against 158).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hemato::count::stain_maps::estimate_background;
+use hemato::slide::analysis::image_parameters;
+use hemato::slide::checkpoint::format_value;
+use hemato::slide::count::measure_red_cell_areas;
+use hemato::slide::mosaic::{Mosaic, TiffCompression};
+use hemato::slide::{
+    analyse_image, run_slides, Analysis, CountAnalysis, NoProgress, RedCellArea, SlideOptions,
+};
+
+const FIELDS: &str = "../shared/data/smears-sample/images";
+
+fn smear_fields(count: usize) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIELDS);
+    let mut fields: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "jpg"))
+        .collect();
+    fields.sort();
+    fields.truncate(count);
+    fields
+}
+
+/// A 3 × 2 mosaic of six smear fields (2016 × 1024 pixels) as a tiled BigTIFF, the margins in
+/// the fields' background colour (the median of their single-image estimates).
+fn smear_mosaic(dir: &Path) -> (Mosaic, PathBuf) {
+    let fields = smear_fields(6);
+    let mut backgrounds: Vec<[f64; 3]> = fields
+        .iter()
+        .map(|path| estimate_background(&hemato::io::read_rgb_image(path).unwrap()).rgb)
+        .collect();
+    let colour: [u8; 3] = std::array::from_fn(|c| {
+        backgrounds.sort_by(|a, b| a[c].total_cmp(&b[c]));
+        backgrounds[backgrounds.len() / 2][c].round() as u8
+    });
+    let mosaic = Mosaic::new(fields, 3, 2, 16, colour).unwrap();
+    let path = dir.join("mosaic.tif");
+    mosaic.write(&path, 256, TiffCompression::Deflate).unwrap();
+    (mosaic, path)
+}
+
+fn options(tile: u32, overlap: u32, threads: usize) -> SlideOptions {
+    SlideOptions {
+        tile,
+        overlap,
+        threads,
+        batch: 3,
+        ..SlideOptions::default()
+    }
+}
+
+fn rows(table: &str) -> usize {
+    table.lines().count() - 1
+}
+
+/// `cells.csv` of the analysis run on the whole image at once (one set of parameters, one
+/// labelling of the whole foreground).
+fn whole_image_table(analysis: &CountAnalysis, id: &str, rgb: &image::RgbImage) -> String {
+    let parameters = image_parameters(analysis, rgb).unwrap();
+    let classes = analysis.classes();
+    let mut table = format!("slide,class,{}\n", analysis.columns().join(","));
+    for component in analyse_image(analysis, rgb, &parameters) {
+        for cell in component.cells {
+            let values: Vec<String> = cell.values.iter().map(|&v| format_value(v)).collect();
+            table.push_str(&format!(
+                "{id},{},{}\n",
+                classes[cell.class],
+                values.join(",")
+            ));
+        }
+    }
+    table
+}
+
+#[test]
+fn tile_sizes_and_threads_give_identical_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mosaic, path) = smear_mosaic(dir.path());
+    let slides = [path];
+    let mut areas = Vec::new();
+    for tile in [512, 4096] {
+        let out = dir.path().join(format!("scale-{tile}"));
+        areas.push(
+            measure_red_cell_areas(&slides, &out, &options(tile, 256, 2), &NoProgress).unwrap(),
+        );
+    }
+    assert_eq!(areas[0], areas[1], "red-cell area by tile size");
+    let area = areas[0]["mosaic"].expect("red cells are found");
+    // BCCD: about 80 pixels across (docs/counting.md: 0.07-0.10 µm per pixel).
+    assert!((3000.0..8000.0).contains(&area), "red-cell area {area}");
+    let analysis = CountAnalysis::new(RedCellArea::Fixed(area), None);
+    let whole = mosaic.render(hemato::slide::tiles::Rect::new(
+        0,
+        0,
+        mosaic.width(),
+        mosaic.height(),
+    ));
+    let expected = whole_image_table(&analysis, "mosaic", &whole);
+    assert!(rows(&expected) > 150, "{} cells", rows(&expected));
+    for (tile, overlap, threads) in [
+        (512, 256, 2),
+        (1024, 256, 2),
+        (4096, 256, 1),
+        // An overlap below a cell's size: most clusters are read again from grown regions.
+        (700, 16, 2),
+    ] {
+        let out = dir.path().join(format!("out-{tile}-{overlap}-{threads}"));
+        run_slides(
+            &analysis,
+            &slides,
+            &out,
+            &options(tile, overlap, threads),
+            &NoProgress,
+        )
+        .unwrap();
+        let table = std::fs::read_to_string(out.join("cells.csv")).unwrap();
+        assert!(
+            table == expected,
+            "tile {tile}, overlap {overlap}, {threads} threads: {} rows, whole image {}",
+            rows(&table),
+            rows(&expected)
+        );
+    }
+}
+
+/// The counts table of a `hemato` command: class name → total.
+fn totals(table: &str) -> BTreeMap<String, u64> {
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let total: Vec<&str> = lines
+        .find(|line| line.starts_with("total,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    header[1..]
+        .iter()
+        .zip(&total[1..])
+        .map(|(name, value)| (name.to_string(), value.parse().unwrap()))
+        .collect()
+}
+
+fn hemato(args: &[&str]) {
+    let output = Command::new(env!("CARGO_BIN_EXE_hemato"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_mosaic_counts_what_hemato_count_finds_in_its_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mosaic, path) = smear_mosaic(dir.path());
+    // The reference: `hemato count` on each padded field alone (the pixels the mosaic holds).
+    let fields = dir.path().join("fields");
+    std::fs::create_dir(&fields).unwrap();
+    for field in mosaic.placed() {
+        let padded = mosaic.padded_field(field.source);
+        hemato::io::write_rgb_png(&fields.join(format!("{}.png", field.source)), &padded).unwrap();
+    }
+    let reference = dir.path().join("reference.csv");
+    hemato(&[
+        "count",
+        fields.to_str().unwrap(),
+        "-q",
+        "-o",
+        reference.to_str().unwrap(),
+    ]);
+    let expected = totals(&std::fs::read_to_string(&reference).unwrap());
+    let out = dir.path().join("slide");
+    hemato(&[
+        "slide",
+        path.to_str().unwrap(),
+        "--tile",
+        "1024",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let found = totals(&std::fs::read_to_string(out.join("counts.csv")).unwrap());
+    assert_eq!(
+        found.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+    let all = |counts: &BTreeMap<String, u64>| -> u64 {
+        counts
+            .iter()
+            .filter(|(name, _)| name.as_str() != "wbc_total")
+            .map(|(_, &n)| n)
+            .sum()
+    };
+    let close = |a: u64, b: u64, tolerance: f64| (a as f64 - b as f64).abs() <= tolerance;
+    eprintln!("slide {found:?}\nfields {expected:?}");
+    assert!(expected["rbc"] > 100, "{expected:?}");
+    assert!(
+        close(found["rbc"], expected["rbc"], 0.02 * expected["rbc"] as f64),
+        "rbc: slide {found:?}, fields {expected:?}"
+    );
+    assert!(
+        close(all(&found), all(&expected), 0.02 * all(&expected) as f64),
+        "all cells: slide {found:?}, fields {expected:?}"
+    );
+    // Measured: 14 platelets against 12, 6 white cells against 6 (all `ig`).
+    for (class, tolerance) in [("platelet", 3.0), ("wbc_total", 1.0)] {
+        assert!(
+            close(found[class], expected[class], tolerance),
+            "{class}: slide {found:?}, fields {expected:?}"
+        );
+    }
+}
+
+#[test]
+fn a_run_resumed_after_the_red_cell_run_gives_the_same_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let field = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/goldens/slide/source.png");
+    let field = field.to_str().unwrap();
+    let run = |out: &Path, resume: bool| {
+        let mut args = vec![
+            "slide",
+            field,
+            "--tile",
+            "128",
+            "--overlap",
+            "64",
+            "-q",
+            "-o",
+        ];
+        args.push(out.to_str().unwrap());
+        if resume {
+            args.push("--resume");
+        }
+        hemato(&args);
+    };
+    let whole = dir.path().join("whole");
+    run(&whole, false);
+    // Killed after the red-cell run, before any checkpoint of the count run: only `scale/` is
+    // left; then killed again with the outputs missing.
+    let resumed = dir.path().join("resumed");
+    run(&resumed, false);
+    std::fs::remove_dir_all(resumed.join("parts")).unwrap();
+    for name in ["cells.csv", "counts.csv", "overview.png", "summary.json"] {
+        std::fs::remove_file(resumed.join(name)).unwrap();
+    }
+    run(&resumed, true);
+    run(&resumed, true);
+    for name in ["cells.csv", "counts.csv", "overview.png"] {
+        assert!(
+            std::fs::read(whole.join(name)).unwrap() == std::fs::read(resumed.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let counts = std::fs::read_to_string(whole.join("counts.csv")).unwrap();
+    assert!(counts.lines().nth(1).unwrap().starts_with("source,"));
+}
