@@ -118,7 +118,7 @@ fn tile_sizes_and_threads_give_identical_cells() {
         (1024, 256, 2),
         (4096, 256, 1),
         // An overlap below a cell's size: most clusters are read again from grown regions.
-        (700, 16, 2),
+        (700, 64, 2),
     ] {
         let out = dir.path().join(format!("out-{tile}-{overlap}-{threads}"));
         run_slides(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::ValueEnum;
-use hemato::slide::mosaic::{field_counts, Mosaic, TiffCompression};
+use hemato::slide::mosaic::{count_field_counts, field_counts, Mosaic, TiffCompression};
 use hemato::slide::{Level, StainWatershed};
 use hemato::threshold::Method;
 
@@ -23,9 +23,10 @@ pub enum Compression {
 ///
 /// Fields (all the same size) are laid out row by row, used in turn, each with a margin of
 /// background colour so that no two fields touch. OUT.fields.csv lists every placed field and
-/// the cell count of that padded field analysed alone (as `hemato slide` analyses, with the same
-/// --level/--method); their sum is what `hemato slide` must find on the mosaic (exactly with a
-/// fixed --level).
+/// the cell count of that padded field analysed alone: by `hemato count` (what `hemato slide`
+/// finds on the mosaic within about 2 %), or with --level/--method by the stain-watershed
+/// stand-in (what `hemato slide --analysis stain-watershed` finds, exactly with a fixed
+/// --level).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:
   hemato mosaic ../shared/data/smears-sample/images/ --size 40000x40000 -o mosaic40k.tif")]
@@ -57,12 +58,14 @@ pub struct Args {
     /// Skip the per-field counts (OUT.fields.csv lists the layout only).
     #[arg(long)]
     no_counts: bool,
-    /// Fixed threshold level for the counts (as `hemato slide --level`).
+    /// Count with the stain-watershed stand-in at this fixed threshold level (as `hemato slide
+    /// --analysis stain-watershed --level`).
     #[arg(long, value_name = "0-255", conflicts_with = "method")]
     level: Option<u8>,
-    /// Threshold method for the counts (as `hemato slide --method`).
-    #[arg(long, default_value = "Default")]
-    method: String,
+    /// Count with the stain-watershed stand-in and this threshold method (as `hemato slide
+    /// --analysis stain-watershed --method`).
+    #[arg(long)]
+    method: Option<String>,
 }
 
 fn pair(text: &str, what: &str) -> anyhow::Result<(u32, u32)> {
@@ -124,11 +127,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let counts = if args.no_counts {
         None
     } else {
-        let level = match args.level {
-            Some(level) => Level::Fixed(level),
-            None => Level::Auto(Method::parse(&args.method)?),
-        };
-        Some(field_counts(&StainWatershed::new(level)?, &mosaic)?)
+        match (args.level, &args.method) {
+            (Some(level), _) => Some(field_counts(
+                &StainWatershed::new(Level::Fixed(level))?,
+                &mosaic,
+            )?),
+            (None, Some(method)) => Some(field_counts(
+                &StainWatershed::new(Level::Auto(Method::parse(method)?))?,
+                &mosaic,
+            )?),
+            (None, None) => Some(count_field_counts(&mosaic)?),
+        }
     };
     let mut table = String::from("column,row,x,y,width,height,source");
     table.push_str(if counts.is_some() { ",cells\n" } else { "\n" });

@@ -525,7 +525,7 @@ impl Analysis for CountAnalysis {
             if features.len() == feature_count {
                 values.extend(features.iter().map(|(_, value)| *value));
             } else {
-                values.extend(std::iter::repeat_n(f64::NAN, feature_count));
+                values.resize(values.len() + feature_count, f64::NAN);
             }
             for _ in 0..detection.cells {
                 cells.push(Cell {

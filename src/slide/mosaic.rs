@@ -52,6 +52,15 @@ pub enum MosaicError {
     /// The TIFF could not be written.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// `hemato count` failed on a field.
+    #[error("{path}: {source}")]
+    Count {
+        /// The field.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: crate::count::CountError,
+    },
     /// The analysis could not be set up for a field.
     #[error("{path}: {source}")]
     Analysis {
@@ -389,6 +398,27 @@ pub fn field_counts<A: Analysis>(analysis: &A, mosaic: &Mosaic) -> Result<Vec<us
                 .iter()
                 .map(|component| component.cells.len())
                 .sum())
+        })
+        .collect()
+}
+
+/// The cell count of each padded field (index = source) by `hemato count` on that field alone
+/// ([`crate::count::count_image`] with the built-in model and an estimated pixel size): what
+/// `hemato slide`'s count analysis should find on the mosaic, within the differences
+/// `docs/slides.md` lists.
+pub fn count_field_counts(mosaic: &Mosaic) -> Result<Vec<usize>, MosaicError> {
+    let classifier = crate::count::WhiteCellClassifier::builtin();
+    let options = crate::count::CountOptions::default();
+    (0..mosaic.sources.len())
+        .into_par_iter()
+        .map(|source| {
+            let padded = mosaic.padded_field(source);
+            crate::count::count_image(&padded, &options, &classifier)
+                .map(|count| count.cells.len())
+                .map_err(|error| MosaicError::Count {
+                    path: mosaic.sources[source].clone(),
+                    source: error,
+                })
         })
         .collect()
 }
