@@ -43,7 +43,7 @@ use image::{GrayImage, RgbImage};
 use serde::{Deserialize, Serialize};
 
 use super::analysis::{imagej_histogram, Analysis, AnalysisError, Cell, ComponentImage};
-use super::run::{run_slides, slide_id, Progress, SlideError, SlideOptions};
+use super::run::{run_slides, Progress, SlideError, SlideOptions};
 use crate::count::fields::{
     cell_level, cell_threshold, describe_pieces, find_cells, interaction_reach, nucleus_mask,
     scaled_value, single_cell_area, within_distance, PieceShape, Settings,
@@ -670,8 +670,10 @@ pub enum ScaleError {
 }
 
 /// Measures the red-cell area of each slide: a slide run of [`PieceShapes`] into
-/// `OUTDIR/scale` (resumable like any run; not sharded: every shard measures the whole slide,
-/// so give the area when running shards), then [`single_cell_area`] of each slide's pieces.
+/// `OUTDIR/scale` (resumable like any run), then [`single_cell_area`] of each slide's pieces.
+/// With a shard of a slide list, only the shard's slides are measured; with a shard of one
+/// slide's tiles, every task measures the whole slide (the same value), so give the area when
+/// running such shards.
 pub fn measure_red_cell_areas(
     slides: &[PathBuf],
     outdir: &Path,
@@ -680,19 +682,20 @@ pub fn measure_red_cell_areas(
 ) -> Result<BTreeMap<String, Option<f64>>, ScaleError> {
     let scale_dir = outdir.join("scale");
     let options = SlideOptions {
-        shard: None,
+        shard: options.shard.filter(|_| slides.len() > 1),
         ..options.clone()
     };
     let analysis = PieceShapes::default();
-    run_slides(&analysis, slides, &scale_dir, &options, progress)?;
+    let report = run_slides(&analysis, slides, &scale_dir, &options, progress)?;
     let path = scale_dir.join("cells.csv");
     let table_error = |message: String| ScaleError::Table {
         path: path.clone(),
         message,
     };
-    let mut pieces: BTreeMap<String, Vec<PieceShape>> = slides
+    let mut pieces: BTreeMap<String, Vec<PieceShape>> = report
+        .slides
         .iter()
-        .map(|slide| (slide_id(slide), Vec::new()))
+        .map(|slide| (slide.clone(), Vec::new()))
         .collect();
     let mut reader = csv::Reader::from_path(&path).map_err(|e| table_error(e.to_string()))?;
     for record in reader.records() {
