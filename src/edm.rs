@@ -84,9 +84,63 @@ pub fn distance_map(mask: &GrayImage) -> FloatImage {
     FloatImage::from_raw(mask.width(), mask.height(), distances).expect("same size as the mask")
 }
 
-/// The distances of [`distance_map`]: the four passes in one buffer, or the two vertical sweeps
-/// on two threads, each into its own buffer (same result).
-fn squared_sweeps(mask: &GrayImage, two_buffers: bool) -> Vec<f32> {
+/// [`distance_map`] laid out with one pixel of 0 all round: rows of `width + 2` values, the
+/// image's row y at row y + 1, column x at column x + 1 (the layout the watershed works in;
+/// making it here saves a copy of the whole map).
+///
+/// # Panics
+///
+/// As [`distance_map`].
+pub(crate) fn padded_distance_map(mask: &GrayImage) -> Vec<f32> {
+    let (width, height) = (mask.width() as usize, mask.height() as usize);
+    assert!(
+        side_fits(mask.width(), mask.height()),
+        "distance map of a {width}x{height} image: sides must be below 2^29 pixels"
+    );
+    let stride = width + 2;
+    let mut padded = vec![0f32; stride * (height + 2)];
+    if width == 0 || height == 0 {
+        return padded;
+    }
+    let pixels = mask.as_raw();
+    let (first, second) = sweep_buffers(mask, mask.len() >= PARALLEL_SWEEPS_FROM);
+    padded
+        .par_chunks_mut(stride)
+        .skip(1)
+        .take(height)
+        .enumerate()
+        .for_each(|(y, row)| {
+            let image_row = y * width..(y + 1) * width;
+            let out = &mut row[1..=width];
+            match &second {
+                Some(second) => {
+                    for (((distance, &squared), &other), &pixel) in out
+                        .iter_mut()
+                        .zip(&first[image_row.clone()])
+                        .zip(&second[image_row.clone()])
+                        .zip(&pixels[image_row.clone()])
+                    {
+                        *distance = distance_of(pixel, squared, other);
+                    }
+                }
+                None => {
+                    for ((distance, &squared), &pixel) in out
+                        .iter_mut()
+                        .zip(&first[image_row.clone()])
+                        .zip(&pixels[image_row.clone()])
+                    {
+                        *distance = distance_of(pixel, squared, f32::MAX);
+                    }
+                }
+            }
+        });
+    padded
+}
+
+/// The smallest squared distances of the four passes: in one buffer (both vertical sweeps one
+/// after the other), or, with `two_buffers`, the two vertical sweeps on two threads, each into
+/// its own buffer (the smaller of the two is the same value).
+fn sweep_buffers(mask: &GrayImage, two_buffers: bool) -> (Vec<f32>, Option<Vec<f32>>) {
     let (width, height) = (mask.width() as usize, mask.height() as usize);
     let pixels = mask.as_raw();
     if !two_buffers {
@@ -107,10 +161,7 @@ fn squared_sweeps(mask: &GrayImage, two_buffers: bool) -> Vec<f32> {
             &mut squared,
             Keep::Smaller,
         );
-        for (distance, &pixel) in squared.iter_mut().zip(pixels) {
-            *distance = distance_of(pixel, *distance, f32::MAX);
-        }
-        squared
+        (squared, None)
     } else {
         let (mut downwards, mut upwards) = (vec![0f32; pixels.len()], vec![0f32; pixels.len()]);
         rayon::join(
@@ -135,14 +186,31 @@ fn squared_sweeps(mask: &GrayImage, two_buffers: bool) -> Vec<f32> {
                 )
             },
         );
-        downwards
-            .par_iter_mut()
-            .zip(upwards.par_iter())
-            .zip(pixels.par_iter())
-            .for_each(|((distance, &other), &pixel)| {
-                *distance = distance_of(pixel, *distance, other);
-            });
-        downwards
+        (downwards, Some(upwards))
+    }
+}
+
+/// The distances of [`distance_map`]: the four passes in one buffer, or the two vertical sweeps
+/// on two threads, each into its own buffer (same result).
+fn squared_sweeps(mask: &GrayImage, two_buffers: bool) -> Vec<f32> {
+    let pixels = mask.as_raw();
+    match sweep_buffers(mask, two_buffers) {
+        (mut squared, None) => {
+            for (distance, &pixel) in squared.iter_mut().zip(pixels) {
+                *distance = distance_of(pixel, *distance, f32::MAX);
+            }
+            squared
+        }
+        (mut downwards, Some(upwards)) => {
+            downwards
+                .par_iter_mut()
+                .zip(upwards.par_iter())
+                .zip(pixels.par_iter())
+                .for_each(|((distance, &other), &pixel)| {
+                    *distance = distance_of(pixel, *distance, other);
+                });
+            downwards
+        }
     }
 }
 
@@ -345,6 +413,32 @@ mod tests {
         // distance_map takes the two-buffer path for this size.
         assert!(mask.len() >= PARALLEL_SWEEPS_FROM);
         assert_eq!(in_place, bits(distance_map(&mask).into_raw()));
+        // The padded layout holds the same values, with a frame of 0.
+        let (width, height) = (600, 500);
+        let padded = padded_distance_map(&mask);
+        assert_eq!(padded.len(), (width + 2) * (height + 2));
+        for y in 0..height + 2 {
+            for x in 0..width + 2 {
+                let value = padded[y * (width + 2) + x].to_bits();
+                let inside = (1..=width).contains(&x) && (1..=height).contains(&y);
+                let expected = if inside {
+                    in_place[(y - 1) * width + x - 1]
+                } else {
+                    0
+                };
+                assert_eq!(value, expected, "({x}, {y})");
+            }
+        }
+        let small =
+            GrayImage::from_fn(30, 20, |x, y| Luma([if (x * y) % 7 < 5 { 255 } else { 0 }]));
+        let unpadded = bits(distance_map(&small).into_raw());
+        let padded: Vec<u32> = bits(padded_distance_map(&small))
+            .chunks(32)
+            .skip(1)
+            .take(20)
+            .flat_map(|row| row[1..31].to_vec())
+            .collect();
+        assert_eq!(unpadded, padded);
     }
 
     #[test]

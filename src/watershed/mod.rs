@@ -39,7 +39,7 @@ mod segment;
 
 use image::GrayImage;
 
-use crate::edm::distance_map;
+use crate::edm::{distance_map, padded_distance_map};
 use crate::io::FloatImage;
 use crate::morphology::{Particles, Regions, BACKGROUND, OBJECT};
 use frame::Frame;
@@ -73,7 +73,7 @@ fn frame_of(width: u32, height: u32) -> Result<Frame, WatershedError> {
 /// 1-pixel background lines, as ImageJ's Process > Binary > Watershed. Objects = 255 on 0.
 pub fn watershed(mask: &GrayImage) -> Result<GrayImage, WatershedError> {
     let frame = frame_of(mask.width(), mask.height())?;
-    let edm = distance_map(mask);
+    let edm = padded_distance_map(mask);
     Ok(watershed_distance_map(frame, &edm, mask, shares()))
 }
 
@@ -87,7 +87,8 @@ pub fn watershed_of_distance_map(edm: &FloatImage) -> Result<GrayImage, Watershe
         .map(|&value| if value > 0.0 { OBJECT } else { BACKGROUND })
         .collect();
     let objects = GrayImage::from_raw(edm.width(), edm.height(), objects).expect("same size");
-    Ok(watershed_distance_map(frame, edm, &objects, shares()))
+    let edm = frame.pad(edm.as_raw(), 0.0);
+    Ok(watershed_distance_map(frame, &edm, &objects, shares()))
 }
 
 /// How many shares the particles are split into: one per thread of the pool, or one when
@@ -110,7 +111,7 @@ fn padded_particles(frame: &Frame, mask: &GrayImage) -> Particles {
     particles
 }
 
-/// The watershed of `edm`, the distance map of `mask`.
+/// The watershed of `edm`, the distance map of `mask` in the padded layout of `frame`.
 ///
 /// Everything after the distance map works particle by particle: the flood fills of the maxima
 /// analysis, the lowering of rejected maxima and the level flooding all stay inside the
@@ -123,42 +124,36 @@ fn padded_particles(frame: &Frame, mask: &GrayImage) -> Particles {
 /// maximum (they set the maxima's sorting key and the level scale) and the ridge heights.
 fn watershed_distance_map(
     frame: Frame,
-    edm: &FloatImage,
+    edm_padded: &[f32],
     mask: &GrayImage,
     shares: usize,
 ) -> GrayImage {
     let (width, height) = (frame.width, frame.height);
     if width == 0 || height == 0 {
-        return GrayImage::new(edm.width(), edm.height());
+        return GrayImage::new(mask.width(), mask.height());
     }
-    let edm_padded = frame.pad(edm.as_raw(), 0.0);
     let particles = padded_particles(&frame, mask);
-    let (global_min, global_max) = maxima::value_range(&frame, &edm_padded);
+    let (global_min, global_max) = maxima::value_range(&frame, edm_padded);
     // Without anything below the maximum there are no maxima: ImageJ then counts every pixel
     // as within the prominence (and every particle has a maximum otherwise).
     let has_maxima = global_max > global_min;
     let heights = if has_maxima {
-        maxima::true_heights(&frame, &edm_padded)
+        maxima::true_heights(&frame, edm_padded)
     } else {
         Vec::new()
     };
     let scale = levels::LevelScale::new(global_max);
     let shares = segment::share_out(&particles, shares);
-    let cut: Vec<Vec<u8>> = shares
+    let cut: Vec<Vec<usize>> = shares
         .par_iter()
         .with_max_len(1)
         .map(|runs| {
             let mut types = maxima::new_types(&frame);
             let sorted = if has_maxima {
                 let sorted = maxima::sorted_local_maxima_of_runs(
-                    &frame,
-                    &edm_padded,
-                    &heights,
-                    runs,
-                    global_min,
-                    global_max,
+                    &frame, edm_padded, &heights, runs, global_min, global_max,
                 );
-                maxima::analyse_maxima(&frame, &edm_padded, &heights, &mut types, &sorted);
+                maxima::analyse_maxima(&frame, edm_padded, &heights, &mut types, &sorted);
                 sorted
             } else {
                 Vec::new()
@@ -176,23 +171,26 @@ fn watershed_distance_map(
             }
             levels::lower_rejected(&frame, &mut levels, &mut types, &sorted);
             segment::flood_runs(&frame, &mut levels, runs);
+            // The object pixels left below 255: the separating lines (few pixels).
             runs.iter()
-                .flat_map(|run| levels[run.clone()].iter())
-                .map(|&level| if level == 255 { OBJECT } else { BACKGROUND })
-                .collect()
+                .flat_map(|run| run.clone())
+                .filter(|&index| levels[index] != 255)
+                .map(|index| {
+                    let (x, y) = frame.coordinates(index);
+                    y * width + x
+                })
+                .collect::<Vec<usize>>()
         })
         .collect();
-    let mut pixels = vec![BACKGROUND; width * height];
-    for (runs, cut) in shares.iter().zip(&cut) {
-        let mut done = 0;
-        for run in runs {
-            let (x, y) = frame.coordinates(run.start);
-            let start = y * width + x;
-            pixels[start..start + run.len()].copy_from_slice(&cut[done..done + run.len()]);
-            done += run.len();
-        }
+    let mut pixels: Vec<u8> = mask
+        .as_raw()
+        .par_iter()
+        .map(|&value| if value != 0 { OBJECT } else { BACKGROUND })
+        .collect();
+    for index in cut.iter().flatten() {
+        pixels[*index] = BACKGROUND;
     }
-    GrayImage::from_raw(edm.width(), edm.height(), pixels).expect("same size as the map")
+    GrayImage::from_raw(mask.width(), mask.height(), pixels).expect("same size as the mask")
 }
 
 /// The watershed as one pass over the whole image, step by step as ImageJ runs it: the
@@ -315,8 +313,8 @@ mod tests {
     /// The particle-by-particle watershed in 1, 2 and 3 shares equals the whole-image pass.
     fn assert_equals_whole_image(mask: &GrayImage) {
         let frame = Frame::new(mask.width() as usize, mask.height() as usize);
-        let edm = distance_map(mask);
-        let reference = watershed_whole_image(&edm);
+        let reference = watershed_whole_image(&distance_map(mask));
+        let edm = padded_distance_map(mask);
         for shares in 1..=3 {
             let cut = watershed_distance_map(frame, &edm, mask, shares);
             assert_eq!(cut, reference, "{shares} shares");
