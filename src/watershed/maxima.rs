@@ -106,8 +106,14 @@ pub(crate) fn value_range(frame: &Frame, edm: &[f32]) -> (f32, f32) {
 /// interpolated from the two opposite neighbours in each of four directions (plus 1 or √2),
 /// capped at v + √2/2. Edge pixels and background keep their value.
 pub(crate) fn true_heights(frame: &Frame, edm: &[f32]) -> Vec<f32> {
+    true_heights_into(frame, edm, vec![0f32; frame.len()])
+}
+
+/// [`true_heights`] written into `heights`, a padded buffer whose frame is 0 (its image part
+/// may hold anything: every image pixel is written).
+pub(crate) fn true_heights_into(frame: &Frame, edm: &[f32], mut heights: Vec<f32>) -> Vec<f32> {
     let offsets = frame.neighbour_offsets();
-    let mut heights = vec![0f32; frame.len()];
+    debug_assert_eq!(heights.len(), frame.len());
     heights
         .par_chunks_mut(frame.stride)
         .enumerate()

@@ -73,8 +73,8 @@ fn frame_of(width: u32, height: u32) -> Result<Frame, WatershedError> {
 /// 1-pixel background lines, as ImageJ's Process > Binary > Watershed. Objects = 255 on 0.
 pub fn watershed(mask: &GrayImage) -> Result<GrayImage, WatershedError> {
     let frame = frame_of(mask.width(), mask.height())?;
-    let edm = padded_distance_map(mask);
-    Ok(watershed_distance_map(frame, &edm, mask, shares()))
+    let (edm, spare) = padded_distance_map(mask);
+    Ok(watershed_distance_map(frame, &edm, spare, mask, shares()))
 }
 
 /// Watershed segmentation of a distance map made by [`crate::edm::distance_map`] (for callers
@@ -88,7 +88,13 @@ pub fn watershed_of_distance_map(edm: &FloatImage) -> Result<GrayImage, Watershe
         .collect();
     let objects = GrayImage::from_raw(edm.width(), edm.height(), objects).expect("same size");
     let edm = frame.pad(edm.as_raw(), 0.0);
-    Ok(watershed_distance_map(frame, &edm, &objects, shares()))
+    Ok(watershed_distance_map(
+        frame,
+        &edm,
+        None,
+        &objects,
+        shares(),
+    ))
 }
 
 /// How many shares the particles are split into: one per thread of the pool, or one when
@@ -111,7 +117,8 @@ fn padded_particles(frame: &Frame, mask: &GrayImage) -> Particles {
     particles
 }
 
-/// The watershed of `edm`, the distance map of `mask` in the padded layout of `frame`.
+/// The watershed of `edm`, the distance map of `mask` in the padded layout of `frame`;
+/// `spare`, if given, is a buffer of the same layout with a frame of 0 to reuse.
 ///
 /// Everything after the distance map works particle by particle: the flood fills of the maxima
 /// analysis, the lowering of rejected maxima and the level flooding all stay inside the
@@ -125,6 +132,7 @@ fn padded_particles(frame: &Frame, mask: &GrayImage) -> Particles {
 fn watershed_distance_map(
     frame: Frame,
     edm_padded: &[f32],
+    spare: Option<Vec<f32>>,
     mask: &GrayImage,
     shares: usize,
 ) -> GrayImage {
@@ -138,7 +146,10 @@ fn watershed_distance_map(
     // as within the prominence (and every particle has a maximum otherwise).
     let has_maxima = global_max > global_min;
     let heights = if has_maxima {
-        maxima::true_heights(&frame, edm_padded)
+        match spare {
+            Some(buffer) => maxima::true_heights_into(&frame, edm_padded, buffer),
+            None => maxima::true_heights(&frame, edm_padded),
+        }
     } else {
         Vec::new()
     };
@@ -314,9 +325,9 @@ mod tests {
     fn assert_equals_whole_image(mask: &GrayImage) {
         let frame = Frame::new(mask.width() as usize, mask.height() as usize);
         let reference = watershed_whole_image(&distance_map(mask));
-        let edm = padded_distance_map(mask);
+        let (edm, spare) = padded_distance_map(mask);
         for shares in 1..=3 {
-            let cut = watershed_distance_map(frame, &edm, mask, shares);
+            let cut = watershed_distance_map(frame, &edm, spare.clone(), mask, shares);
             assert_eq!(cut, reference, "{shares} shares");
         }
     }
@@ -340,6 +351,15 @@ mod tests {
         let cut = watershed(&mask).unwrap();
         let count = |m: &GrayImage| Particles::of_mask(m, Regions::Objects).sizes.len();
         assert!(count(&cut) > count(&mask));
+        // Large enough for the distance map's two-buffer sweeps (whose spare buffer becomes
+        // the ridge heights): a field of overlapping discs on a lattice.
+        let large = mask_from_fn(640, 480, |x, y| {
+            let (cx, cy) = ((x % 40) as i32 - 20, (y % 36) as i32 - 18);
+            let r = 12 + ((x / 40 + y / 36) % 9) as i32;
+            cx * cx + cy * cy <= r * r
+        });
+        assert!(large.len() >= 1 << 18);
+        assert_equals_whole_image(&large);
     }
 
     proptest::proptest! {
