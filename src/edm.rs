@@ -84,65 +84,154 @@ pub fn distance_map(mask: &GrayImage) -> FloatImage {
     FloatImage::from_raw(mask.width(), mask.height(), distances).expect("same size as the mask")
 }
 
-/// The distances of [`distance_map`]: the four passes in one buffer, or the two vertical sweeps
-/// on two threads, each into its own buffer (same result).
-fn squared_sweeps(mask: &GrayImage, two_buffers: bool) -> Vec<f32> {
-    let (width, height) = (mask.width() as usize, mask.height() as usize);
-    let pixels = mask.as_raw();
-    if !two_buffers {
-        let mut squared = vec![0f32; pixels.len()];
-        sweep(
-            pixels,
+/// Where image row y of a map lies in its buffer: `origin + y · stride`, `width` values.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    origin: usize,
+    stride: usize,
+    width: usize,
+    height: usize,
+}
+
+impl Layout {
+    /// Rows one after the other, as in an image.
+    fn plain(width: usize, height: usize) -> Self {
+        Self {
+            origin: 0,
+            stride: width,
             width,
             height,
+        }
+    }
+
+    /// One pixel of frame all round (the watershed's layout).
+    fn padded(width: usize, height: usize) -> Self {
+        Self {
+            origin: width + 3,
+            stride: width + 2,
+            width,
+            height,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self.origin {
+            0 => self.stride * self.height,
+            _ => self.stride * (self.height + 2),
+        }
+    }
+
+    fn row(&self, y: usize) -> std::ops::Range<usize> {
+        let start = self.origin + y * self.stride;
+        start..start + self.width
+    }
+}
+
+/// The distance map of a large mask laid out with one pixel of 0 all round (rows of
+/// `width + 2` values, image row y at row y + 1, column x at column x + 1: the watershed's
+/// layout, so that no copy of the whole map is needed), and, when the sweeps ran on two
+/// threads, the second sweep's buffer: same layout, frame 0, inside meaningless, free for the
+/// caller to reuse (the watershed's ridge heights).
+///
+/// # Panics
+///
+/// As [`distance_map`].
+pub(crate) fn padded_distance_map(mask: &GrayImage) -> (Vec<f32>, Option<Vec<f32>>) {
+    let (width, height) = (mask.width() as usize, mask.height() as usize);
+    assert!(
+        side_fits(mask.width(), mask.height()),
+        "distance map of a {width}x{height} image: sides must be below 2^29 pixels"
+    );
+    let layout = Layout::padded(width, height);
+    if width == 0 || height == 0 {
+        return (vec![0f32; layout.len()], None);
+    }
+    let (mut distances, spare) =
+        squared_sweeps_into(mask, layout, mask.len() >= PARALLEL_SWEEPS_FROM);
+    let pixels = mask.as_raw();
+    let rows = distances[layout.origin..]
+        .par_chunks_mut(layout.stride)
+        .take(height)
+        .enumerate();
+    match &spare {
+        Some(other) => rows.for_each(|(y, row)| {
+            let others = &other[layout.row(y)];
+            let image_row = &pixels[y * width..(y + 1) * width];
+            for ((distance, &other), &pixel) in row[..width].iter_mut().zip(others).zip(image_row) {
+                *distance = distance_of(pixel, *distance, other);
+            }
+        }),
+        None => rows.for_each(|(y, row)| {
+            let image_row = &pixels[y * width..(y + 1) * width];
+            for (distance, &pixel) in row[..width].iter_mut().zip(image_row) {
+                *distance = distance_of(pixel, *distance, f32::MAX);
+            }
+        }),
+    }
+    (distances, spare)
+}
+
+/// The smallest squared distances of the four passes, in `layout`: in one buffer (both
+/// vertical sweeps one after the other), or, with `two_buffers`, the two vertical sweeps on two
+/// threads, each into its own buffer (the smaller of the two is the same value). Entries
+/// outside the layout's rows stay 0.
+fn squared_sweeps_into(
+    mask: &GrayImage,
+    layout: Layout,
+    two_buffers: bool,
+) -> (Vec<f32>, Option<Vec<f32>>) {
+    let pixels = mask.as_raw();
+    if !two_buffers {
+        let mut squared = vec![0f32; layout.len()];
+        sweep(
+            pixels,
+            layout,
             Vertical::Down,
             &mut squared,
             Keep::Overwrite,
         );
-        sweep(
-            pixels,
-            width,
-            height,
-            Vertical::Up,
-            &mut squared,
-            Keep::Smaller,
-        );
-        for (distance, &pixel) in squared.iter_mut().zip(pixels) {
-            *distance = distance_of(pixel, *distance, f32::MAX);
-        }
-        squared
+        sweep(pixels, layout, Vertical::Up, &mut squared, Keep::Smaller);
+        (squared, None)
     } else {
-        let (mut downwards, mut upwards) = (vec![0f32; pixels.len()], vec![0f32; pixels.len()]);
+        let (mut downwards, mut upwards) = (vec![0f32; layout.len()], vec![0f32; layout.len()]);
         rayon::join(
             || {
                 sweep(
                     pixels,
-                    width,
-                    height,
+                    layout,
                     Vertical::Down,
                     &mut downwards,
                     Keep::Overwrite,
                 )
             },
-            || {
-                sweep(
-                    pixels,
-                    width,
-                    height,
-                    Vertical::Up,
-                    &mut upwards,
-                    Keep::Overwrite,
-                )
-            },
+            || sweep(pixels, layout, Vertical::Up, &mut upwards, Keep::Overwrite),
         );
-        downwards
-            .par_iter_mut()
-            .zip(upwards.par_iter())
-            .zip(pixels.par_iter())
-            .for_each(|((distance, &other), &pixel)| {
-                *distance = distance_of(pixel, *distance, other);
-            });
-        downwards
+        (downwards, Some(upwards))
+    }
+}
+
+/// The distances of [`distance_map`]: the four passes in one buffer, or the two vertical sweeps
+/// on two threads, each into its own buffer (same result).
+fn squared_sweeps(mask: &GrayImage, two_buffers: bool) -> Vec<f32> {
+    let pixels = mask.as_raw();
+    let layout = Layout::plain(mask.width() as usize, mask.height() as usize);
+    match squared_sweeps_into(mask, layout, two_buffers) {
+        (mut squared, None) => {
+            for (distance, &pixel) in squared.iter_mut().zip(pixels) {
+                *distance = distance_of(pixel, *distance, f32::MAX);
+            }
+            squared
+        }
+        (mut downwards, Some(upwards)) => {
+            downwards
+                .par_iter_mut()
+                .zip(upwards.par_iter())
+                .zip(pixels.par_iter())
+                .for_each(|((distance, &other), &pixel)| {
+                    *distance = distance_of(pixel, *distance, other);
+                });
+            downwards
+        }
     }
 }
 
@@ -176,19 +265,13 @@ enum Keep {
 /// order, a left-to-right and a right-to-left pass (`edmLine`). Stores, for every object pixel,
 /// the smallest squared distance found (as f32, like ImageJ's float pixels; converting the
 /// integer distances is monotonic, so the smallest float is the float of the smallest).
-fn sweep(
-    pixels: &[u8],
-    width: usize,
-    height: usize,
-    vertical: Vertical,
-    squared: &mut [f32],
-    keep: Keep,
-) {
+fn sweep(pixels: &[u8], layout: Layout, vertical: Vertical, squared: &mut [f32], keep: Keep) {
+    let width = layout.width;
     let mut left_to_right = vec![NO_POINT; width];
     let mut right_to_left = vec![NO_POINT; width];
     let mut line = |y: usize| {
         let row = &pixels[y * width..(y + 1) * width];
-        let out = &mut squared[y * width..(y + 1) * width];
+        let out = &mut squared[layout.row(y)];
         match keep {
             Keep::Overwrite => line_pass(row, out, &mut left_to_right, y, 0..width, |old, new| {
                 *old = new
@@ -205,8 +288,8 @@ fn sweep(
         );
     };
     match vertical {
-        Vertical::Down => (0..height).for_each(&mut line),
-        Vertical::Up => (0..height).rev().for_each(&mut line),
+        Vertical::Down => (0..layout.height).for_each(&mut line),
+        Vertical::Up => (0..layout.height).rev().for_each(&mut line),
     }
 }
 
@@ -345,6 +428,33 @@ mod tests {
         // distance_map takes the two-buffer path for this size.
         assert!(mask.len() >= PARALLEL_SWEEPS_FROM);
         assert_eq!(in_place, bits(distance_map(&mask).into_raw()));
+        // The padded layout holds the same values, with a frame of 0.
+        let (width, height) = (600, 500);
+        let (padded, spare) = padded_distance_map(&mask);
+        assert!(spare.is_some());
+        assert_eq!(padded.len(), (width + 2) * (height + 2));
+        for y in 0..height + 2 {
+            for x in 0..width + 2 {
+                let value = padded[y * (width + 2) + x].to_bits();
+                let inside = (1..=width).contains(&x) && (1..=height).contains(&y);
+                let expected = if inside {
+                    in_place[(y - 1) * width + x - 1]
+                } else {
+                    0
+                };
+                assert_eq!(value, expected, "({x}, {y})");
+            }
+        }
+        let small =
+            GrayImage::from_fn(30, 20, |x, y| Luma([if (x * y) % 7 < 5 { 255 } else { 0 }]));
+        let unpadded = bits(distance_map(&small).into_raw());
+        let padded: Vec<u32> = bits(padded_distance_map(&small).0)
+            .chunks(32)
+            .skip(1)
+            .take(20)
+            .flat_map(|row| row[1..31].to_vec())
+            .collect();
+        assert_eq!(unpadded, padded);
     }
 
     #[test]

@@ -354,7 +354,7 @@ impl Particles {
     }
 
     /// The regions of an unpadded mask.
-    fn of_mask(mask: &GrayImage, regions: Regions) -> Self {
+    pub fn of_mask(mask: &GrayImage, regions: Regions) -> Self {
         let width = mask.width() as usize;
         let rows = (0..mask.height() as usize).map(|y| y * width..(y + 1) * width);
         Self::find(mask.as_raw(), rows, width, regions)

@@ -191,18 +191,22 @@ pub fn segment_gray(
     if config.fill_holes {
         mask = fill_holes(&mask);
     }
-    let all = if config.watershed {
-        watershed_particles(&mask)?
-    } else {
-        find_particles(&mask, &ParticleOptions::default())
-    };
+    if config.watershed {
+        mask = watershed(&mask)?;
+    }
+    let all = find_particles(&mask, &ParticleOptions::default());
+    let found = all.len();
     let options = particle_options(config);
     let (width, height) = channel.dimensions();
     let particles: Vec<Particle> = all
         .into_iter()
         .filter(|particle| keeps(particle, &options, width, height))
         .collect();
-    let mask = mask_of(&particles, width, height);
+    // Without Include holes, the particles of a mask are its 8-connected components and cover
+    // its object pixels: when the filters keep every particle, the mask is already theirs.
+    if particles.len() != found {
+        mask = mask_of(&particles, width, height);
+    }
     Ok(Segmented {
         level,
         mask,

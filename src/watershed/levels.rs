@@ -6,10 +6,10 @@
 //! - Rejected local maxima would start watershed basins of their own, so each is lowered, with
 //!   the plateau around it, to the level of the saddle where it meets an accepted maximum.
 
-use rayon::prelude::*;
-
 use super::frame::{step, Frame};
-use super::maxima::{Maxima, ELIMINATED, LISTED, MAX_AREA};
+#[cfg(test)]
+use super::maxima::Maxima;
+use super::maxima::{ELIMINATED, LISTED, MAX_AREA};
 
 /// Java's `Math.round(double)`: nearest integer, ties towards +∞ (for |value| < 2⁶²).
 fn java_round(value: f64) -> f64 {
@@ -27,16 +27,48 @@ fn java_round(value: f64) -> f64 {
     }
 }
 
-/// ImageJ's `make8bit` for an EDM (threshold 0.5, minimum value 1, at most one level per unit).
-pub(crate) fn level_image(frame: &Frame, edm: &[f32], maxima: &Maxima) -> Vec<u8> {
-    let threshold = 0.5;
-    let min_value = 1.0;
-    let global_max = maxima.global_max as f64;
-    let offset = min_value - (global_max - min_value) * (1.0 / 253.0 / 2.0 - 1e-6);
-    let mut factor = 253.0 / (global_max - min_value);
-    if factor > 1.0 {
-        factor = 1.0;
+/// ImageJ's `make8bit` scale for an EDM (threshold 0.5, minimum value 1, at most one level per
+/// unit of distance).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LevelScale {
+    offset: f64,
+    factor: f64,
+}
+
+impl LevelScale {
+    /// The scale for an EDM whose largest value is `global_max`.
+    pub fn new(global_max: f32) -> Self {
+        let min_value = 1.0;
+        let global_max = global_max as f64;
+        let offset = min_value - (global_max - min_value) * (1.0 / 253.0 / 2.0 - 1e-6);
+        let mut factor = 253.0 / (global_max - min_value);
+        if factor > 1.0 {
+            factor = 1.0;
+        }
+        Self { offset, factor }
     }
+
+    /// The level of a pixel with EDM value `value` and maximum flags `kind`.
+    #[inline]
+    pub fn level(&self, value: f32, kind: u8) -> u8 {
+        let raw = value as f64;
+        if raw < 0.5 {
+            0
+        } else if kind & MAX_AREA != 0 {
+            255
+        } else {
+            let level = 1.0 + java_round((raw - self.offset) * self.factor);
+            level.clamp(1.0, 254.0) as u8
+        }
+    }
+}
+
+/// ImageJ's `make8bit` for an EDM (threshold 0.5, minimum value 1, at most one level per unit),
+/// for the whole image (the reference of the tests).
+#[cfg(test)]
+pub(crate) fn level_image(frame: &Frame, edm: &[f32], maxima: &Maxima) -> Vec<u8> {
+    use rayon::prelude::*;
+    let scale = LevelScale::new(maxima.global_max);
     let mut levels = vec![0u8; frame.len()];
     levels
         .par_chunks_mut(frame.stride)
@@ -46,15 +78,7 @@ pub(crate) fn level_image(frame: &Frame, edm: &[f32], maxima: &Maxima) -> Vec<u8
         .for_each(|(padded_y, row)| {
             let start = padded_y * frame.stride;
             for x in 1..=frame.width {
-                let raw = edm[start + x] as f64;
-                row[x] = if raw < threshold {
-                    0
-                } else if maxima.types[start + x] & MAX_AREA != 0 {
-                    255
-                } else {
-                    let level = 1.0 + java_round((raw - offset) * factor);
-                    level.clamp(1.0, 254.0) as u8
-                };
+                row[x] = scale.level(edm[start + x], maxima.types[start + x]);
             }
         });
     levels
@@ -63,11 +87,17 @@ pub(crate) fn level_image(frame: &Frame, edm: &[f32], maxima: &Maxima) -> Vec<u8
 /// ImageJ's `cleanupMaxima`: every local maximum that was not accepted is flooded downwards,
 /// level by level, until the flood touches an accepted maximum area (or an already lowered
 /// plateau at least as high); everything flooded above that saddle level is set to it.
+#[cfg(test)]
 pub(crate) fn lower_rejected_maxima(frame: &Frame, levels: &mut [u8], maxima: &mut Maxima) {
+    lower_rejected(frame, levels, &mut maxima.types, &maxima.sorted);
+}
+
+/// [`lower_rejected_maxima`] with the flags and the sorted local maxima (lowest first) given
+/// apart: the maxima may be those of some particles only (floods never leave a particle).
+pub(crate) fn lower_rejected(frame: &Frame, levels: &mut [u8], types: &mut [u8], sorted: &[u32]) {
     let offsets = frame.neighbour_offsets();
-    let types = &mut maxima.types;
     let mut list: Vec<u32> = Vec::new();
-    for &start in maxima.sorted.iter().rev() {
+    for &start in sorted.iter().rev() {
         let start = start as usize;
         if types[start] & (MAX_AREA | ELIMINATED) != 0 {
             continue;

@@ -12,6 +12,8 @@
 //!    [`MAX_AREA`], and the pixel of the flood's top plateau nearest to the plateau's centroid
 //!    is marked [`MAX_POINT`].
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use super::frame::{step, Frame};
@@ -43,8 +45,10 @@ pub(crate) struct Maxima {
     /// the list is skipped by every flood, exactly as ImageJ skips pixels outside the image.
     pub types: Vec<u8>,
     /// Padded indices of all local maxima, lowest first.
+    #[cfg_attr(not(test), allow(dead_code))] // read by the whole-image reference of the tests
     pub sorted: Vec<u32>,
     /// Largest EDM value.
+    #[cfg_attr(not(test), allow(dead_code))] // read by the whole-image reference of the tests
     pub global_max: f32,
 }
 
@@ -78,7 +82,7 @@ pub(crate) fn find_edm_maxima(frame: &Frame, edm: &[f32]) -> Maxima {
 }
 
 /// Smallest and largest value of the image part of a padded buffer.
-fn value_range(frame: &Frame, edm: &[f32]) -> (f32, f32) {
+pub(crate) fn value_range(frame: &Frame, edm: &[f32]) -> (f32, f32) {
     (0..frame.height)
         .into_par_iter()
         .map(|y| {
@@ -101,9 +105,15 @@ fn value_range(frame: &Frame, edm: &[f32]) -> (f32, f32) {
 /// a ridge or peak that passes between pixel centres, so for ridge points the height is
 /// interpolated from the two opposite neighbours in each of four directions (plus 1 or √2),
 /// capped at v + √2/2. Edge pixels and background keep their value.
-fn true_heights(frame: &Frame, edm: &[f32]) -> Vec<f32> {
+pub(crate) fn true_heights(frame: &Frame, edm: &[f32]) -> Vec<f32> {
+    true_heights_into(frame, edm, vec![0f32; frame.len()])
+}
+
+/// [`true_heights`] written into `heights`, a padded buffer whose frame is 0 (its image part
+/// may hold anything: every image pixel is written).
+pub(crate) fn true_heights_into(frame: &Frame, edm: &[f32], mut heights: Vec<f32>) -> Vec<f32> {
     let offsets = frame.neighbour_offsets();
-    let mut heights = vec![0f32; frame.len()];
+    debug_assert_eq!(heights.len(), frame.len());
     heights
         .par_chunks_mut(frame.stride)
         .enumerate()
@@ -148,6 +158,40 @@ fn ridge_height(edm: &[f32], index: usize, v: f32, offsets: &[isize; 8]) -> f32 
     }
 }
 
+/// The factor of ImageJ's sorting key: `2e9 / (max − min)` as a float.
+fn key_factor(global_min: f32, global_max: f32) -> f32 {
+    (2e9 / (global_max - global_min) as f64) as f32
+}
+
+/// The sorting key of padded pixel `index` if it is a local maximum (`getSortedMaxPoints`):
+/// above the image minimum and no 8-neighbour higher both in EDM value and in ridge height.
+/// The key is `(int)((height − min) · factor)` in the high and the index in the low 32 bits, so
+/// sorting keys sorts by height, ties in raster order.
+#[inline]
+fn local_maximum_key(
+    edm: &[f32],
+    heights: &[f32],
+    index: usize,
+    offsets: &[isize; 8],
+    global_min: f32,
+    value_factor: f32,
+) -> Option<i64> {
+    let v = edm[index];
+    if v == global_min {
+        return None;
+    }
+    let height = heights[index];
+    // Neighbours outside the image are the zero frame, never higher than v.
+    let is_max = offsets.iter().all(|&offset| {
+        let neighbour = step(index, offset);
+        !(edm[neighbour] > v && heights[neighbour] > height)
+    });
+    is_max.then(|| {
+        let value = ((height - global_min) * value_factor) as i32;
+        (value as i64) << 32 | index as i64
+    })
+}
+
 /// ImageJ's `getSortedMaxPoints` for an EDM: marks local maxima as [`MAXIMUM`] and returns their
 /// padded indices sorted by `(int)((height − min) · 2e9/(max − min))`, ties by position.
 fn sorted_local_maxima(
@@ -159,7 +203,7 @@ fn sorted_local_maxima(
     global_max: f32,
 ) -> Vec<u32> {
     let offsets = frame.neighbour_offsets();
-    let value_factor = (2e9 / (global_max - global_min) as f64) as f32;
+    let value_factor = key_factor(global_min, global_max);
     let mut keys: Vec<i64> = types
         .par_chunks_mut(frame.stride)
         .enumerate()
@@ -170,20 +214,11 @@ fn sorted_local_maxima(
             let mut keys = Vec::new();
             for x in 0..frame.width {
                 let index = frame.index(x, y);
-                let v = edm[index];
-                if v == global_min {
-                    continue;
-                }
-                let height = heights[index];
-                // Neighbours outside the image are the zero frame, never higher than v.
-                let is_max = offsets.iter().all(|&offset| {
-                    let neighbour = step(index, offset);
-                    !(edm[neighbour] > v && heights[neighbour] > height)
-                });
-                if is_max {
+                if let Some(key) =
+                    local_maximum_key(edm, heights, index, &offsets, global_min, value_factor)
+                {
                     row[x + 1] = MAXIMUM;
-                    let value = ((height - global_min) * value_factor) as i32;
-                    keys.push((value as i64) << 32 | index as i64);
+                    keys.push(key);
                 }
             }
             keys
@@ -193,9 +228,53 @@ fn sorted_local_maxima(
     keys.iter().map(|&key| key as u32).collect()
 }
 
+/// The local maxima among the pixels of `runs` (padded index ranges), lowest first, as
+/// [`sorted_local_maxima`] orders them: the maxima of some particles, in the order the whole
+/// image's list has them.
+pub(crate) fn sorted_local_maxima_of_runs(
+    frame: &Frame,
+    edm: &[f32],
+    heights: &[f32],
+    runs: &[Range<usize>],
+    global_min: f32,
+    global_max: f32,
+) -> Vec<u32> {
+    let offsets = frame.neighbour_offsets();
+    let value_factor = key_factor(global_min, global_max);
+    let mut keys: Vec<i64> = runs
+        .iter()
+        .flat_map(|run| run.clone())
+        .filter_map(|index| {
+            local_maximum_key(edm, heights, index, &offsets, global_min, value_factor)
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.iter().map(|&key| key as u32).collect()
+}
+
+/// Fresh pixel flags for [`analyse_maxima`]: 0 in the image, [`LISTED`] on the frame.
+pub(crate) fn new_types(frame: &Frame) -> Vec<u8> {
+    let mut types = vec![0u8; frame.len()];
+    let last_row = (frame.height + 1) * frame.stride;
+    types[..frame.stride].fill(LISTED);
+    types[last_row..].fill(LISTED);
+    for y in 0..frame.height {
+        let row = frame.row(y);
+        types[row.start - 1] = LISTED;
+        types[row.end] = LISTED;
+    }
+    types
+}
+
 /// ImageJ's `analyzeAndMarkMaxima` for an EDM with prominence 0.5 (no threshold, edge maxima
 /// kept): floods from each local maximum, highest first, and marks accepted maxima.
-fn analyse_maxima(frame: &Frame, edm: &[f32], heights: &[f32], types: &mut [u8], sorted: &[u32]) {
+pub(crate) fn analyse_maxima(
+    frame: &Frame,
+    edm: &[f32],
+    heights: &[f32],
+    types: &mut [u8],
+    sorted: &[u32],
+) {
     let offsets = frame.neighbour_offsets();
     // The sorting key rounds heights to integers and ignores nothing else, so the order may be
     // off by this much (isEDM: 1.1 · √2/2).

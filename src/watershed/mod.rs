@@ -15,8 +15,9 @@
 //! 5. Everything below 255 becomes background.
 //!
 //! The output is pixel-identical to ImageJ's (tested on real and synthetic masks) and the same
-//! for any number of threads: the parallel steps (distance map sweeps, ridge heights, level
-//! image) compute every pixel independently, the flooding steps run in ImageJ's order.
+//! for any number of threads: the parallel steps (distance map sweeps, ridge heights) compute
+//! every pixel independently, and steps 2-5 run particle by particle (floods never leave a
+//! particle), each particle in ImageJ's order.
 //!
 //! ```
 //! use image::GrayImage;
@@ -38,10 +39,11 @@ mod segment;
 
 use image::GrayImage;
 
-use crate::edm::distance_map;
+use crate::edm::{distance_map, padded_distance_map};
 use crate::io::FloatImage;
-use crate::morphology::{BACKGROUND, OBJECT};
+use crate::morphology::{Particles, Regions, BACKGROUND, OBJECT};
 use frame::Frame;
+use rayon::prelude::*;
 
 /// Why the watershed cannot run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -71,40 +73,152 @@ fn frame_of(width: u32, height: u32) -> Result<Frame, WatershedError> {
 /// 1-pixel background lines, as ImageJ's Process > Binary > Watershed. Objects = 255 on 0.
 pub fn watershed(mask: &GrayImage) -> Result<GrayImage, WatershedError> {
     let frame = frame_of(mask.width(), mask.height())?;
-    let edm = distance_map(mask);
-    Ok(watershed_distance_map(frame, &edm))
+    let (edm, spare) = padded_distance_map(mask);
+    Ok(watershed_distance_map(frame, &edm, spare, mask, shares()))
 }
 
 /// Watershed segmentation of a distance map made by [`crate::edm::distance_map`] (for callers
 /// that already have the map).
 pub fn watershed_of_distance_map(edm: &FloatImage) -> Result<GrayImage, WatershedError> {
     let frame = frame_of(edm.width(), edm.height())?;
-    Ok(watershed_distance_map(frame, edm))
+    let objects = edm
+        .as_raw()
+        .iter()
+        .map(|&value| if value > 0.0 { OBJECT } else { BACKGROUND })
+        .collect();
+    let objects = GrayImage::from_raw(edm.width(), edm.height(), objects).expect("same size");
+    let edm = frame.pad(edm.as_raw(), 0.0);
+    Ok(watershed_distance_map(
+        frame,
+        &edm,
+        None,
+        &objects,
+        shares(),
+    ))
 }
 
-fn watershed_distance_map(frame: Frame, edm: &FloatImage) -> GrayImage {
+/// How many shares the particles are split into: one per thread of the pool, or one when
+/// called from parallel code (e.g. one image per task), whose workers are busy already.
+fn shares() -> usize {
+    match rayon::current_thread_index() {
+        Some(_) => 1,
+        None => rayon::current_num_threads(),
+    }
+}
+
+/// The particles (8-connected non-zero regions) of `mask`, with their runs as padded indices.
+fn padded_particles(frame: &Frame, mask: &GrayImage) -> Particles {
+    let mut particles = Particles::of_mask(mask, Regions::Objects);
+    for run in &mut particles.runs {
+        let (x, y) = (run.start % frame.width, run.start / frame.width);
+        let start = frame.index(x, y);
+        *run = start..start + run.len();
+    }
+    particles
+}
+
+/// The watershed of `edm`, the distance map of `mask` in the padded layout of `frame`;
+/// `spare`, if given, is a buffer of the same layout with a frame of 0 to reuse.
+///
+/// Everything after the distance map works particle by particle: the flood fills of the maxima
+/// analysis, the lowering of rejected maxima and the level flooding all stay inside the
+/// 8-connected object region they start in (they never step on background, whose EDM and level
+/// are 0), and a particle's maxima are visited in the order the whole image's sorted list has
+/// them. So the particles are shared out among the threads (largest first, to the lightest
+/// share), each share runs the whole ImageJ sequence on buffers of its own, and the result is
+/// the same as one pass over the whole image, for any number of threads (checked against that
+/// pass in the tests). Only the image-wide quantities are computed first: the EDM's minimum and
+/// maximum (they set the maxima's sorting key and the level scale) and the ridge heights.
+fn watershed_distance_map(
+    frame: Frame,
+    edm_padded: &[f32],
+    spare: Option<Vec<f32>>,
+    mask: &GrayImage,
+    shares: usize,
+) -> GrayImage {
+    let (width, height) = (frame.width, frame.height);
+    if width == 0 || height == 0 {
+        return GrayImage::new(mask.width(), mask.height());
+    }
+    let particles = padded_particles(&frame, mask);
+    let (global_min, global_max) = maxima::value_range(&frame, edm_padded);
+    // Without anything below the maximum there are no maxima: ImageJ then counts every pixel
+    // as within the prominence (and every particle has a maximum otherwise).
+    let has_maxima = global_max > global_min;
+    let heights = if has_maxima {
+        match spare {
+            Some(buffer) => maxima::true_heights_into(&frame, edm_padded, buffer),
+            None => maxima::true_heights(&frame, edm_padded),
+        }
+    } else {
+        Vec::new()
+    };
+    let scale = levels::LevelScale::new(global_max);
+    let shares = segment::share_out(&particles, shares);
+    let cut: Vec<Vec<usize>> = shares
+        .par_iter()
+        .with_max_len(1)
+        .map(|runs| {
+            let mut types = maxima::new_types(&frame);
+            let sorted = if has_maxima {
+                let sorted = maxima::sorted_local_maxima_of_runs(
+                    &frame, edm_padded, &heights, runs, global_min, global_max,
+                );
+                maxima::analyse_maxima(&frame, edm_padded, &heights, &mut types, &sorted);
+                sorted
+            } else {
+                Vec::new()
+            };
+            let mut levels = vec![0u8; frame.len()];
+            for run in runs {
+                for index in run.clone() {
+                    let kind = if has_maxima {
+                        types[index]
+                    } else {
+                        maxima::MAX_AREA
+                    };
+                    levels[index] = scale.level(edm_padded[index], kind);
+                }
+            }
+            levels::lower_rejected(&frame, &mut levels, &mut types, &sorted);
+            segment::flood_runs(&frame, &mut levels, runs);
+            // The object pixels left below 255: the separating lines (few pixels).
+            runs.iter()
+                .flat_map(|run| run.clone())
+                .filter(|&index| levels[index] != 255)
+                .map(|index| {
+                    let (x, y) = frame.coordinates(index);
+                    y * width + x
+                })
+                .collect::<Vec<usize>>()
+        })
+        .collect();
+    let mut pixels: Vec<u8> = mask
+        .as_raw()
+        .par_iter()
+        .map(|&value| if value != 0 { OBJECT } else { BACKGROUND })
+        .collect();
+    for index in cut.iter().flatten() {
+        pixels[*index] = BACKGROUND;
+    }
+    GrayImage::from_raw(mask.width(), mask.height(), pixels).expect("same size as the mask")
+}
+
+/// The watershed as one pass over the whole image, step by step as ImageJ runs it: the
+/// reference that [`watershed_distance_map`] must equal.
+#[cfg(test)]
+fn watershed_whole_image(edm: &FloatImage) -> GrayImage {
+    let frame = Frame::new(edm.width() as usize, edm.height() as usize);
     let edm_padded = frame.pad(edm.as_raw(), 0.0);
     let mut maxima = maxima::find_edm_maxima(&frame, &edm_padded);
     let mut levels = levels::level_image(&frame, &edm_padded, &maxima);
     levels::lower_rejected_maxima(&frame, &mut levels, &mut maxima);
-    drop(maxima);
-    // Called from parallel code (e.g. one particle per task), the workers are busy already:
-    // sharing this image's particles out again would only add copies.
-    let groups = match rayon::current_thread_index() {
-        Some(_) => 1,
-        None => rayon::current_num_threads(),
-    };
-    segment::flood_levels_in_parallel(&frame, &mut levels, groups);
-    let mut pixels = Vec::with_capacity(frame.width * frame.height);
-    for y in 0..frame.height {
-        pixels.extend(levels[frame.row(y)].iter().map(|&level| {
-            if level == 255 {
-                OBJECT
-            } else {
-                BACKGROUND
-            }
-        }));
-    }
+    segment::flood_levels(&frame, &mut levels);
+    let pixels = frame
+        .unpad(&levels)
+        .iter()
+        .map(|&level| if level == 255 { OBJECT } else { BACKGROUND })
+        .collect();
     GrayImage::from_raw(edm.width(), edm.height(), pixels).expect("same size as the map")
 }
 
@@ -157,8 +271,7 @@ mod tests {
         assert_eq!(found, vec![(10, 10, 37f32.sqrt()), (30, 12, 65f32.sqrt())]);
     }
 
-    /// The watershed with the fast flooding (sequential, and particles shared out among 3
-    /// workers) and with the literal transcription of ImageJ's.
+    /// The watershed with the fast flooding and with the literal transcription of ImageJ's.
     fn both_floods(mask: &GrayImage) -> (Vec<bool>, Vec<bool>) {
         let frame = Frame::new(mask.width() as usize, mask.height() as usize);
         let edm = distance_map(mask);
@@ -167,14 +280,10 @@ mod tests {
         let mut levels = levels::level_image(&frame, &edm_padded, &maxima);
         levels::lower_rejected_maxima(&frame, &mut levels, &mut maxima);
         let mut literal = levels.clone();
-        let mut shared = levels.clone();
         segment::flood_levels(&frame, &mut levels);
         segment::flood_levels_literally(&frame, &mut literal);
-        segment::flood_levels_in_parallel(&frame, &mut shared, 3);
         let objects = |levels: Vec<u8>| -> Vec<bool> { levels.iter().map(|&l| l == 255).collect() };
-        let (fast, shared) = (objects(levels), objects(shared));
-        assert_eq!(fast, shared, "sharing particles out changed the result");
-        (fast, objects(literal))
+        (objects(levels), objects(literal))
     }
 
     #[test]
@@ -209,6 +318,63 @@ mod tests {
             });
             let (fast, literal) = both_floods(&mask);
             proptest::prop_assert_eq!(fast, literal);
+        }
+    }
+
+    /// The particle-by-particle watershed in 1, 2 and 3 shares equals the whole-image pass.
+    fn assert_equals_whole_image(mask: &GrayImage) {
+        let frame = Frame::new(mask.width() as usize, mask.height() as usize);
+        let reference = watershed_whole_image(&distance_map(mask));
+        let (edm, spare) = padded_distance_map(mask);
+        for shares in 1..=3 {
+            let cut = watershed_distance_map(frame, &edm, spare.clone(), mask, shares);
+            assert_eq!(cut, reference, "{shares} shares");
+        }
+    }
+
+    #[test]
+    fn particle_by_particle_equals_whole_image() {
+        let discs = [
+            disc(10, 10, 8),
+            disc(24, 12, 7),
+            disc(36, 9, 9),
+            disc(14, 30, 11),
+            disc(30, 30, 6),
+            disc(41, 33, 10),
+            disc(2, 44, 5),
+            disc(60, 20, 12),
+            disc(75, 24, 9),
+        ];
+        let mask = mask_from_fn(90, 46, |x, y| discs.iter().any(|d| d(x, y)));
+        assert_equals_whole_image(&mask);
+        // The cut really cuts: more particles than the mask has.
+        let cut = watershed(&mask).unwrap();
+        let count = |m: &GrayImage| Particles::of_mask(m, Regions::Objects).sizes.len();
+        assert!(count(&cut) > count(&mask));
+        // Large enough for the distance map's two-buffer sweeps (whose spare buffer becomes
+        // the ridge heights): a field of overlapping discs on a lattice.
+        let large = mask_from_fn(640, 480, |x, y| {
+            let (cx, cy) = ((x % 40) as i32 - 20, (y % 36) as i32 - 18);
+            let r = 12 + ((x / 40 + y / 36) % 9) as i32;
+            cx * cx + cy * cy <= r * r
+        });
+        assert!(large.len() >= 1 << 18);
+        assert_equals_whole_image(&large);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn particle_by_particle_equals_whole_image_on_random_masks(
+            width in 1u32..70,
+            height in 1u32..70,
+            discs in proptest::collection::vec((0u32..70, 0u32..70, 1u32..14), 0..14),
+            noise in proptest::collection::vec(0u32..4900, 0..60),
+        ) {
+            let mask = mask_from_fn(width, height, |x, y| {
+                noise.contains(&(y * 70 + x))
+                    || discs.iter().any(|&(cx, cy, r)| disc(cx as i32, cy as i32, r as i32)(x, y))
+            });
+            assert_equals_whole_image(&mask);
         }
     }
 

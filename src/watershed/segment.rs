@@ -16,13 +16,13 @@
 //! testing every pixel of the level in every pass (checked against a literal transcription of
 //! ImageJ's loop in the tests).
 
-use rayon::prelude::*;
-
 use std::ops::Range;
 use std::sync::LazyLock;
 
 use super::frame::{step, Frame};
-use crate::morphology::{Particles, Regions};
+use crate::morphology::Particles;
+#[cfg(test)]
+use crate::morphology::Regions;
 
 /// Directions of the passes within a level: diagonals first (ImageJ's `directionSequence`).
 const DIRECTION_SEQUENCE: [usize; 8] = [7, 3, 1, 5, 0, 4, 2, 6];
@@ -71,6 +71,7 @@ fn neighbourhood(levels: &[u8], index: usize, offsets: &[isize; 8]) -> usize {
 }
 
 /// Groups the pixels of levels 1-254 by level, in raster order within a level.
+#[cfg(test)]
 fn pixels_by_level(frame: &Frame, levels: &[u8]) -> Vec<Vec<u32>> {
     let mut counts = [0usize; 256];
     for y in 0..frame.height {
@@ -109,7 +110,9 @@ fn passes_until_table() -> [[u8; 256]; 8] {
 }
 
 /// ImageJ's `watershedSegment` on the padded level image: afterwards, the particles are 255
-/// and the separating lines and background are below 255.
+/// and the separating lines and background are below 255 (the whole-image reference of the
+/// tests; the watershed floods particle by particle with [`flood_runs`]).
+#[cfg(test)]
 pub(crate) fn flood_levels(frame: &Frame, levels: &mut [u8]) {
     let lists = pixels_by_level(frame, levels);
     flood_level_lists(frame, levels, lists);
@@ -152,54 +155,25 @@ fn flood_level_lists(frame: &Frame, levels: &mut [u8], mut lists: Vec<Vec<u32>>)
     }
 }
 
-/// [`flood_levels`] with the particles (8-connected non-zero regions) shared out among
-/// `groups` workers that run in parallel.
-///
-/// Particles never influence each other: a pixel's fate depends only on its 8 neighbours, which
-/// belong to the same particle or are background, and background never changes. Each worker
-/// floods a copy of the level image restricted to its particles; the results are copied back.
-/// A worker whose particles have no pixels at some level skips it, which changes nothing (a
-/// level ends with every pending pixel unable to be set, and nothing around them changes until
-/// the particle's next level). So the result does not depend on how particles are grouped.
-pub(crate) fn flood_levels_in_parallel(frame: &Frame, levels: &mut [u8], groups: usize) {
-    if groups <= 1 {
-        flood_levels(frame, levels);
-        return;
-    }
-    let rows = (0..frame.height).map(|y| frame.row(y));
-    let particles = Particles::find(levels, rows, frame.stride, Regions::Objects);
-    let groups = share_out(&particles, groups);
-    if groups.len() <= 1 {
-        flood_levels(frame, levels);
-        return;
-    }
-    let results: Vec<Vec<u8>> = groups
-        .par_iter()
-        .map(|runs| {
-            let mut local = levels.to_vec();
-            let mut lists: Vec<Vec<u32>> = vec![Vec::new(); 256];
-            for run in runs {
-                for index in run.clone() {
-                    let level = local[index];
-                    if level != 255 {
-                        lists[level as usize].push(index as u32);
-                    }
-                }
+/// [`flood_levels`] for the pixels of `runs` only: whole particles (padded index ranges, in
+/// raster order). Pixels outside the runs are neither read nor written, except the background
+/// around the particles.
+pub(crate) fn flood_runs(frame: &Frame, levels: &mut [u8], runs: &[Range<usize>]) {
+    let mut lists: Vec<Vec<u32>> = vec![Vec::new(); 256];
+    for run in runs {
+        for index in run.clone() {
+            let level = levels[index];
+            if level != 255 {
+                lists[level as usize].push(index as u32);
             }
-            flood_level_lists(frame, &mut local, lists);
-            local
-        })
-        .collect();
-    for (runs, local) in groups.iter().zip(&results) {
-        for run in runs {
-            levels[run.clone()].copy_from_slice(&local[run.clone()]);
         }
     }
+    flood_level_lists(frame, levels, lists);
 }
 
 /// Shares particles out among at most `groups` groups of similar pixel counts (largest
 /// particle first, to the lightest group); returns the runs of each non-empty group.
-fn share_out(particles: &Particles, groups: usize) -> Vec<Vec<Range<usize>>> {
+pub(crate) fn share_out(particles: &Particles, groups: usize) -> Vec<Vec<Range<usize>>> {
     let groups = groups.clamp(1, particles.sizes.len().max(1));
     let mut order: Vec<usize> = (0..particles.sizes.len()).collect();
     order.sort_by_key(|&particle| (std::cmp::Reverse(particles.sizes[particle]), particle));
