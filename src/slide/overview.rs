@@ -67,7 +67,10 @@ impl OverviewGeometry {
 pub struct OverviewBlock {
     /// Overview rectangle covered.
     pub rect: Rect,
-    /// Per overview pixel: sum of red, green, blue and the number of slide pixels.
+    /// Per overview pixel: sum of red, green, blue and the number of slide pixels. Checkpoints
+    /// keep the sums in a binary file beside the batch's JSON summary (see
+    /// [`super::checkpoint`]), so the summary leaves them out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sums: Vec<u32>,
 }
 

@@ -23,9 +23,8 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
 
 use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
@@ -426,8 +425,86 @@ fn process_slide<A: Analysis>(
     })
 }
 
+/// How far the workers may run ahead: the oldest batch not yet complete, and whether the run
+/// is being abandoned. Workers wait on the condition variable; the collecting thread wakes
+/// them when either changes.
+struct Gate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+struct GateState {
+    oldest_open: usize,
+    abort: bool,
+}
+
+impl Gate {
+    fn new() -> Gate {
+        Gate {
+            state: Mutex::new(GateState {
+                oldest_open: 0,
+                abort: false,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        // A worker that panicked holds no invariant of the state: keep using it.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits until `batch` is less than `max_ahead` batches after the oldest open one; `false`
+    /// if the run is abandoned.
+    fn wait_for(&self, batch: usize, max_ahead: usize) -> bool {
+        let mut state = self.lock();
+        while batch >= state.oldest_open + max_ahead && !state.abort {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        !state.abort
+    }
+
+    fn aborted(&self) -> bool {
+        self.lock().abort
+    }
+
+    fn abort(&self) {
+        self.lock().abort = true;
+        self.changed.notify_all();
+    }
+
+    fn advance(&self, oldest_open: usize) {
+        self.lock().oldest_open = oldest_open;
+        self.changed.notify_all();
+    }
+}
+
+/// Abandons the run if a worker thread unwinds (a panic in the analysis), so that the other
+/// workers stop waiting for batches that will never complete; the panic then surfaces when the
+/// threads are joined.
+struct AbortOnPanic<'a>(&'a Gate);
+
+impl Drop for AbortOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.abort();
+        }
+    }
+}
+
 /// Runs `work` on every tile of `batches` with `threads` workers, each with its own reader, and
 /// hands each batch's results (in tile order) to `done` as soon as the batch is complete.
+///
+/// Each worker is a thread of its own that takes tiles in order and runs `work` inside `pool`
+/// (whose threads also run the parallel loops within a tile). Waiting (for the batches to
+/// catch up) happens only on these worker threads, never on a pool thread: a pool thread that
+/// waits for other work while it steals jobs could run a worker's loop on top of an unfinished
+/// tile of the batch it waits for, and wait forever.
 fn run_pool<T, W, D>(
     pool: &rayon::ThreadPool,
     threads: usize,
@@ -461,32 +538,29 @@ where
     // Workers may run at most this many batches ahead of the oldest unfinished one.
     let max_ahead = 2 + workers;
     let next = AtomicUsize::new(0);
-    let oldest_open = AtomicUsize::new(0);
-    let abort = AtomicBool::new(false);
+    let gate = Gate::new();
     let (sender, receiver) = mpsc::channel::<(usize, usize, Result<T, SlideError>)>();
-    pool.in_place_scope(|scope| {
+    std::thread::scope(|scope| {
         for mut reader in readers {
             let sender = sender.clone();
-            let (jobs, next, oldest_open, abort, work) =
-                (&jobs, &next, &oldest_open, &abort, &work);
-            scope.spawn(move |_| loop {
-                if abort.load(Ordering::Relaxed) {
-                    break;
-                }
-                let job = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(batch, slot, tile)) = jobs.get(job) else {
-                    break;
-                };
-                while batch >= oldest_open.load(Ordering::Acquire) + max_ahead
-                    && !abort.load(Ordering::Relaxed)
-                {
-                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                        std::thread::sleep(Duration::from_millis(2));
+            let (jobs, next, gate, work) = (&jobs, &next, &gate, &work);
+            scope.spawn(move || {
+                let _guard = AbortOnPanic(gate);
+                loop {
+                    if gate.aborted() {
+                        break;
                     }
-                }
-                let result = work(&mut reader, tile);
-                if sender.send((batch, slot, result)).is_err() {
-                    break;
+                    let job = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(batch, slot, tile)) = jobs.get(job) else {
+                        break;
+                    };
+                    if !gate.wait_for(batch, max_ahead) {
+                        break;
+                    }
+                    let result = pool.install(|| work(&mut reader, tile));
+                    if sender.send((batch, slot, result)).is_err() {
+                        break;
+                    }
                 }
             });
         }
@@ -497,38 +571,39 @@ where
             .collect();
         let mut missing: Vec<usize> = batches.iter().map(Vec::len).collect();
         let mut complete = vec![false; batches.len()];
+        let mut oldest = 0;
         let mut failure: Option<SlideError> = None;
         for (batch, slot, result) in receiver {
             if failure.is_some() {
                 continue;
             }
-            match result {
+            let value = match result {
+                Ok(value) => value,
                 Err(error) => {
-                    abort.store(true, Ordering::Relaxed);
+                    gate.abort();
                     failure = Some(error);
+                    continue;
                 }
-                Ok(value) => {
-                    slots[batch][slot] = Some(value);
-                    missing[batch] -= 1;
-                    if missing[batch] == 0 {
-                        let values: Vec<T> = slots[batch]
-                            .iter_mut()
-                            .map(|value| value.take().expect("every slot filled"))
-                            .collect();
-                        if let Err(error) = done(&batches[batch], values) {
-                            abort.store(true, Ordering::Relaxed);
-                            failure = Some(error);
-                            continue;
-                        }
-                        complete[batch] = true;
-                        let mut oldest = oldest_open.load(Ordering::Relaxed);
-                        while oldest < complete.len() && complete[oldest] {
-                            oldest += 1;
-                        }
-                        oldest_open.store(oldest, Ordering::Release);
-                    }
-                }
+            };
+            slots[batch][slot] = Some(value);
+            missing[batch] -= 1;
+            if missing[batch] > 0 {
+                continue;
             }
+            let values: Vec<T> = slots[batch]
+                .iter_mut()
+                .map(|value| value.take().expect("every slot filled"))
+                .collect();
+            if let Err(error) = done(&batches[batch], values) {
+                gate.abort();
+                failure = Some(error);
+                continue;
+            }
+            complete[batch] = true;
+            while oldest < complete.len() && complete[oldest] {
+                oldest += 1;
+            }
+            gate.advance(oldest);
         }
         failure.map_or(Ok(()), Err)
     })
