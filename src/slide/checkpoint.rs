@@ -7,8 +7,8 @@
 //!   only into a folder made with the same ones;
 //! - `stats-<first tile>.json`: the slide-wide statistics of one batch of tiles (first pass);
 //! - `parameters.json`: the slide-wide parameters, once the first pass is complete;
-//! - `overview-<first tile>.bin`: the overview sums of one batch of tiles
-//!   ([`OverviewBlock::sums`], little-endian `u32`, tile after tile, each preceded by its length
+//! - `overview-<first tile>.bin`: the overview blocks of one batch of tiles
+//!   ([`OverviewBlock::values`], little-endian `u32`, tile after tile, each preceded by its length
 //!   as a little-endian `u64`), written just before the batch file;
 //! - `batch-<first tile>.part`: the results of one batch of tiles: a JSON line
 //!   ([`BatchSummary`]: per tile its components, the background labels along its core's edges and
@@ -18,9 +18,9 @@
 //! complete, and a run killed at any moment loses at most the batches in progress. A batch is
 //! done once its `.part` file exists (its overview file is written first).
 //!
-//! The overview sums are binary because they are the bulk of a batch on small and medium slides
-//! (four numbers per overview pixel): as JSON numbers, writing and parsing them took a sixth of
-//! the CPU time of a 5-megapixel slide.
+//! The overview blocks are binary because they are the bulk of a batch on small and medium
+//! slides (a number per overview pixel): as JSON numbers (then four per pixel), writing and
+//! parsing them took a sixth of the CPU time of a 5-megapixel slide.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -199,13 +199,13 @@ pub struct TileSummary {
     pub oversized: Vec<(u32, u32)>,
     /// Owned components that were cut by the window and read again from a grown region.
     pub grown: usize,
-    /// The core's overview sums.
+    /// The core's overview block.
     pub overview: OverviewBlock,
 }
 
 impl TileSummary {
-    /// A copy without the overview sums (which go to the batch's overview file).
-    fn without_overview_sums(&self) -> TileSummary {
+    /// A copy without the overview block's values (which go to the batch's overview file).
+    fn without_overview_values(&self) -> TileSummary {
         TileSummary {
             tile: self.tile,
             components: self.components.clone(),
@@ -215,7 +215,7 @@ impl TileSummary {
             grown: self.grown,
             overview: OverviewBlock {
                 rect: self.overview.rect,
-                sums: Vec::new(),
+                values: Vec::new(),
             },
         }
     }
@@ -456,22 +456,22 @@ impl Checkpoint {
         read_json(&path).map(Some)
     }
 
-    /// Saves the results of a batch of tiles: the overview sums, then the batch file.
+    /// Saves the results of a batch of tiles: the overview blocks, then the batch file.
     pub fn write_batch(&self, results: &[TileResult]) -> Result<(), CheckpointError> {
         let first = results
             .first()
             .map(|result| result.summary.tile)
             .unwrap_or(0);
         let path = self.dir.join(format!("batch-{first:08}.part"));
-        let sums: Vec<&[u32]> = results
+        let blocks: Vec<&[u32]> = results
             .iter()
-            .map(|result| result.summary.overview.sums.as_slice())
+            .map(|result| result.summary.overview.values.as_slice())
             .collect();
-        write_overview_sums(&overview_path(&path), &sums)?;
+        write_overview_values(&overview_path(&path), &blocks)?;
         let summary = BatchSummary {
             tiles: results
                 .iter()
-                .map(|result| result.summary.without_overview_sums())
+                .map(|result| result.summary.without_overview_values())
                 .collect(),
         };
         write_atomically(&path, |writer| {
@@ -506,7 +506,7 @@ impl Checkpoint {
     }
 }
 
-/// Reads the summary line of a batch file (without the overview sums: see
+/// Reads the summary line of a batch file (without the overview blocks' values: see
 /// [`read_batch_overviews`]).
 pub fn read_batch_summary(path: &Path) -> Result<BatchSummary, CheckpointError> {
     let file = fs::File::open(path).map_err(read_error(path))?;
@@ -530,12 +530,12 @@ fn overview_path(batch: &Path) -> PathBuf {
     batch.with_file_name(format!("overview-{stem}.bin"))
 }
 
-fn write_overview_sums(path: &Path, tiles: &[&[u32]]) -> Result<(), CheckpointError> {
-    let length: usize = tiles.iter().map(|sums| 8 + 4 * sums.len()).sum();
+fn write_overview_values(path: &Path, tiles: &[&[u32]]) -> Result<(), CheckpointError> {
+    let length: usize = tiles.iter().map(|values| 8 + 4 * values.len()).sum();
     let mut bytes = Vec::with_capacity(length);
-    for sums in tiles {
-        bytes.extend_from_slice(&(sums.len() as u64).to_le_bytes());
-        for value in *sums {
+    for values in tiles {
+        bytes.extend_from_slice(&(values.len() as u64).to_le_bytes());
+        for value in *values {
             bytes.extend_from_slice(&value.to_le_bytes());
         }
     }
@@ -543,7 +543,7 @@ fn write_overview_sums(path: &Path, tiles: &[&[u32]]) -> Result<(), CheckpointEr
     Ok(())
 }
 
-/// The overview sums of the tiles of batch file `batch` (one vector per tile of its summary,
+/// The overview block values of the tiles of batch file `batch` (one vector per tile of its summary,
 /// in order), from the overview file beside it.
 pub fn read_batch_overviews(batch: &Path, tiles: usize) -> Result<Vec<Vec<u32>>, CheckpointError> {
     let path = overview_path(batch);
@@ -635,7 +635,7 @@ mod tests {
             grown: 0,
             overview: OverviewBlock {
                 rect: Rect::new(0, 0, 1, 1),
-                sums: vec![1, 2, 3, 1],
+                values: vec![1, 2, 3, 1],
             },
         };
         checkpoint
@@ -648,7 +648,7 @@ mod tests {
         assert_eq!(files.len(), 1);
         assert_eq!(
             read_batch_summary(&files[0]).unwrap().tiles,
-            vec![summary.without_overview_sums()]
+            vec![summary.without_overview_values()]
         );
         assert_eq!(
             read_batch_overviews(&files[0], 1).unwrap(),

@@ -128,8 +128,8 @@ fn load_tiles(
         for file in checkpoint.batch_files()? {
             let summaries = read_batch_summary(&file)?.tiles;
             let overviews = read_batch_overviews(&file, summaries.len())?;
-            for (mut summary, sums) in summaries.into_iter().zip(overviews) {
-                summary.overview.sums = sums;
+            for (mut summary, values) in summaries.into_iter().zip(overviews) {
+                summary.overview.values = values;
                 let tile = summary.tile;
                 if tile >= grid.len() {
                     return Err(FinalizeError::Inconsistent(format!(
@@ -151,7 +151,7 @@ fn load_tiles(
                         file.display()
                     )));
                 }
-                summary.overview.sums = Vec::new();
+                summary.overview.values = Vec::new();
                 found.insert(
                     tile,
                     TileEntry {

@@ -184,6 +184,18 @@ impl SlideReader {
         })
     }
 
+    /// A reader of a slide already decoded into memory: `image` holds all of `path`'s
+    /// full-resolution pixels (the slide driver keeps a small slide's first-pass pixels for its
+    /// second pass). Rectangles are copied out of it.
+    pub fn from_image(path: &Path, image: RgbImage) -> SlideReader {
+        SlideReader {
+            path: path.to_path_buf(),
+            width: image.width(),
+            height: image.height(),
+            source: Source::Memory(Arc::new(image)),
+        }
+    }
+
     /// An independent reader of the same slide (for another thread).
     pub fn reopen(&self) -> Result<SlideReader, SlideReadError> {
         let source = match &self.source {
@@ -199,6 +211,11 @@ impl SlideReader {
             height: self.height,
             source,
         })
+    }
+
+    /// Whether the whole slide is held decoded in memory.
+    pub fn is_in_memory(&self) -> bool {
+        matches!(self.source, Source::Memory(_))
     }
 
     /// The slide file.
@@ -230,14 +247,12 @@ impl SlideReader {
             });
         }
         match &mut self.source {
-            Source::Memory(image) => Ok(image::imageops::crop_imm(
-                image.as_ref(),
-                rect.x,
-                rect.y,
-                rect.width,
-                rect.height,
-            )
-            .to_image()),
+            Source::Memory(image) => {
+                let mut output = RgbImage::new(rect.width, rect.height);
+                let whole = Rect::new(0, 0, self.width, self.height);
+                copy_part(image.as_raw(), whole, rect, rect, &mut output);
+                Ok(output)
+            }
             Source::Tiff(tiff) => tiff.read(rect),
         }
     }
@@ -718,9 +733,9 @@ fn samples_to_rgb(source: &[u8], samples: usize, target: &mut [u8]) {
     }
 }
 
-/// Copies `part` (slide coordinates) of a decoded chunk covering `chunk` into `output`, which
-/// covers `rect`.
-fn copy_part(rgb: &[u8], chunk: Rect, part: Rect, rect: Rect, output: &mut RgbImage) {
+/// Copies `part` (slide coordinates) from `rgb`, which holds the slide rectangle `chunk`, into
+/// `output`, which holds the slide rectangle `rect`; `part` lies in both.
+pub(crate) fn copy_part(rgb: &[u8], chunk: Rect, part: Rect, rect: Rect, output: &mut RgbImage) {
     let width = part.width as usize * 3;
     for y in part.y..part.bottom() {
         let source_start =

@@ -37,7 +37,7 @@ use super::checkpoint::{
 use super::components::{foreground_components, BackgroundLabels, Component};
 use super::merge::{finalize, FinalizeError, SlideParts};
 use super::overview::{OverviewBlock, OverviewGeometry};
-use super::reader::{SlideReadError, SlideReader};
+use super::reader::{copy_part, SlideReadError, SlideReader};
 use super::shard::Shard;
 use super::tiles::{GridError, Rect, Sides, TileGrid};
 use crate::measure::Run;
@@ -264,6 +264,22 @@ struct ProcessedSlide {
     parts: SlideParts,
 }
 
+/// Bytes of a slide's RGB pixels.
+fn slide_bytes(width: u32, height: u32) -> u64 {
+    u64::from(width) * u64::from(height) * 3
+}
+
+/// The largest slide (bytes of RGB) that the first pass keeps decoded for the second: 64 MiB,
+/// or the RGB windows of two tiles per thread if that is more. The second pass holds several
+/// times as much per thread (window, masks, labels) anyway, so keeping the slide raises peak
+/// memory by at most a fraction of it, and slides larger than this are read twice with the peak
+/// memory unchanged.
+fn kept_slide_budget(options: &SlideOptions, threads: usize) -> u64 {
+    let window = u64::from(options.tile) + 2 * u64::from(options.overlap);
+    let windows = 2 * threads as u64 * slide_bytes(1, 1) * window * window;
+    windows.max(64 << 20)
+}
+
 /// Splits tiles (sorted) into batches of at most `size` consecutive tiles of one grid row.
 fn batches(tiles: &[usize], columns: usize, size: usize) -> Vec<Vec<usize>> {
     let mut batches: Vec<Vec<usize>> = Vec::new();
@@ -294,7 +310,7 @@ fn process_slide<A: Analysis>(
     tile_shard: Option<Shard>,
     progress: &dyn Progress,
 ) -> Result<ProcessedSlide, SlideError> {
-    let reader = SlideReader::open(path)?;
+    let mut reader = SlideReader::open(path)?;
     let (width, height) = reader.dimensions();
     let grid = TileGrid::new(width, height, options.tile, options.overlap)?;
     let id = slide_id(path);
@@ -341,6 +357,13 @@ fn process_slide<A: Analysis>(
                     .collect();
                 let pixels: u64 = pending.iter().map(|&t| grid.tile(t).core.area()).sum();
                 progress.start(&id, Stage::Statistics, pending.len(), pixels);
+                // A small slide read from a file is kept whole, so that the second pass does
+                // not decode it again.
+                let keep = done.is_empty()
+                    && !reader.is_in_memory()
+                    && slide_bytes(width, height) <= kept_slide_budget(options, threads);
+                let mut whole = keep.then(|| RgbImage::new(width, height));
+                let slide_rect = Rect::new(0, 0, width, height);
                 run_pool(
                     pool,
                     threads,
@@ -352,13 +375,17 @@ fn process_slide<A: Analysis>(
                         let mut counts = vec![0u64; len];
                         analysis.add_statistics(&rgb, &mut counts);
                         progress.tile(core.area(), 0);
-                        Ok(counts)
+                        Ok((counts, keep.then_some(rgb)))
                     },
                     |tiles, results| {
                         let mut sum = vec![0u64; len];
-                        for counts in results {
+                        for (&tile, (counts, rgb)) in tiles.iter().zip(results) {
                             for (total, count) in sum.iter_mut().zip(counts) {
                                 *total += count;
+                            }
+                            if let (Some(whole), Some(rgb)) = (whole.as_mut(), rgb) {
+                                let core = grid.tile(tile).core;
+                                copy_part(rgb.as_raw(), core, core, slide_rect, whole);
                             }
                         }
                         checkpoint.write_statistics(tiles, &sum)?;
@@ -366,6 +393,9 @@ fn process_slide<A: Analysis>(
                     },
                 )?;
                 progress.finish();
+                if let Some(whole) = whole {
+                    reader = SlideReader::from_image(path, whole);
+                }
             }
             let (_, statistics) = checkpoint.statistics(len)?;
             let parameters = analysis.parameters(&statistics).map_err(analysis_error)?;
