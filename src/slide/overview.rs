@@ -120,37 +120,54 @@ impl OverviewBlock {
         let x1 = core.right().div_ceil(scale);
         let y1 = core.bottom().div_ceil(scale);
         let rect = Rect::new(x0, y0, x1 - x0, y1 - y0);
-        let mut sums = vec![0u32; rect.area() as usize * 4];
-        for y in core.y..core.bottom() {
-            let row = ((y / scale - y0) * rect.width) as usize;
-            let source = &rgb.as_raw()[((y - rgb_rect.y) as usize * rgb_rect.width as usize
-                + (core.x - rgb_rect.x) as usize)
-                * 3..][..core.width as usize * 3];
-            for (offset, pixel) in source.chunks_exact(3).enumerate() {
-                let x = core.x + offset as u32;
-                let sum = &mut sums[(row + (x / scale - x0) as usize) * 4..][..4];
-                sum[0] += u32::from(pixel[0]);
-                sum[1] += u32::from(pixel[1]);
-                sum[2] += u32::from(pixel[2]);
-                sum[3] += 1;
-            }
-        }
         // The slide pixels of overview pixel (x, y), clipped to the slide.
         let slide_pixels = |x: u32, y: u32| {
             let width = (x * scale + scale).min(geometry.slide_width) - x * scale;
             let height = (y * scale + scale).min(geometry.slide_height) - y * scale;
             u32::try_from(u64::from(width) * u64::from(height)).unwrap_or(u32::MAX)
         };
-        let mut values = vec![0u32; rect.area() as usize];
+        let mut values = Vec::with_capacity(rect.area() as usize);
         let mut shared = Vec::new();
-        for (index, sum) in sums.chunks_exact(4).enumerate() {
-            let x = x0 + index as u32 % rect.width;
-            let y = y0 + index as u32 / rect.width;
-            if sum[3] == slide_pixels(x, y) {
-                let count = u64::from(sum[3]);
-                values[index] = pack([0, 1, 2].map(|channel| mean(u64::from(sum[channel]), count)));
-            } else {
-                shared.extend_from_slice(&[index as u32, sum[0], sum[1], sum[2], sum[3]]);
+        // Sums of red, green, blue and count of one row of overview pixels.
+        let mut sums = vec![0u32; rect.width as usize * 4];
+        for overview_y in y0..y1 {
+            sums.fill(0);
+            let top = (overview_y * scale).max(core.y);
+            let bottom = (overview_y * scale + scale).min(core.bottom());
+            for y in top..bottom {
+                let source = &rgb.as_raw()[((y - rgb_rect.y) as usize * rgb_rect.width as usize
+                    + (core.x - rgb_rect.x) as usize)
+                    * 3..][..core.width as usize * 3];
+                // One run of up to `scale` slide pixels per overview pixel of the row.
+                let mut x = core.x;
+                while x < core.right() {
+                    let end = ((x / scale + 1) * scale).min(core.right());
+                    let run = &source[(x - core.x) as usize * 3..(end - core.x) as usize * 3];
+                    let mut colour = [0u32; 3];
+                    for pixel in run.chunks_exact(3) {
+                        colour[0] += u32::from(pixel[0]);
+                        colour[1] += u32::from(pixel[1]);
+                        colour[2] += u32::from(pixel[2]);
+                    }
+                    let sum = &mut sums[(x / scale - x0) as usize * 4..][..4];
+                    sum[0] += colour[0];
+                    sum[1] += colour[1];
+                    sum[2] += colour[2];
+                    sum[3] += end - x;
+                    x = end;
+                }
+            }
+            for (column, sum) in sums.chunks_exact(4).enumerate() {
+                if sum[3] == slide_pixels(x0 + column as u32, overview_y) {
+                    let count = u64::from(sum[3]);
+                    values.push(pack(
+                        [0, 1, 2].map(|channel| mean(u64::from(sum[channel]), count)),
+                    ));
+                } else {
+                    let index = values.len() as u32;
+                    values.push(0);
+                    shared.extend_from_slice(&[index, sum[0], sum[1], sum[2], sum[3]]);
+                }
             }
         }
         values.extend(shared);
