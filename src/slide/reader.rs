@@ -396,6 +396,8 @@ struct TiffSource {
     offsets: Vec<u64>,
     byte_counts: Vec<u64>,
     jpeg_tables: Option<Vec<u8>>,
+    /// Decoded chunk bytes, reused from chunk to chunk.
+    scratch: Vec<u8>,
 }
 
 impl TiffSource {
@@ -519,6 +521,7 @@ impl TiffSource {
             offsets,
             byte_counts,
             jpeg_tables,
+            scratch: Vec::new(),
         })
     }
 
@@ -607,6 +610,8 @@ impl TiffSource {
                 let part = chunk.intersection(&rect);
                 if self.reads_rows_directly() {
                     self.copy_rows_directly(index, chunk, part, rect, &mut output)?;
+                } else if self.decodes_rgb_directly() {
+                    self.copy_decoded_rgb(index, chunk, part, rect, &mut output)?;
                 } else {
                     let rgb = self.decode_chunk(index, chunk)?;
                     copy_part(&rgb, chunk, part, rect, &mut output);
@@ -614,6 +619,44 @@ impl TiffSource {
             }
         }
         Ok(output)
+    }
+
+    /// Compressed 8-bit RGB (other than JPEG, whose colour space needs a look at each stream)
+    /// is decoded into a reused buffer and copied from there, without a chunk-sized copy.
+    fn decodes_rgb_directly(&self) -> bool {
+        self.compression != 7 && self.chunky && matches!(self.colour, ColorType::RGB(8))
+    }
+
+    fn copy_decoded_rgb(
+        &mut self,
+        index: u32,
+        chunk: Rect,
+        part: Rect,
+        rect: Rect,
+        output: &mut RgbImage,
+    ) -> Result<(), SlideReadError> {
+        // The chunk's data may be wider and higher than its part of the slide (edge tiles).
+        let (data_width, data_height) = self.decoder.chunk_data_dimensions(index);
+        if data_width < chunk.width || data_height < chunk.height {
+            return Err(SlideReadError::Corrupt {
+                path: self.path.clone(),
+                reason: format!("chunk {index} holds {data_width} x {data_height} pixels"),
+            });
+        }
+        let length = data_width as usize * data_height as usize * 3;
+        if self.scratch.len() < length {
+            self.scratch.resize(length, 0);
+        }
+        let data = &mut self.scratch[..length];
+        if let Err(error) = self.decoder.read_chunk_bytes(index, data) {
+            return Err(SlideReadError::Corrupt {
+                path: self.path.clone(),
+                reason: error.to_string(),
+            });
+        }
+        let data_rect = Rect::new(chunk.x, chunk.y, data_width, data_height);
+        copy_part(data, data_rect, part, rect, output);
+        Ok(())
     }
 
     fn copy_rows_directly(
