@@ -213,6 +213,15 @@ impl SlideReader {
         })
     }
 
+    /// Rows of the file's chunks (TIFF tiles or strips): reading bands of whole chunk rows
+    /// decodes every chunk once.
+    pub fn chunk_rows(&self) -> u32 {
+        match &self.source {
+            Source::Tiff(tiff) => tiff.chunk_height,
+            Source::Memory(_) => 256,
+        }
+    }
+
     /// Whether the whole slide is held decoded in memory.
     pub fn is_in_memory(&self) -> bool {
         matches!(self.source, Source::Memory(_))

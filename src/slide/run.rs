@@ -264,6 +264,27 @@ struct ProcessedSlide {
     parts: SlideParts,
 }
 
+/// Reads `rect` in bands of whole rows of the file's chunks (at least 256 slide rows), in
+/// parallel (each band with a reader of its own), returning each band with its pixels.
+fn read_bands(reader: &SlideReader, rect: Rect) -> Result<Vec<(Rect, RgbImage)>, SlideError> {
+    let chunk_rows = reader.chunk_rows().max(1);
+    let rows = chunk_rows * 256u32.div_ceil(chunk_rows);
+    let mut bands = Vec::new();
+    let mut top = rect.y;
+    while top < rect.bottom() {
+        let bottom = ((top / rows + 1) * rows).min(rect.bottom());
+        bands.push(Rect::new(rect.x, top, rect.width, bottom - top));
+        top = bottom;
+    }
+    bands
+        .into_par_iter()
+        .map(|band| {
+            let rgb = reader.reopen()?.read(band)?;
+            Ok((band, rgb))
+        })
+        .collect()
+}
+
 /// Bytes of a slide's RGB pixels.
 fn slide_bytes(width: u32, height: u32) -> u64 {
     u64::from(width) * u64::from(height) * 3
@@ -371,21 +392,33 @@ fn process_slide<A: Analysis>(
                     &batches(&pending, columns, options.batch),
                     |reader, tile| {
                         let core = grid.tile(tile).core;
-                        let rgb = reader.read(core)?;
                         let mut counts = vec![0u64; len];
-                        analysis.add_statistics(&rgb, &mut counts);
+                        let kept = if keep {
+                            // Few tiles: read each core in bands in parallel, so that one
+                            // large tile does not leave the other threads idle.
+                            let bands = read_bands(reader, core)?;
+                            for (_, rgb) in &bands {
+                                analysis.add_statistics(rgb, &mut counts);
+                            }
+                            bands
+                        } else {
+                            let rgb = reader.read(core)?;
+                            analysis.add_statistics(&rgb, &mut counts);
+                            Vec::new()
+                        };
                         progress.tile(core.area(), 0);
-                        Ok((counts, keep.then_some(rgb)))
+                        Ok((counts, kept))
                     },
                     |tiles, results| {
                         let mut sum = vec![0u64; len];
-                        for (&tile, (counts, rgb)) in tiles.iter().zip(results) {
+                        for (counts, bands) in results {
                             for (total, count) in sum.iter_mut().zip(counts) {
                                 *total += count;
                             }
-                            if let (Some(whole), Some(rgb)) = (whole.as_mut(), rgb) {
-                                let core = grid.tile(tile).core;
-                                copy_part(rgb.as_raw(), core, core, slide_rect, whole);
+                            if let Some(whole) = whole.as_mut() {
+                                for (band, rgb) in bands {
+                                    copy_part(rgb.as_raw(), band, band, slide_rect, whole);
+                                }
                             }
                         }
                         checkpoint.write_statistics(tiles, &sum)?;
