@@ -15,11 +15,13 @@
 //! 3. The results of each batch of tiles are written to the checkpoint as soon as the batch is
 //!    complete; then `merge::finalize` writes `cells.csv`, `counts.csv` and the overview.
 //!
-//! Workers take tiles in row-major order from a shared counter; each holds one window (plus at
-//! most one grown region) at a time, and completed results wait only for their batch, which is
-//! never more than a few batches ahead of the oldest unfinished one. Peak memory is therefore
-//! set by the tile size, the overlap, `max_component` and the number of threads, not by the size
-//! of the slide.
+//! Workers are threads of their own that take tiles in row-major order from a shared counter and
+//! run each tile inside the rayon pool (see [`run_pool`] for why they are not pool tasks); each
+//! holds one window (plus at most one grown region) at a time, and completed results wait only
+//! for their batch, which is never more than a few batches ahead of the oldest unfinished one. A
+//! slide small enough ([`kept_slide_budget`]) is kept decoded by the first pass for the second,
+//! so that it is decoded once. Peak memory is therefore set by the tile size, the overlap,
+//! `max_component` and the number of threads, not by the size of the slide.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -952,6 +954,21 @@ mod tests {
             batches(&[0, 1, 2, 3, 4, 5, 6, 8, 9], 4, 3),
             vec![vec![0, 1, 2], vec![3], vec![4, 5, 6], vec![8, 9]]
         );
+    }
+
+    #[test]
+    fn small_slides_are_kept_within_two_windows_per_thread_or_64_mib() {
+        let options = SlideOptions::default();
+        // Windows of 2048 + 2 x 256 = 2560 pixels: 2 threads x 2 windows x 2560² x 3 bytes.
+        assert_eq!(kept_slide_budget(&options, 2), 4 * 2560 * 2560 * 3);
+        // 8,388,608 x 3 bytes is 24 MiB: the 64 MiB floor applies.
+        let small = SlideOptions {
+            tile: 1024,
+            overlap: 512,
+            ..options
+        };
+        assert_eq!(kept_slide_budget(&small, 1), 64 << 20);
+        assert_eq!(slide_bytes(2688, 2048), 16_515_072);
     }
 
     #[test]
