@@ -35,7 +35,7 @@ use std::path::PathBuf;
 pub use deconvolve::{
     absorbance, absorbance_of_pixel, deconvolve_absorbance, deconvolve_transmittance,
     optical_density, stain_absorbance, stain_transmittance, transmittance_8bit,
-    transmittance_of_pixel,
+    transmittance_of_pixel, TransmittanceTables,
 };
 pub use gray::rgb_to_gray;
 pub use matrix::{StainMatrix, ThirdStain};

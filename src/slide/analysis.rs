@@ -31,7 +31,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use super::components::{foreground_components, Component};
 use super::tiles::{Rect, Sides};
-use crate::color::{stain_transmittance, StainMatrix, StainSet, ThirdStain};
+use crate::color::{StainMatrix, StainSet, ThirdStain, TransmittanceTables};
 use crate::measure::{
     find_particles, measure, Calibration, Intensity, IntensityImage, Measurements, ParticleOptions,
 };
@@ -264,7 +264,8 @@ pub enum Level {
 /// The stand-in per-cell analysis until `hemato::count` is plugged in, composed of hemato's
 /// ImageJ-exact steps:
 ///
-/// 1. foreground: Colour Deconvolution 2 transmittance of one stain ([`stain_transmittance`];
+/// 1. foreground: Colour Deconvolution 2 transmittance of one stain
+///    ([`crate::color::stain_transmittance`];
 ///    Giemsa, stain 2 = eosin by default), thresholded at a fixed level or an ImageJ method on
 ///    the slide-wide histogram (objects are the darker, stained pixels: `0..=level`);
 /// 2. Fill Holes (by the driver);
@@ -301,7 +302,9 @@ pub struct StainWatershed {
     /// Smallest red cell, in pixels: smaller unstained particles are fragments (pieces of red
     /// cells cut at their pale centres by the threshold and the watershed), not cells.
     pub min_red_area: f64,
-    matrix: StainMatrix,
+    /// The deconvolution tables of the stain matrix, built once (every tile and every
+    /// component's crop is deconvolved with them).
+    transmittance: TransmittanceTables,
 }
 
 /// The slide-wide parameters of [`StainWatershed`].
@@ -370,12 +373,14 @@ impl StainWatershed {
             blue_fraction: 0.2,
             platelet_max_area: 2500.0,
             min_red_area: 600.0,
-            matrix,
+            transmittance: TransmittanceTables::new(&matrix),
         })
     }
 
     fn channel(&self, rgb: &RgbImage, stain: usize) -> GrayImage {
-        stain_transmittance(rgb, &self.matrix, stain).expect("stain index checked")
+        self.transmittance
+            .stain(rgb, stain)
+            .expect("stain index checked")
     }
 
     fn classify(&self, area: f64, blue_fraction: f64) -> usize {

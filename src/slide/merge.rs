@@ -24,8 +24,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::checkpoint::{
-    read_batch_cells, read_batch_summary, Checkpoint, CheckpointError, RegionQuery, RunInfo,
-    TileSummary,
+    read_batch_cells, read_batch_overviews, read_batch_summary, Checkpoint, CheckpointError,
+    RegionQuery, RunInfo, TileSummary,
 };
 use super::components::{edge_label, EdgeRun, UnionFind};
 use super::overview::Overview;
@@ -126,7 +126,10 @@ fn load_tiles(
     for dir in &parts.dirs {
         let (checkpoint, _) = Checkpoint::open(dir)?;
         for file in checkpoint.batch_files()? {
-            for mut summary in read_batch_summary(&file)?.tiles {
+            let summaries = read_batch_summary(&file)?.tiles;
+            let overviews = read_batch_overviews(&file, summaries.len())?;
+            for (mut summary, values) in summaries.into_iter().zip(overviews) {
+                summary.overview.values = values;
                 let tile = summary.tile;
                 if tile >= grid.len() {
                     return Err(FinalizeError::Inconsistent(format!(
@@ -148,7 +151,7 @@ fn load_tiles(
                         file.display()
                     )));
                 }
-                summary.overview.sums = Vec::new();
+                summary.overview.values = Vec::new();
                 found.insert(
                     tile,
                     TileEntry {

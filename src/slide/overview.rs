@@ -3,10 +3,13 @@
 //! The overview is the slide shrunk by a whole factor `scale` (the smallest that makes its longer
 //! side at most [`OVERVIEW_SIZE`] pixels): each overview pixel is the mean colour of the
 //! `scale` × `scale` slide pixels it covers (fewer at the right and bottom borders). Tiles add
-//! exact integer sums for the overview pixels their core touches ([`OverviewBlock`]), so the
-//! picture does not depend on the tiling. Cells are then drawn as filled discs of half their
+//! exact integer sums for the overview pixels their core shares with other cores, and the final
+//! colour of those it covers whole ([`OverviewBlock`]), so the picture does not depend on the
+//! tiling. Cells are then drawn as filled discs of half their
 //! equivalent radius (at least one overview pixel) in the colour of their class, so the slide
 //! stays visible between them.
+
+use std::collections::HashMap;
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
@@ -36,6 +39,10 @@ pub fn class_colour(class: usize) -> [u8; 3] {
 /// Size of a slide's overview.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OverviewGeometry {
+    /// Width of the slide.
+    pub slide_width: u32,
+    /// Height of the slide.
+    pub slide_height: u32,
     /// Slide pixels per overview pixel, in each direction.
     pub scale: u32,
     /// Overview width.
@@ -55,6 +62,8 @@ impl OverviewGeometry {
     pub fn new(width: u32, height: u32) -> OverviewGeometry {
         let scale = width.max(height).div_ceil(OVERVIEW_SIZE).max(1);
         OverviewGeometry {
+            slide_width: width,
+            slide_height: height,
             scale,
             width: width.div_ceil(scale),
             height: height.div_ceil(scale),
@@ -62,17 +71,43 @@ impl OverviewGeometry {
     }
 }
 
-/// Sums of the slide pixels of one tile core over the overview pixels it touches.
+/// What one tile core contributes to the overview: the overview pixels it touches.
+///
+/// An overview pixel whose slide pixels all lie in the core is final: the block holds its mean
+/// colour. A pixel the core covers only in part (where the core's edge does not fall on a
+/// multiple of the scale) is shared with the neighbouring cores: the block holds the exact sums
+/// of its share, which [`Overview`] adds up over the tiles before dividing. Only a thin frame of
+/// pixels is ever shared, so a block is about a quarter of the size of one with sums for every
+/// pixel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OverviewBlock {
     /// Overview rectangle covered.
     pub rect: Rect,
-    /// Per overview pixel: sum of red, green, blue and the number of slide pixels.
-    pub sums: Vec<u32>,
+    /// The block's contents as 32-bit words (checkpoints keep them in a binary file beside the
+    /// batch's JSON summary, see [`super::checkpoint`], so the summary leaves them out):
+    /// `rect.area()` pixels in raster order, each `0x00RRGGBB` (0 where shared), then five words
+    /// per shared pixel: its index in the rectangle and the sums of red, green and blue and the
+    /// number of slide pixels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<u32>,
+}
+
+/// The mean of `sum` over `count` pixels, rounded half up.
+fn mean(sum: u64, count: u64) -> u8 {
+    let count = count.max(1);
+    ((sum + count / 2) / count) as u8
+}
+
+fn pack([red, green, blue]: [u8; 3]) -> u32 {
+    u32::from(red) << 16 | u32::from(green) << 8 | u32::from(blue)
+}
+
+fn unpack(value: u32) -> [u8; 3] {
+    [(value >> 16) as u8, (value >> 8) as u8, value as u8]
 }
 
 impl OverviewBlock {
-    /// The sums of `core` (slide coordinates) from `rgb`, which covers `rgb_rect`.
+    /// The block of `core` (slide coordinates) from `rgb`, which covers `rgb_rect`.
     pub fn new(
         geometry: &OverviewGeometry,
         rgb: &RgbImage,
@@ -85,22 +120,58 @@ impl OverviewBlock {
         let x1 = core.right().div_ceil(scale);
         let y1 = core.bottom().div_ceil(scale);
         let rect = Rect::new(x0, y0, x1 - x0, y1 - y0);
-        let mut sums = vec![0u32; rect.area() as usize * 4];
-        for y in core.y..core.bottom() {
-            let row = ((y / scale - y0) * rect.width) as usize;
-            let source = &rgb.as_raw()[((y - rgb_rect.y) as usize * rgb_rect.width as usize
-                + (core.x - rgb_rect.x) as usize)
-                * 3..][..core.width as usize * 3];
-            for (offset, pixel) in source.chunks_exact(3).enumerate() {
-                let x = core.x + offset as u32;
-                let sum = &mut sums[(row + (x / scale - x0) as usize) * 4..][..4];
-                sum[0] += u32::from(pixel[0]);
-                sum[1] += u32::from(pixel[1]);
-                sum[2] += u32::from(pixel[2]);
-                sum[3] += 1;
+        // The slide pixels of overview pixel (x, y), clipped to the slide.
+        let slide_pixels = |x: u32, y: u32| {
+            let width = (x * scale + scale).min(geometry.slide_width) - x * scale;
+            let height = (y * scale + scale).min(geometry.slide_height) - y * scale;
+            u32::try_from(u64::from(width) * u64::from(height)).unwrap_or(u32::MAX)
+        };
+        let mut values = Vec::with_capacity(rect.area() as usize);
+        let mut shared = Vec::new();
+        // Sums of red, green, blue and count of one row of overview pixels.
+        let mut sums = vec![0u32; rect.width as usize * 4];
+        for overview_y in y0..y1 {
+            sums.fill(0);
+            let top = (overview_y * scale).max(core.y);
+            let bottom = (overview_y * scale + scale).min(core.bottom());
+            for y in top..bottom {
+                let source = &rgb.as_raw()[((y - rgb_rect.y) as usize * rgb_rect.width as usize
+                    + (core.x - rgb_rect.x) as usize)
+                    * 3..][..core.width as usize * 3];
+                // One run of up to `scale` slide pixels per overview pixel of the row.
+                let mut x = core.x;
+                while x < core.right() {
+                    let end = ((x / scale + 1) * scale).min(core.right());
+                    let run = &source[(x - core.x) as usize * 3..(end - core.x) as usize * 3];
+                    let mut colour = [0u32; 3];
+                    for pixel in run.chunks_exact(3) {
+                        colour[0] += u32::from(pixel[0]);
+                        colour[1] += u32::from(pixel[1]);
+                        colour[2] += u32::from(pixel[2]);
+                    }
+                    let sum = &mut sums[(x / scale - x0) as usize * 4..][..4];
+                    sum[0] += colour[0];
+                    sum[1] += colour[1];
+                    sum[2] += colour[2];
+                    sum[3] += end - x;
+                    x = end;
+                }
+            }
+            for (column, sum) in sums.chunks_exact(4).enumerate() {
+                if sum[3] == slide_pixels(x0 + column as u32, overview_y) {
+                    let count = u64::from(sum[3]);
+                    values.push(pack(
+                        [0, 1, 2].map(|channel| mean(u64::from(sum[channel]), count)),
+                    ));
+                } else {
+                    let index = values.len() as u32;
+                    values.push(0);
+                    shared.extend_from_slice(&[index, sum[0], sum[1], sum[2], sum[3]]);
+                }
             }
         }
-        OverviewBlock { rect, sums }
+        values.extend(shared);
+        OverviewBlock { rect, values }
     }
 }
 
@@ -108,8 +179,12 @@ impl OverviewBlock {
 #[derive(Debug, Clone)]
 pub struct Overview {
     geometry: OverviewGeometry,
-    sums: Vec<u64>,
-    image: Option<RgbImage>,
+    /// Final pixels, as blocks deliver them.
+    pixels: RgbImage,
+    /// Sums of red, green, blue and count of the shared pixels, by pixel index.
+    shared: HashMap<usize, [u64; 4]>,
+    /// Whether the shared pixels have been resolved (no more blocks can be added).
+    finished: bool,
 }
 
 impl Overview {
@@ -117,8 +192,9 @@ impl Overview {
     pub fn new(geometry: OverviewGeometry) -> Overview {
         Overview {
             geometry,
-            sums: vec![0; geometry.width as usize * geometry.height as usize * 4],
-            image: None,
+            pixels: RgbImage::new(geometry.width, geometry.height),
+            shared: HashMap::new(),
+            finished: false,
         }
     }
 
@@ -128,44 +204,54 @@ impl Overview {
     /// a damaged checkpoint) or once cells have been drawn.
     #[must_use]
     pub fn add(&mut self, block: &OverviewBlock) -> bool {
-        let fits = self.image.is_none()
+        let area = block.rect.area() as usize;
+        let fits = !self.finished
             && block.rect.right() <= self.geometry.width
             && block.rect.bottom() <= self.geometry.height
-            && block.sums.len() as u64 == block.rect.area() * 4;
+            && block.values.len() >= area
+            && (block.values.len() - area) % 5 == 0;
         if !fits {
             return false;
         }
+        let (pixels, shared) = block.values.split_at(area);
+        if shared
+            .chunks_exact(5)
+            .any(|entry| entry[0] as usize >= area)
+        {
+            return false;
+        }
         let width = self.geometry.width as usize;
-        for y in 0..block.rect.height as usize {
-            for x in 0..block.rect.width as usize {
-                let target = ((block.rect.y as usize + y) * width + block.rect.x as usize + x) * 4;
-                let source = (y * block.rect.width as usize + x) * 4;
-                for channel in 0..4 {
-                    self.sums[target + channel] += u64::from(block.sums[source + channel]);
-                }
+        let block_width = block.rect.width as usize;
+        for (y, row) in pixels.chunks_exact(block_width.max(1)).enumerate() {
+            let start = ((block.rect.y as usize + y) * width + block.rect.x as usize) * 3;
+            let target = &mut self.pixels.as_mut()[start..start + block_width * 3];
+            for (pixel, &value) in target.chunks_exact_mut(3).zip(row) {
+                pixel.copy_from_slice(&unpack(value));
+            }
+        }
+        for entry in shared.chunks_exact(5) {
+            let index = entry[0] as usize;
+            let (x, y) = (index % block_width, index / block_width);
+            let pixel = (block.rect.y as usize + y) * width + block.rect.x as usize + x;
+            let total = self.shared.entry(pixel).or_insert([0; 4]);
+            for (sum, &value) in total.iter_mut().zip(&entry[1..]) {
+                *sum += u64::from(value);
             }
         }
         true
     }
 
     fn picture(&mut self) -> &mut RgbImage {
-        if self.image.is_none() {
-            let pixels = self
-                .sums
-                .chunks_exact(4)
-                .flat_map(|sum| {
-                    let count = sum[3].max(1);
-                    [0, 1, 2].map(|channel| ((sum[channel] + count / 2) / count) as u8)
-                })
-                .collect();
-            self.image = Some(
-                RgbImage::from_raw(self.geometry.width, self.geometry.height, pixels)
-                    .expect("overview size"),
-            );
+        if !self.finished {
+            for (&pixel, sums) in &self.shared {
+                let colour = [0, 1, 2].map(|channel| mean(sums[channel], sums[3]));
+                self.pixels.as_mut()[pixel * 3..pixel * 3 + 3].copy_from_slice(&colour);
+            }
             // Blocks can no longer be added; the sums are not needed any more.
-            self.sums = Vec::new();
+            self.shared = HashMap::new();
+            self.finished = true;
         }
-        self.image.as_mut().expect("just made")
+        &mut self.pixels
     }
 
     /// Draws a cell (slide coordinates) as a disc of half its equivalent radius.
@@ -194,7 +280,7 @@ impl Overview {
     /// The finished picture.
     pub fn into_image(mut self) -> RgbImage {
         self.picture();
-        self.image.expect("made by picture")
+        self.pixels
     }
 }
 
@@ -206,6 +292,8 @@ mod tests {
     fn blocks_average_exactly_whatever_the_tiling() {
         // A 10x7 slide at scale 3, cut once into one core and once into four.
         let geometry = OverviewGeometry {
+            slide_width: 10,
+            slide_height: 7,
             scale: 3,
             width: 4,
             height: 3,

@@ -184,6 +184,18 @@ impl SlideReader {
         })
     }
 
+    /// A reader of a slide already decoded into memory: `image` holds all of `path`'s
+    /// full-resolution pixels (the slide driver keeps a small slide's first-pass pixels for its
+    /// second pass). Rectangles are copied out of it.
+    pub fn from_image(path: &Path, image: RgbImage) -> SlideReader {
+        SlideReader {
+            path: path.to_path_buf(),
+            width: image.width(),
+            height: image.height(),
+            source: Source::Memory(Arc::new(image)),
+        }
+    }
+
     /// An independent reader of the same slide (for another thread).
     pub fn reopen(&self) -> Result<SlideReader, SlideReadError> {
         let source = match &self.source {
@@ -199,6 +211,20 @@ impl SlideReader {
             height: self.height,
             source,
         })
+    }
+
+    /// Rows of the file's chunks (TIFF tiles or strips): reading bands of whole chunk rows
+    /// decodes every chunk once.
+    pub fn chunk_rows(&self) -> u32 {
+        match &self.source {
+            Source::Tiff(tiff) => tiff.chunk_height,
+            Source::Memory(_) => 256,
+        }
+    }
+
+    /// Whether the whole slide is held decoded in memory.
+    pub fn is_in_memory(&self) -> bool {
+        matches!(self.source, Source::Memory(_))
     }
 
     /// The slide file.
@@ -230,14 +256,12 @@ impl SlideReader {
             });
         }
         match &mut self.source {
-            Source::Memory(image) => Ok(image::imageops::crop_imm(
-                image.as_ref(),
-                rect.x,
-                rect.y,
-                rect.width,
-                rect.height,
-            )
-            .to_image()),
+            Source::Memory(image) => {
+                let mut output = RgbImage::new(rect.width, rect.height);
+                let whole = Rect::new(0, 0, self.width, self.height);
+                copy_part(image.as_raw(), whole, rect, rect, &mut output);
+                Ok(output)
+            }
             Source::Tiff(tiff) => tiff.read(rect),
         }
     }
@@ -381,6 +405,8 @@ struct TiffSource {
     offsets: Vec<u64>,
     byte_counts: Vec<u64>,
     jpeg_tables: Option<Vec<u8>>,
+    /// Decoded chunk bytes, reused from chunk to chunk.
+    scratch: Vec<u8>,
 }
 
 impl TiffSource {
@@ -504,6 +530,7 @@ impl TiffSource {
             offsets,
             byte_counts,
             jpeg_tables,
+            scratch: Vec::new(),
         })
     }
 
@@ -592,6 +619,8 @@ impl TiffSource {
                 let part = chunk.intersection(&rect);
                 if self.reads_rows_directly() {
                     self.copy_rows_directly(index, chunk, part, rect, &mut output)?;
+                } else if self.decodes_rgb_directly() {
+                    self.copy_decoded_rgb(index, chunk, part, rect, &mut output)?;
                 } else {
                     let rgb = self.decode_chunk(index, chunk)?;
                     copy_part(&rgb, chunk, part, rect, &mut output);
@@ -599,6 +628,44 @@ impl TiffSource {
             }
         }
         Ok(output)
+    }
+
+    /// Compressed 8-bit RGB (other than JPEG, whose colour space needs a look at each stream)
+    /// is decoded into a reused buffer and copied from there, without a chunk-sized copy.
+    fn decodes_rgb_directly(&self) -> bool {
+        self.compression != 7 && self.chunky && matches!(self.colour, ColorType::RGB(8))
+    }
+
+    fn copy_decoded_rgb(
+        &mut self,
+        index: u32,
+        chunk: Rect,
+        part: Rect,
+        rect: Rect,
+        output: &mut RgbImage,
+    ) -> Result<(), SlideReadError> {
+        // The chunk's data may be wider and higher than its part of the slide (edge tiles).
+        let (data_width, data_height) = self.decoder.chunk_data_dimensions(index);
+        if data_width < chunk.width || data_height < chunk.height {
+            return Err(SlideReadError::Corrupt {
+                path: self.path.clone(),
+                reason: format!("chunk {index} holds {data_width} x {data_height} pixels"),
+            });
+        }
+        let length = data_width as usize * data_height as usize * 3;
+        if self.scratch.len() < length {
+            self.scratch.resize(length, 0);
+        }
+        let data = &mut self.scratch[..length];
+        if let Err(error) = self.decoder.read_chunk_bytes(index, data) {
+            return Err(SlideReadError::Corrupt {
+                path: self.path.clone(),
+                reason: error.to_string(),
+            });
+        }
+        let data_rect = Rect::new(chunk.x, chunk.y, data_width, data_height);
+        copy_part(data, data_rect, part, rect, output);
+        Ok(())
     }
 
     fn copy_rows_directly(
@@ -718,9 +785,9 @@ fn samples_to_rgb(source: &[u8], samples: usize, target: &mut [u8]) {
     }
 }
 
-/// Copies `part` (slide coordinates) of a decoded chunk covering `chunk` into `output`, which
-/// covers `rect`.
-fn copy_part(rgb: &[u8], chunk: Rect, part: Rect, rect: Rect, output: &mut RgbImage) {
+/// Copies `part` (slide coordinates) from `rgb`, which holds the slide rectangle `chunk`, into
+/// `output`, which holds the slide rectangle `rect`; `part` lies in both.
+pub(crate) fn copy_part(rgb: &[u8], chunk: Rect, part: Rect, rect: Rect, output: &mut RgbImage) {
     let width = part.width as usize * 3;
     for y in part.y..part.bottom() {
         let source_start =

@@ -15,17 +15,18 @@
 //! 3. The results of each batch of tiles are written to the checkpoint as soon as the batch is
 //!    complete; then `merge::finalize` writes `cells.csv`, `counts.csv` and the overview.
 //!
-//! Workers take tiles in row-major order from a shared counter; each holds one window (plus at
-//! most one grown region) at a time, and completed results wait only for their batch, which is
-//! never more than a few batches ahead of the oldest unfinished one. Peak memory is therefore
-//! set by the tile size, the overlap, `max_component` and the number of threads, not by the size
-//! of the slide.
+//! Workers are threads of their own that take tiles in row-major order from a shared counter and
+//! run each tile inside the rayon pool (see [`run_pool`] for why they are not pool tasks); each
+//! holds one window (plus at most one grown region) at a time, and completed results wait only
+//! for their batch, which is never more than a few batches ahead of the oldest unfinished one. A
+//! slide small enough ([`kept_slide_budget`]) is kept decoded by the first pass for the second,
+//! so that it is decoded once. Peak memory is therefore set by the tile size, the overlap,
+//! `max_component` and the number of threads, not by the size of the slide.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
 
 use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
@@ -38,7 +39,7 @@ use super::checkpoint::{
 use super::components::{foreground_components, BackgroundLabels, Component};
 use super::merge::{finalize, FinalizeError, SlideParts};
 use super::overview::{OverviewBlock, OverviewGeometry};
-use super::reader::{SlideReadError, SlideReader};
+use super::reader::{copy_part, SlideReadError, SlideReader};
 use super::shard::Shard;
 use super::tiles::{GridError, Rect, Sides, TileGrid};
 use crate::measure::Run;
@@ -265,6 +266,43 @@ struct ProcessedSlide {
     parts: SlideParts,
 }
 
+/// Reads `rect` in bands of whole rows of the file's chunks (at least 256 slide rows), in
+/// parallel (each band with a reader of its own), returning each band with its pixels.
+fn read_bands(reader: &SlideReader, rect: Rect) -> Result<Vec<(Rect, RgbImage)>, SlideError> {
+    let chunk_rows = reader.chunk_rows().max(1);
+    let rows = chunk_rows * 256u32.div_ceil(chunk_rows);
+    let mut bands = Vec::new();
+    let mut top = rect.y;
+    while top < rect.bottom() {
+        let bottom = ((top / rows + 1) * rows).min(rect.bottom());
+        bands.push(Rect::new(rect.x, top, rect.width, bottom - top));
+        top = bottom;
+    }
+    bands
+        .into_par_iter()
+        .map(|band| {
+            let rgb = reader.reopen()?.read(band)?;
+            Ok((band, rgb))
+        })
+        .collect()
+}
+
+/// Bytes of a slide's RGB pixels.
+fn slide_bytes(width: u32, height: u32) -> u64 {
+    u64::from(width) * u64::from(height) * 3
+}
+
+/// The largest slide (bytes of RGB) that the first pass keeps decoded for the second: 64 MiB,
+/// or the RGB windows of two tiles per thread if that is more. The second pass holds several
+/// times as much per thread (window, masks, labels) anyway, so keeping the slide raises peak
+/// memory by at most a fraction of it, and slides larger than this are read twice with the peak
+/// memory unchanged.
+fn kept_slide_budget(options: &SlideOptions, threads: usize) -> u64 {
+    let window = u64::from(options.tile) + 2 * u64::from(options.overlap);
+    let windows = 2 * threads as u64 * slide_bytes(1, 1) * window * window;
+    windows.max(64 << 20)
+}
+
 /// Splits tiles (sorted) into batches of at most `size` consecutive tiles of one grid row.
 fn batches(tiles: &[usize], columns: usize, size: usize) -> Vec<Vec<usize>> {
     let mut batches: Vec<Vec<usize>> = Vec::new();
@@ -295,7 +333,7 @@ fn process_slide<A: Analysis>(
     tile_shard: Option<Shard>,
     progress: &dyn Progress,
 ) -> Result<ProcessedSlide, SlideError> {
-    let reader = SlideReader::open(path)?;
+    let mut reader = SlideReader::open(path)?;
     let (width, height) = reader.dimensions();
     let grid = TileGrid::new(width, height, options.tile, options.overlap)?;
     let id = slide_id(path);
@@ -342,6 +380,13 @@ fn process_slide<A: Analysis>(
                     .collect();
                 let pixels: u64 = pending.iter().map(|&t| grid.tile(t).core.area()).sum();
                 progress.start(&id, Stage::Statistics, pending.len(), pixels);
+                // A small slide read from a file is kept whole, so that the second pass does
+                // not decode it again.
+                let keep = done.is_empty()
+                    && !reader.is_in_memory()
+                    && slide_bytes(width, height) <= kept_slide_budget(options, threads);
+                let mut whole = keep.then(|| RgbImage::new(width, height));
+                let slide_rect = Rect::new(0, 0, width, height);
                 run_pool(
                     pool,
                     threads,
@@ -349,17 +394,33 @@ fn process_slide<A: Analysis>(
                     &batches(&pending, columns, options.batch),
                     |reader, tile| {
                         let core = grid.tile(tile).core;
-                        let rgb = reader.read(core)?;
                         let mut counts = vec![0u64; len];
-                        analysis.add_statistics(&rgb, &mut counts);
+                        let kept = if keep {
+                            // Few tiles: read each core in bands in parallel, so that one
+                            // large tile does not leave the other threads idle.
+                            let bands = read_bands(reader, core)?;
+                            for (_, rgb) in &bands {
+                                analysis.add_statistics(rgb, &mut counts);
+                            }
+                            bands
+                        } else {
+                            let rgb = reader.read(core)?;
+                            analysis.add_statistics(&rgb, &mut counts);
+                            Vec::new()
+                        };
                         progress.tile(core.area(), 0);
-                        Ok(counts)
+                        Ok((counts, kept))
                     },
                     |tiles, results| {
                         let mut sum = vec![0u64; len];
-                        for counts in results {
+                        for (counts, bands) in results {
                             for (total, count) in sum.iter_mut().zip(counts) {
                                 *total += count;
+                            }
+                            if let Some(whole) = whole.as_mut() {
+                                for (band, rgb) in bands {
+                                    copy_part(rgb.as_raw(), band, band, slide_rect, whole);
+                                }
                             }
                         }
                         checkpoint.write_statistics(tiles, &sum)?;
@@ -367,6 +428,9 @@ fn process_slide<A: Analysis>(
                     },
                 )?;
                 progress.finish();
+                if let Some(whole) = whole {
+                    reader = SlideReader::from_image(path, whole);
+                }
             }
             let (_, statistics) = checkpoint.statistics(len)?;
             let parameters = analysis
@@ -429,8 +493,86 @@ fn process_slide<A: Analysis>(
     })
 }
 
+/// How far the workers may run ahead: the oldest batch not yet complete, and whether the run
+/// is being abandoned. Workers wait on the condition variable; the collecting thread wakes
+/// them when either changes.
+struct Gate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+struct GateState {
+    oldest_open: usize,
+    abort: bool,
+}
+
+impl Gate {
+    fn new() -> Gate {
+        Gate {
+            state: Mutex::new(GateState {
+                oldest_open: 0,
+                abort: false,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        // A worker that panicked holds no invariant of the state: keep using it.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits until `batch` is less than `max_ahead` batches after the oldest open one; `false`
+    /// if the run is abandoned.
+    fn wait_for(&self, batch: usize, max_ahead: usize) -> bool {
+        let mut state = self.lock();
+        while batch >= state.oldest_open + max_ahead && !state.abort {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        !state.abort
+    }
+
+    fn aborted(&self) -> bool {
+        self.lock().abort
+    }
+
+    fn abort(&self) {
+        self.lock().abort = true;
+        self.changed.notify_all();
+    }
+
+    fn advance(&self, oldest_open: usize) {
+        self.lock().oldest_open = oldest_open;
+        self.changed.notify_all();
+    }
+}
+
+/// Abandons the run if a worker thread unwinds (a panic in the analysis), so that the other
+/// workers stop waiting for batches that will never complete; the panic then surfaces when the
+/// threads are joined.
+struct AbortOnPanic<'a>(&'a Gate);
+
+impl Drop for AbortOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.abort();
+        }
+    }
+}
+
 /// Runs `work` on every tile of `batches` with `threads` workers, each with its own reader, and
 /// hands each batch's results (in tile order) to `done` as soon as the batch is complete.
+///
+/// Each worker is a thread of its own that takes tiles in order and runs `work` inside `pool`
+/// (whose threads also run the parallel loops within a tile). Waiting (for the batches to
+/// catch up) happens only on these worker threads, never on a pool thread: a pool thread that
+/// waits for other work while it steals jobs could run a worker's loop on top of an unfinished
+/// tile of the batch it waits for, and wait forever.
 fn run_pool<T, W, D>(
     pool: &rayon::ThreadPool,
     threads: usize,
@@ -464,34 +606,29 @@ where
     // Workers may run at most this many batches ahead of the oldest unfinished one.
     let max_ahead = 2 + workers;
     let next = AtomicUsize::new(0);
-    let oldest_open = AtomicUsize::new(0);
-    let abort = AtomicBool::new(false);
+    let gate = Gate::new();
     let (sender, receiver) = mpsc::channel::<(usize, usize, Result<T, SlideError>)>();
-    // The workers are plain threads that hand each tile to the pool: a rayon worker blocked in
-    // a tile's parallel loop may run other pool jobs meanwhile, and if it ran a worker's loop
-    // that then waited for an older batch (the one below it on its own stack) it would wait
-    // forever.
     std::thread::scope(|scope| {
         for mut reader in readers {
             let sender = sender.clone();
-            let (jobs, next, oldest_open, abort, work) =
-                (&jobs, &next, &oldest_open, &abort, &work);
-            scope.spawn(move || loop {
-                if abort.load(Ordering::Relaxed) {
-                    break;
-                }
-                let job = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(batch, slot, tile)) = jobs.get(job) else {
-                    break;
-                };
-                while batch >= oldest_open.load(Ordering::Acquire) + max_ahead
-                    && !abort.load(Ordering::Relaxed)
-                {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                let result = pool.install(|| work(&mut reader, tile));
-                if sender.send((batch, slot, result)).is_err() {
-                    break;
+            let (jobs, next, gate, work) = (&jobs, &next, &gate, &work);
+            scope.spawn(move || {
+                let _guard = AbortOnPanic(gate);
+                loop {
+                    if gate.aborted() {
+                        break;
+                    }
+                    let job = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(batch, slot, tile)) = jobs.get(job) else {
+                        break;
+                    };
+                    if !gate.wait_for(batch, max_ahead) {
+                        break;
+                    }
+                    let result = pool.install(|| work(&mut reader, tile));
+                    if sender.send((batch, slot, result)).is_err() {
+                        break;
+                    }
                 }
             });
         }
@@ -502,38 +639,39 @@ where
             .collect();
         let mut missing: Vec<usize> = batches.iter().map(Vec::len).collect();
         let mut complete = vec![false; batches.len()];
+        let mut oldest = 0;
         let mut failure: Option<SlideError> = None;
         for (batch, slot, result) in receiver {
             if failure.is_some() {
                 continue;
             }
-            match result {
+            let value = match result {
+                Ok(value) => value,
                 Err(error) => {
-                    abort.store(true, Ordering::Relaxed);
+                    gate.abort();
                     failure = Some(error);
+                    continue;
                 }
-                Ok(value) => {
-                    slots[batch][slot] = Some(value);
-                    missing[batch] -= 1;
-                    if missing[batch] == 0 {
-                        let values: Vec<T> = slots[batch]
-                            .iter_mut()
-                            .map(|value| value.take().expect("every slot filled"))
-                            .collect();
-                        if let Err(error) = done(&batches[batch], values) {
-                            abort.store(true, Ordering::Relaxed);
-                            failure = Some(error);
-                            continue;
-                        }
-                        complete[batch] = true;
-                        let mut oldest = oldest_open.load(Ordering::Relaxed);
-                        while oldest < complete.len() && complete[oldest] {
-                            oldest += 1;
-                        }
-                        oldest_open.store(oldest, Ordering::Release);
-                    }
-                }
+            };
+            slots[batch][slot] = Some(value);
+            missing[batch] -= 1;
+            if missing[batch] > 0 {
+                continue;
             }
+            let values: Vec<T> = slots[batch]
+                .iter_mut()
+                .map(|value| value.take().expect("every slot filled"))
+                .collect();
+            if let Err(error) = done(&batches[batch], values) {
+                gate.abort();
+                failure = Some(error);
+                continue;
+            }
+            complete[batch] = true;
+            while oldest < complete.len() && complete[oldest] {
+                oldest += 1;
+            }
+            gate.advance(oldest);
         }
         failure.map_or(Ok(()), Err)
     })
@@ -833,6 +971,21 @@ mod tests {
             batches(&[0, 1, 2, 3, 4, 5, 6, 8, 9], 4, 3),
             vec![vec![0, 1, 2], vec![3], vec![4, 5, 6], vec![8, 9]]
         );
+    }
+
+    #[test]
+    fn small_slides_are_kept_within_two_windows_per_thread_or_64_mib() {
+        let options = SlideOptions::default();
+        // Windows of 2048 + 2 x 256 = 2560 pixels: 2 threads x 2 windows x 2560² x 3 bytes.
+        assert_eq!(kept_slide_budget(&options, 2), 4 * 2560 * 2560 * 3);
+        // 8,388,608 x 3 bytes is 24 MiB: the 64 MiB floor applies.
+        let small = SlideOptions {
+            tile: 1024,
+            overlap: 512,
+            ..options
+        };
+        assert_eq!(kept_slide_budget(&small, 1), 64 << 20);
+        assert_eq!(slide_bytes(2688, 2048), 16_515_072);
     }
 
     #[test]
