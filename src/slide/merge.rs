@@ -28,7 +28,7 @@ use super::checkpoint::{
     RegionQuery, RunInfo, TileSummary,
 };
 use super::components::{edge_label, EdgeRun, UnionFind};
-use super::overview::Overview;
+use super::overview::{class_colour, Overview};
 use super::tiles::TileGrid;
 use crate::output::{write_atomically, write_bytes_atomically, OutputError};
 
@@ -485,6 +485,7 @@ fn write_slide_cells(
     let in_holes = components_in_holes(&tiles, &grid)?;
     let id = csv_field(&info.slide.id);
     let class_names: Vec<String> = classes.iter().map(|c| csv_field(c)).collect();
+    let colours: Vec<[u8; 3]> = classes.iter().map(|c| class_colour(c)).collect();
     let mut counts = vec![0u64; classes.len()];
     let mut cells_written = 0u64;
     let columns = grid.columns() as usize;
@@ -533,7 +534,7 @@ fn write_slide_cells(
                 writeln!(writer, "{id},{class},{}", line.values)?;
                 counts[line.class] += 1;
                 cells_written += 1;
-                overview.draw_cell(line.x, line.y, line.area, line.class);
+                overview.draw_cell(line.x, line.y, line.area, colours[line.class]);
             }
         }
     }

@@ -15,25 +15,23 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use super::tiles::Rect;
+use crate::count::{overlay, CellClass};
 
 /// Longest side of an overview, in pixels.
 pub const OVERVIEW_SIZE: u32 = 2048;
 
-/// Class colours, in class order (red cells, white cells, platelets, then others).
-const CLASS_COLOURS: [[u8; 3]; 8] = [
-    [220, 30, 40],
-    [30, 90, 230],
-    [250, 170, 0],
-    [0, 170, 80],
-    [170, 0, 200],
-    [0, 190, 210],
-    [120, 70, 20],
-    [90, 90, 90],
-];
+/// Colour of cells of a class without a colour of its own (a custom analysis's classes).
+const OTHER_CLASS: [u8; 3] = [90, 90, 90];
 
-/// The colour of class `class` in the overview.
-pub fn class_colour(class: usize) -> [u8; 3] {
-    CLASS_COLOURS[class % CLASS_COLOURS.len()]
+/// The overview colour of the class called `name`: the colour `hemato count`'s overlays give
+/// it ([`crate::count::overlay::class_colour`]; `wbc`, a white cell without a subtype, is
+/// white), so a slide's overview and a field's overlay read the same way.
+pub fn class_colour(name: &str) -> [u8; 3] {
+    match CellClass::from_name(name) {
+        Some(class) => overlay::class_colour(Some(class)).0,
+        None if name == "wbc" => overlay::class_colour(None).0,
+        None => OTHER_CLASS,
+    }
 }
 
 /// Size of a slide's overview.
@@ -254,10 +252,10 @@ impl Overview {
         &mut self.pixels
     }
 
-    /// Draws a cell (slide coordinates) as a disc of half its equivalent radius.
-    pub fn draw_cell(&mut self, x: f64, y: f64, area: f64, class: usize) {
+    /// Draws a cell (slide coordinates) as a disc of half its equivalent radius in `colour`
+    /// ([`class_colour`]).
+    pub fn draw_cell(&mut self, x: f64, y: f64, area: f64, colour: [u8; 3]) {
         let scale = f64::from(self.geometry.scale);
-        let colour = class_colour(class);
         let radius = (0.5 * (area.max(0.0) / std::f64::consts::PI).sqrt() / scale).max(1.0);
         let (cx, cy) = (x / scale, y / scale);
         let picture = self.picture();
@@ -323,11 +321,14 @@ mod tests {
 
     #[test]
     fn cells_are_drawn_in_their_class_colour() {
+        assert_eq!(class_colour("rbc"), [230, 30, 30]);
+        assert_eq!(class_colour("wbc"), [255, 255, 255]);
+        assert_eq!(class_colour("my_class"), OTHER_CLASS);
         let geometry = OverviewGeometry::new(100, 100);
         let mut overview = Overview::new(geometry);
-        overview.draw_cell(50.0, 50.0, 300.0, 1);
+        overview.draw_cell(50.0, 50.0, 300.0, class_colour("lymphocyte"));
         let image = overview.into_image();
-        assert_eq!(image.get_pixel(50, 50).0, class_colour(1));
+        assert_eq!(image.get_pixel(50, 50).0, [0, 190, 0]);
         assert_eq!(image.get_pixel(70, 50).0, [0, 0, 0]);
     }
 }
