@@ -85,6 +85,9 @@ pub enum WhiteCellClassifier {
         model: Box<Model>,
         /// The class of each of the model's classes, in its order.
         classes: Vec<CellClass>,
+        /// The position in [`features::feature_names`] of each of the model's features, in
+        /// the model's order.
+        columns: Vec<usize>,
     },
 }
 
@@ -108,12 +111,12 @@ impl WhiteCellClassifier {
     /// Uses `model` (from `origin`, for messages): its features must be
     /// [`features::feature_names`] in order, its class names report classes.
     pub fn from_model(model: Model, origin: &str) -> Result<WhiteCellClassifier, ClassifierError> {
-        model
-            .check_features(&features::feature_names())
-            .map_err(|mismatch| ClassifierError::Features {
+        let columns = feature_columns(&model, &features::feature_names()).map_err(|mismatch| {
+            ClassifierError::Features {
                 origin: origin.to_string(),
                 mismatch,
-            })?;
+            }
+        })?;
         let classes = model
             .class_names()
             .iter()
@@ -129,6 +132,7 @@ impl WhiteCellClassifier {
         Ok(WhiteCellClassifier::Model {
             model: Box::new(model),
             classes,
+            columns,
         })
     }
 
@@ -140,7 +144,12 @@ impl WhiteCellClassifier {
         cell: &Detection,
         scale: Option<&Scale>,
     ) -> Result<Decision, String> {
-        let WhiteCellClassifier::Model { model, classes } = self else {
+        let WhiteCellClassifier::Model {
+            model,
+            classes,
+            columns,
+        } = self
+        else {
             return Ok(Decision::unclassified());
         };
         let Some(diameter) = scale.and_then(red_cell_diameter) else {
@@ -160,8 +169,9 @@ impl WhiteCellClassifier {
         let Ok(described) = features::describe_cell_at(image, x, y, feature_scale) else {
             return Ok(Decision::unclassified());
         };
-        let row = Array2::from_shape_vec((1, described.features.len()), described.features.clone())
-            .map_err(|error| error.to_string())?;
+        let values: Vec<f64> = columns.iter().map(|&i| described.features[i]).collect();
+        let row =
+            Array2::from_shape_vec((1, values.len()), values).map_err(|error| error.to_string())?;
         let probabilities = model
             .predict_proba(row.view())
             .map_err(|error| error.to_string())?;
@@ -179,6 +189,30 @@ impl WhiteCellClassifier {
             class: Some(classes[best]),
             probability,
             features: named,
+        })
+    }
+}
+
+/// Where each of the model's features is in `names` (the columns of
+/// [`features::feature_names`]): a model may use any subset of them, in any order (the shipped
+/// one uses those that transfer between microscopes; `models/README.md`). Features the model
+/// needs that `names` lacks are the mismatch.
+pub fn feature_columns(model: &Model, names: &[String]) -> Result<Vec<usize>, FeatureMismatch> {
+    let mut columns = Vec::with_capacity(model.feature_names().len());
+    let mut missing = Vec::new();
+    for name in model.feature_names() {
+        match names.iter().position(|candidate| candidate == name) {
+            Some(column) => columns.push(column),
+            None => missing.push(name.clone()),
+        }
+    }
+    if missing.is_empty() {
+        Ok(columns)
+    } else {
+        Err(FeatureMismatch {
+            missing,
+            extra: Vec::new(),
+            reordered: false,
         })
     }
 }
@@ -312,10 +346,19 @@ mod tests {
 
     #[test]
     fn builtin_model_fits_the_features() {
-        let WhiteCellClassifier::Model { model, classes } = WhiteCellClassifier::builtin() else {
+        let WhiteCellClassifier::Model {
+            model,
+            classes,
+            columns,
+        } = WhiteCellClassifier::builtin()
+        else {
             panic!("the built-in classifier has a model");
         };
-        assert_eq!(model.feature_names(), features::feature_names().as_slice());
+        let names = features::feature_names();
+        for (&column, name) in columns.iter().zip(model.feature_names()) {
+            assert_eq!(&names[column], name);
+        }
+        assert_eq!(columns.len(), model.feature_names().len());
         assert_eq!(classes.len(), 8);
         assert!(!classes.contains(&CellClass::Rbc));
     }

@@ -41,6 +41,7 @@
 
 pub mod cell;
 pub mod colour;
+pub mod normalise;
 pub mod nucleus;
 pub mod scale;
 pub mod table;
@@ -301,6 +302,12 @@ fn describe_in_window(
         (seed.0 - f64::from(window.x) + 0.5) * fx - 0.5,
         (seed.1 - f64::from(window.y) + 0.5) * fy - 0.5,
     );
+    let nucleus_like = stain_mask_native(&normalised);
+    let normalised = if std::env::var_os("HEMATO_SCRATCH_NO_NORMALISE").is_some() {
+        normalised
+    } else {
+        normalise::normalise_to_reference(&normalised, &nucleus_like)?
+    };
     let planes = Planes::new(&normalised);
     let masks = cell::find_cell(&planes, seed_normalised, max_seed_distance)?;
     let features = describe(&planes, &masks);
