@@ -92,9 +92,10 @@ pub enum WhiteCellClassifier {
 }
 
 impl WhiteCellClassifier {
-    /// The classifier built into hemato: `models/pbc.json` (gradient-boosted trees over the
-    /// white-cell features, 8 PBC classes; `models/README.md` says how it was trained),
-    /// compiled into the binary.
+    /// The classifier built into hemato: `models/pbc.json` (an RBF SVM over the white-cell
+    /// columns that transfer between microscopes, measured on smoothed, colour-normalised
+    /// images; 8 PBC classes; `models/README.md` says how it was trained and chosen), compiled
+    /// into the binary.
     pub fn builtin() -> WhiteCellClassifier {
         let model = Model::from_json(Path::new(BUILTIN_MODEL_NAME), BUILTIN_MODEL)
             .expect("the built-in model file is valid (checked by the tests)");
@@ -230,11 +231,12 @@ pub const NON_WHITE_CIRCULARITY: f64 = 0.6;
 ///
 /// The detector has already decided that the object is nucleated, so a white-cell class is
 /// the default: the most probable one. The model may overrule the detector (platelet,
-/// erythroblast) only when it is sure and the nucleus is roundish. The PBC-trained model is
-/// wrong on fields of other microscopes (the shipped SVM calls every white cell of the BCCD
-/// and Aslan fields an erythroblast, with probabilities 0.36-0.77, while it gives PBC's own
-/// erythroblasts and platelets mostly more than 0.94; docs/accuracy.md), so without this gate
-/// white cells would drop out of the white-cell count. Ties go to the first class.
+/// erythroblast) only when it is sure and the nucleus is roundish. A model trained on one
+/// microscope's images can be wrong on another's (the earlier PBC model, on raw colours,
+/// called every white cell of the BCCD and Aslan fields an erythroblast, with probabilities
+/// 0.36-0.77, while it gives PBC's own erythroblasts and platelets mostly more than 0.94;
+/// docs/accuracy.md), and without this gate such white cells would drop out of the white-cell
+/// count. Ties go to the first class.
 pub fn choose_class(
     probabilities: &[f64],
     classes: &[CellClass],
