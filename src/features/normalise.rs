@@ -64,23 +64,25 @@ pub const MIN_RED_CELL_DENSITY: f64 = 0.02;
 /// image is not a comparable stained smear, and a larger factor would only amplify noise.
 pub const MAX_DENSITY_FACTOR: f64 = 4.0;
 
-/// Measures an image's references: the median colour of its background (grey above the
-/// Triangle level, [`foreground_range`]) and of its red cells (foreground pixels of the red
-/// cells that [`super::scale::estimate_red_cell_diameter`] finds, given the image's
-/// nucleus-like pixels). Medians per channel.
+/// Measures an image's references: the median colour of its background (its brightest
+/// [`BACKGROUND_SHARE`] of pixels by grey level) and of its red cells (foreground pixels,
+/// [`foreground_range`], of the red cells that [`super::scale::estimate_red_cell_diameter`]
+/// finds, given the image's nucleus-like pixels). Medians per channel.
 pub fn measure_references(
     image: &RgbImage,
     nucleus_like: &GrayImage,
 ) -> Result<References, FeatureError> {
     let grey = rgb_to_gray(image);
     let foreground = threshold::apply(&grey, foreground_range(&grey));
+    let bright = brightest_level(&grey);
     let red = super::scale::red_cell_mask(image, nucleus_like)?;
     let mut background = [[0u32; 256]; 3];
     let mut red_cells = [[0u32; 256]; 3];
-    for ((pixel, &inside), &red_cell) in image.pixels().zip(foreground.as_raw()).zip(red.as_raw()) {
-        let histograms = if inside == 0 {
+    let masks = foreground.as_raw().iter().zip(red.as_raw());
+    for ((pixel, (&inside, &red_cell)), &level) in image.pixels().zip(masks).zip(grey.as_raw()) {
+        let histograms = if level >= bright {
             &mut background
-        } else if red_cell != 0 {
+        } else if inside != 0 && red_cell != 0 {
             &mut red_cells
         } else {
             continue;
@@ -104,6 +106,31 @@ pub fn measure_references(
         background,
         red_cells,
     })
+}
+
+/// Share of an image's pixels, the brightest, taken for its background.
+pub const BACKGROUND_SHARE: f64 = 0.1;
+
+/// The grey level at or above which lie the brightest [`BACKGROUND_SHARE`] of the pixels (the
+/// nearest-rank 90th percentile). Every smear image shows some background between its cells,
+/// and its brightest tenth is background even in dense fields, where the Triangle threshold of
+/// the cells can fall inside the red cells (they, not the background, then make the largest
+/// peak of the histogram).
+fn brightest_level(grey: &GrayImage) -> u8 {
+    let mut histogram = [0u64; 256];
+    for &value in grey.as_raw() {
+        histogram[usize::from(value)] += 1;
+    }
+    let total = grey.as_raw().len() as u64;
+    let rank = ((1.0 - BACKGROUND_SHARE) * total as f64).ceil().max(1.0) as u64;
+    let mut seen = 0;
+    for (value, &n) in histogram.iter().enumerate() {
+        seen += n;
+        if seen >= rank {
+            return value as u8;
+        }
+    }
+    255
 }
 
 /// The median of a 256-bin histogram (mean of the two middle values for an even count);
