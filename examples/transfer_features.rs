@@ -31,8 +31,11 @@ fn depends_on_cell_outline(name: &str) -> bool {
         )
 }
 
+/// A CSV table: its columns and its rows.
+type Table = (Vec<String>, Vec<Vec<String>>);
+
 /// Columns and rows of a CSV table (rows with an empty cell in column `required` skipped).
-fn read(path: &str, required: &str) -> Result<(Vec<String>, Vec<Vec<String>>), Box<dyn Error>> {
+fn read(path: &str, required: &str) -> Result<Table, Box<dyn Error>> {
     let mut reader = csv::Reader::from_path(path)?;
     let header: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
     let required = header
@@ -76,7 +79,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     let names = hemato::features::feature_names();
     let (train_header, train_rows) = read(&arguments[0], &names[0])?;
-    let fields: Vec<(Vec<String>, Vec<Vec<String>>)> = arguments[1..]
+    let fields: Vec<Table> = arguments[1..]
         .iter()
         .map(|path| read(path, &names[0]))
         .collect::<Result<_, _>>()?;
