@@ -41,11 +41,11 @@ pub struct References {
     pub red_cells: Option<[f64; 3]>,
 }
 
-/// The colours images are normalised to: the medians, over the 3,200 images of the PBC
-/// dataset (`../shared/data/pbc`, the training collection of the shipped model), of each
-/// image's [`measure_references`] (channel by channel; `hemato features` prints nothing of
-/// this, the values were measured once with the library and are kept fixed so the
-/// normalisation does not depend on what is being normalised).
+/// The colours images are normalised to: PBC's typical background and red cells, the medians
+/// (channel by channel) over 800 images of the PBC dataset (`../shared/data/pbc`, every 4th
+/// by name; the training collection of the shipped model) of each image's non-foreground
+/// pixels and red cells, measured once at the images' own scale and kept fixed, so the
+/// normalisation does not depend on what is being normalised (docs/features.md).
 pub const REFERENCE: References = References {
     background: [254.0, 227.0, 202.0],
     red_cells: Some([209.0, 170.0, 170.0]),
