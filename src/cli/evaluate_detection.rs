@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use hemato::count::evaluation::{
-    csv_dataset, folder_dataset, voc_dataset, AnnotatedImage, DatasetSummary, ImageScore, Matches,
-    TruthClass,
+    csv_dataset, folder_dataset, read_subtype_labels, subtype_call, subtype_report, voc_dataset,
+    AnnotatedImage, DatasetSummary, ImageScore, Matches, SubtypeResult, TruthClass, SUBTYPE_LABELS,
 };
 use hemato::count::overlay::{class_colour, draw_dotted_box, draw_overlay};
 use hemato::count::CellClass;
 use hemato::count::{count_image, CountOptions, WhiteCellClassifier};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 
 /// Score `hemato count` against annotated smears: box datasets (BCCD-style Pascal VOC,
 /// Aslan-style CSV) and class folders (PBC), one summary per dataset.
@@ -23,7 +24,9 @@ use rayon::prelude::*;
 Matching: centroid inside the box, box centre inside the detection, or IoU >= 0.3; one to one
 (a red-cell clump counted as n cells matches up to n boxes). See docs/accuracy.md.")]
 pub struct Args {
-    /// A Pascal VOC dataset (DIR/images, DIR/annotations/*.xml), e.g. BCCD.
+    /// A Pascal VOC dataset (DIR/images, DIR/annotations/*.xml), e.g. BCCD. With a
+    /// DIR/labels.csv (columns image, wbc_subtype_kaggle), the class of each labelled image's
+    /// white cell is also compared with its label.
     #[arg(long, value_name = "DIR")]
     voc: Vec<PathBuf>,
     /// A box CSV dataset (DIR/images, DIR/annotations.csv), e.g. Aslan.
@@ -65,11 +68,14 @@ fn matches_row(name: &str, matches: &Matches) -> String {
     )
 }
 
+/// Scores every image; with subtype labels (image name → label), also the class of each
+/// labelled image's white cell.
 fn score_boxes(
     images: &[AnnotatedImage],
     classifier: &WhiteCellClassifier,
     overlay: Option<&Path>,
-) -> anyhow::Result<Vec<ImageScore>> {
+    labels: Option<&BTreeMap<String, String>>,
+) -> anyhow::Result<Vec<(ImageScore, Option<SubtypeResult>)>> {
     images
         .par_iter()
         .map(|image| {
@@ -91,7 +97,15 @@ fn score_boxes(
                 let path = folder.join(Path::new(name).with_extension("png"));
                 hemato::io::write_rgb_png(&path, &drawn)?;
             }
-            Ok(ImageScore::of(image, &count.reported_detections()))
+            let score = ImageScore::of(image, &count.reported_detections());
+            let subtype = labels
+                .and_then(|labels| labels.get(&score.image))
+                .map(|truth| SubtypeResult {
+                    image: score.image.clone(),
+                    truth: truth.clone(),
+                    call: subtype_call(&image.boxes, &count),
+                });
+            Ok((score, subtype))
         })
         .collect()
 }
@@ -118,7 +132,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             std::fs::create_dir_all(folder)
                 .with_context(|| format!("cannot create {}", folder.display()))?;
         }
-        let scores = score_boxes(images, &classifier, args.overlay.as_deref())?;
+        let label_file = directory.join(SUBTYPE_LABELS);
+        let labels = if label_file.is_file() {
+            Some(read_subtype_labels(&label_file)?)
+        } else {
+            None
+        };
+        let scored = score_boxes(
+            images,
+            &classifier,
+            args.overlay.as_deref(),
+            labels.as_ref(),
+        )?;
+        let (scores, subtypes): (Vec<ImageScore>, Vec<Option<SubtypeResult>>) =
+            scored.into_iter().unzip();
+        let subtypes: Vec<SubtypeResult> = subtypes.into_iter().flatten().collect();
         let summary = DatasetSummary::of(&scores);
         writeln!(
             report,
@@ -136,6 +164,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         report.push_str(&matches_row("white cells", &summary.white));
         report.push_str(&matches_row("platelets", &summary.platelets));
         report.push('\n');
+        if !subtypes.is_empty() {
+            writeln!(
+                report,
+                "White-cell subtypes against {} (the class of the nucleated cell matching the white-cell box):\n",
+                label_file.display()
+            )?;
+            report.push_str(&subtype_report(&subtypes));
+        }
         if args.per_image {
             report.push_str("| image | red boxes | red counted | error % | WBC TP/FP/FN | platelet TP/FP/FN |\n| --- | --- | --- | --- | --- | --- |\n");
             for score in &scores {

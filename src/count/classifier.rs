@@ -85,13 +85,17 @@ pub enum WhiteCellClassifier {
         model: Box<Model>,
         /// The class of each of the model's classes, in its order.
         classes: Vec<CellClass>,
+        /// The position in [`features::feature_names`] of each of the model's features, in
+        /// the model's order.
+        columns: Vec<usize>,
     },
 }
 
 impl WhiteCellClassifier {
-    /// The classifier built into hemato: `models/pbc.json` (gradient-boosted trees over the
-    /// white-cell features, 8 PBC classes; `models/README.md` says how it was trained),
-    /// compiled into the binary.
+    /// The classifier built into hemato: `models/pbc.json` (an RBF SVM over the white-cell
+    /// columns that transfer between microscopes, measured on smoothed, colour-normalised
+    /// images; 8 PBC classes; `models/README.md` says how it was trained and chosen), compiled
+    /// into the binary.
     pub fn builtin() -> WhiteCellClassifier {
         let model = Model::from_json(Path::new(BUILTIN_MODEL_NAME), BUILTIN_MODEL)
             .expect("the built-in model file is valid (checked by the tests)");
@@ -108,12 +112,12 @@ impl WhiteCellClassifier {
     /// Uses `model` (from `origin`, for messages): its features must be
     /// [`features::feature_names`] in order, its class names report classes.
     pub fn from_model(model: Model, origin: &str) -> Result<WhiteCellClassifier, ClassifierError> {
-        model
-            .check_features(&features::feature_names())
-            .map_err(|mismatch| ClassifierError::Features {
+        let columns = feature_columns(&model, &features::feature_names()).map_err(|mismatch| {
+            ClassifierError::Features {
                 origin: origin.to_string(),
                 mismatch,
-            })?;
+            }
+        })?;
         let classes = model
             .class_names()
             .iter()
@@ -129,6 +133,7 @@ impl WhiteCellClassifier {
         Ok(WhiteCellClassifier::Model {
             model: Box::new(model),
             classes,
+            columns,
         })
     }
 
@@ -140,7 +145,12 @@ impl WhiteCellClassifier {
         cell: &Detection,
         scale: Option<&Scale>,
     ) -> Result<Decision, String> {
-        let WhiteCellClassifier::Model { model, classes } = self else {
+        let WhiteCellClassifier::Model {
+            model,
+            classes,
+            columns,
+        } = self
+        else {
             return Ok(Decision::unclassified());
         };
         let Some(diameter) = scale.and_then(red_cell_diameter) else {
@@ -160,8 +170,9 @@ impl WhiteCellClassifier {
         let Ok(described) = features::describe_cell_at(image, x, y, feature_scale) else {
             return Ok(Decision::unclassified());
         };
-        let row = Array2::from_shape_vec((1, described.features.len()), described.features.clone())
-            .map_err(|error| error.to_string())?;
+        let values: Vec<f64> = columns.iter().map(|&i| described.features[i]).collect();
+        let row =
+            Array2::from_shape_vec((1, values.len()), values).map_err(|error| error.to_string())?;
         let probabilities = model
             .predict_proba(row.view())
             .map_err(|error| error.to_string())?;
@@ -183,6 +194,30 @@ impl WhiteCellClassifier {
     }
 }
 
+/// Where each of the model's features is in `names` (the columns of
+/// [`features::feature_names`]): a model may use any subset of them, in any order (the shipped
+/// one uses those that transfer between microscopes; `models/README.md`). Features the model
+/// needs that `names` lacks are the mismatch.
+pub fn feature_columns(model: &Model, names: &[String]) -> Result<Vec<usize>, FeatureMismatch> {
+    let mut columns = Vec::with_capacity(model.feature_names().len());
+    let mut missing = Vec::new();
+    for name in model.feature_names() {
+        match names.iter().position(|candidate| candidate == name) {
+            Some(column) => columns.push(column),
+            None => missing.push(name.clone()),
+        }
+    }
+    if missing.is_empty() {
+        Ok(columns)
+    } else {
+        Err(FeatureMismatch {
+            missing,
+            extra: Vec::new(),
+            reordered: false,
+        })
+    }
+}
+
 /// The feature that gates a non-white call (see [`choose_class`]).
 const NUCLEUS_CIRCULARITY: &str = "nucleus_circularity";
 /// A model may call a nucleated detection a platelet or an erythroblast only this sure ...
@@ -196,11 +231,12 @@ pub const NON_WHITE_CIRCULARITY: f64 = 0.6;
 ///
 /// The detector has already decided that the object is nucleated, so a white-cell class is
 /// the default: the most probable one. The model may overrule the detector (platelet,
-/// erythroblast) only when it is sure and the nucleus is roundish. The PBC-trained model is
-/// wrong on fields of other microscopes (the shipped SVM calls every white cell of the BCCD
-/// and Aslan fields an erythroblast, with probabilities 0.36-0.77, while it gives PBC's own
-/// erythroblasts and platelets mostly more than 0.94; docs/accuracy.md), so without this gate
-/// white cells would drop out of the white-cell count. Ties go to the first class.
+/// erythroblast) only when it is sure and the nucleus is roundish. A model trained on one
+/// microscope's images can be wrong on another's (the earlier PBC model, on raw colours,
+/// called every white cell of the BCCD and Aslan fields an erythroblast, with probabilities
+/// 0.36-0.77, while it gives PBC's own erythroblasts and platelets mostly more than 0.94;
+/// docs/accuracy.md), and without this gate such white cells would drop out of the white-cell
+/// count. Ties go to the first class.
 pub fn choose_class(
     probabilities: &[f64],
     classes: &[CellClass],
@@ -312,10 +348,19 @@ mod tests {
 
     #[test]
     fn builtin_model_fits_the_features() {
-        let WhiteCellClassifier::Model { model, classes } = WhiteCellClassifier::builtin() else {
+        let WhiteCellClassifier::Model {
+            model,
+            classes,
+            columns,
+        } = WhiteCellClassifier::builtin()
+        else {
             panic!("the built-in classifier has a model");
         };
-        assert_eq!(model.feature_names(), features::feature_names().as_slice());
+        let names = features::feature_names();
+        for (&column, name) in columns.iter().zip(model.feature_names()) {
+            assert_eq!(&names[column], name);
+        }
+        assert_eq!(columns.len(), model.feature_names().len());
         assert_eq!(classes.len(), 8);
         assert!(!classes.contains(&CellClass::Rbc));
     }

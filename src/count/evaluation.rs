@@ -535,6 +535,163 @@ impl DatasetSummary {
     }
 }
 
+/// The file of per-image white-cell subtypes beside a box dataset (BCCD's `labels.csv`).
+pub const SUBTYPE_LABELS: &str = "labels.csv";
+/// Its column holding the subtype (BCCD: the Kaggle subtype of the image's white cell).
+pub const SUBTYPE_COLUMN: &str = "wbc_subtype_kaggle";
+
+/// Reads per-image white-cell subtypes: a CSV with columns `image` and [`SUBTYPE_COLUMN`]
+/// (any others ignored), giving image file name → subtype in lower case (BCCD's
+/// `NEUTROPHIL` → `neutrophil`, the name of [`super::CellClass::Neutrophil`]). Rows with an
+/// empty subtype are skipped. Plain comma-separated values without quoted commas, as BCCD's
+/// file is.
+pub fn read_subtype_labels(path: &Path) -> Result<BTreeMap<String, String>, EvaluationError> {
+    let text = read_text(path)?;
+    let format = |reason: String| EvaluationError::Format {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| format("empty file".into()))?
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|&c| c == name)
+            .ok_or_else(|| format(format!("no column {name:?}")))
+    };
+    let (image_column, subtype_column) = (column("image")?, column(SUBTYPE_COLUMN)?);
+    let mut labels = BTreeMap::new();
+    for (number, line) in lines.enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let (Some(image), Some(subtype)) = (fields.get(image_column), fields.get(subtype_column))
+        else {
+            return Err(format(format!("line {} has too few fields", number + 2)));
+        };
+        if !subtype.is_empty() {
+            labels.insert(image.to_string(), subtype.to_ascii_lowercase());
+        }
+    }
+    Ok(labels)
+}
+
+/// The class `hemato count` gave the white cell of an image with one subtype label.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubtypeCall {
+    /// No nucleated detection matched a white-cell box.
+    NotFound,
+    /// The matched cell was counted as a white cell without a class (no model, or features
+    /// not measurable).
+    Unclassified,
+    /// The class of the matched cell.
+    Class(super::CellClass),
+}
+
+impl SubtypeCall {
+    /// The class name, `not found` or `unclassified`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SubtypeCall::NotFound => "not found",
+            SubtypeCall::Unclassified => "unclassified",
+            SubtypeCall::Class(class) => class.name(),
+        }
+    }
+}
+
+/// The call for an image's labelled white cell: among the cells detected as nucleated
+/// ([`Kind::WhiteCell`], whatever class the model then gave them), the one that best matches
+/// one of the image's white-cell boxes by the matching rules of [`match_class`] (highest IoU,
+/// then nearest centroid).
+pub fn subtype_call(boxes: &[TruthBox], count: &super::ImageCount) -> SubtypeCall {
+    let mut best: Option<(f64, f64, &super::Cell)> = None;
+    for truth in boxes.iter().filter(|b| b.class == TruthClass::Wbc) {
+        let area = [truth.xmin, truth.ymin, truth.xmax, truth.ymax];
+        let (cx, cy) = (
+            (truth.xmin + truth.xmax) / 2.0,
+            (truth.ymin + truth.ymax) / 2.0,
+        );
+        for cell in count.cells.iter().filter(|c| c.kind == Kind::WhiteCell) {
+            let detection = Found::of(&count.field.detections[cell.detection]);
+            let iou = intersection_over_union(area, detection.bounds);
+            let centroid_inside = detection.x >= truth.xmin
+                && detection.x < truth.xmax
+                && detection.y >= truth.ymin
+                && detection.y < truth.ymax;
+            if !(iou >= 0.3 || centroid_inside || detection.contains_point(cx, cy)) {
+                continue;
+            }
+            let distance = (detection.x - cx).hypot(detection.y - cy);
+            let better = match best {
+                None => true,
+                Some((best_iou, best_distance, _)) => {
+                    iou > best_iou || (iou == best_iou && distance < best_distance)
+                }
+            };
+            if better {
+                best = Some((iou, distance, cell));
+            }
+        }
+    }
+    match best {
+        None => SubtypeCall::NotFound,
+        Some((_, _, cell)) => cell
+            .class
+            .map_or(SubtypeCall::Unclassified, SubtypeCall::Class),
+    }
+}
+
+/// One labelled image's white cell: its label and what the count called it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubtypeResult {
+    /// Image file name.
+    pub image: String,
+    /// The label (lower case).
+    pub truth: String,
+    /// The count's call.
+    pub call: SubtypeCall,
+}
+
+/// A Markdown table of subtype agreement: per label, the images, how many calls agree and
+/// what the calls were; then the total.
+pub fn subtype_report(results: &[SubtypeResult]) -> String {
+    let mut labels: Vec<&str> = results.iter().map(|r| r.truth.as_str()).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    let mut report =
+        String::from("| label | images | class agrees | calls |\n| --- | --- | --- | --- |\n");
+    let mut agree_total = 0;
+    for label in labels {
+        let rows: Vec<&SubtypeResult> = results.iter().filter(|r| r.truth == label).collect();
+        let agree = rows.iter().filter(|r| r.call.name() == label).count();
+        agree_total += agree;
+        let mut calls: BTreeMap<&str, usize> = BTreeMap::new();
+        for row in &rows {
+            *calls.entry(row.call.name()).or_default() += 1;
+        }
+        let calls: Vec<String> = calls
+            .iter()
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        report.push_str(&format!(
+            "| {label} | {} | {agree} | {} |\n",
+            rows.len(),
+            calls.join(", ")
+        ));
+    }
+    report.push_str(&format!(
+        "\nWhite-cell class agrees with the label for {agree_total} of {} images.\n\n",
+        results.len()
+    ));
+    report
+}
+
 /// What `hemato count` made of one single-cell image.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CentredCell {
@@ -759,5 +916,56 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("line 2"));
+    }
+
+    #[test]
+    fn subtype_report_counts_agreement_per_label() {
+        let result = |truth: &str, call: SubtypeCall| SubtypeResult {
+            image: String::new(),
+            truth: truth.to_string(),
+            call,
+        };
+        let results = [
+            result(
+                "neutrophil",
+                SubtypeCall::Class(super::super::CellClass::Neutrophil),
+            ),
+            result(
+                "neutrophil",
+                SubtypeCall::Class(super::super::CellClass::Lymphocyte),
+            ),
+            result("lymphocyte", SubtypeCall::NotFound),
+            result("neutrophil", SubtypeCall::Unclassified),
+        ];
+        let report = subtype_report(&results);
+        assert!(
+            report.contains("| lymphocyte | 1 | 0 | not found 1 |"),
+            "{report}"
+        );
+        assert!(
+            report.contains("| neutrophil | 3 | 1 | lymphocyte 1, neutrophil 1, unclassified 1 |"),
+            "{report}"
+        );
+        assert!(report.contains("for 1 of 4 images"), "{report}");
+    }
+
+    #[test]
+    fn subtype_labels_need_their_columns() {
+        let folder = std::env::temp_dir().join(format!("hemato-labels-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let good = folder.join("labels.csv");
+        std::fs::write(
+            &good,
+            "image,wbc_subtype_kaggle,n\nA.jpg,NEUTROPHIL,3\nB.jpg,,1\n",
+        )
+        .unwrap();
+        let labels = read_subtype_labels(&good).unwrap();
+        assert_eq!(labels.len(), 1);
+        assert_eq!(labels["A.jpg"], "neutrophil");
+        let bad = folder.join("bad.csv");
+        std::fs::write(&bad, "image,class\nA.jpg,NEUTROPHIL\n").unwrap();
+        let error = read_subtype_labels(&bad).unwrap_err().to_string();
+        assert!(error.contains("wbc_subtype_kaggle"), "{error}");
+        std::fs::remove_dir_all(&folder).unwrap();
     }
 }

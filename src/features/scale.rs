@@ -97,17 +97,7 @@ pub fn estimate_red_cell_diameter(
     nucleus_like: &GrayImage,
 ) -> Result<Scale, FeatureError> {
     let (width, height) = image.dimensions();
-    let grey = rgb_to_gray(image);
-    let filled = fill_holes(&threshold::apply(&grey, foreground_range(&grey)));
-    let separated = watershed(&filled).map_err(|_| FeatureError::TooLarge { width, height })?;
-    let mut red = GrayImage::new(width, height);
-    for particle in find_particles(&separated, &ParticleOptions::default()) {
-        let nucleus_pixels = pixels_inside(&particle, nucleus_like);
-        if (nucleus_pixels as f64) > MAX_NUCLEUS_SHARE * particle.pixel_count() as f64 {
-            continue;
-        }
-        paint(&mut red, &particle);
-    }
+    let red = red_cell_mask(image, nucleus_like)?;
     let points = ultimate_points(&red).map_err(|_| FeatureError::TooLarge { width, height })?;
     let mut radii: Vec<f64> = Vec::new();
     for (x, y, value) in points.enumerate_pixels() {
@@ -125,6 +115,29 @@ pub fn estimate_red_cell_diameter(
     // Only an outlier could leave the accepted range: then there are no red cells to trust.
     Scale::from_red_cell_diameter(2.0 * radius)
         .map_err(|_| FeatureError::NoRedCells { found: radii.len() })
+}
+
+/// The red cells of an image (255): step 1 of [`estimate_red_cell_diameter`], the foreground
+/// pieces (holes filled, touching cells cut apart by the binary watershed) with at most 5%
+/// nucleus-like pixels. Also the reference of colour normalisation
+/// ([`super::normalise`]).
+pub(crate) fn red_cell_mask(
+    image: &RgbImage,
+    nucleus_like: &GrayImage,
+) -> Result<GrayImage, FeatureError> {
+    let (width, height) = image.dimensions();
+    let grey = rgb_to_gray(image);
+    let filled = fill_holes(&threshold::apply(&grey, foreground_range(&grey)));
+    let separated = watershed(&filled).map_err(|_| FeatureError::TooLarge { width, height })?;
+    let mut red = GrayImage::new(width, height);
+    for particle in find_particles(&separated, &ParticleOptions::default()) {
+        let nucleus_pixels = pixels_inside(&particle, nucleus_like);
+        if (nucleus_pixels as f64) > MAX_NUCLEUS_SHARE * particle.pixel_count() as f64 {
+            continue;
+        }
+        paint(&mut red, &particle);
+    }
+    Ok(red)
 }
 
 /// The median (mean of the two middle values for an even count); `None` when empty.
