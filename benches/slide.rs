@@ -66,10 +66,15 @@ fn write_tables(analysis: &StainWatershed, id: &str, components: &[ComponentCell
         Ok(())
     })
     .unwrap();
-    let mut table = String::from("slide,class,count\n");
-    for (class, count) in classes.iter().zip(&counts) {
-        table.push_str(&format!("{id},{class},{count}\n"));
-    }
+    // One column per class (the stain-watershed analysis names no `count_columns`), one row
+    // for the image and the total row.
+    let header = classes.join(",");
+    let values = counts
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let table = format!("image,{header}\n{id},{values}\ntotal,{values}\n");
     hemato::output::write_bytes_atomically(&out.join("counts.csv"), table.as_bytes()).unwrap();
 }
 

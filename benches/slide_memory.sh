@@ -9,7 +9,8 @@
 # /usr/bin/time -v, and prints one line per size: pixels, wall time, MP/s, max RSS, cells.
 # Peak memory should stay flat as the slide grows (it is set by tile size x threads).
 #
-# Environment: THREADS (default 2), TILE (default 2048), WORK (scratch folder, default
+# Environment: THREADS (default 2), TILE (default 2048), SLIDE_ARGS (more `hemato slide`
+# options, e.g. "--analysis stain-watershed" or "--pixel-size 0.1"), WORK (scratch folder, default
 # target/slide-memory; a 40,000^2 mosaic takes about 2-3 GB of disk), KEEP=1 keeps the mosaics.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +31,7 @@ for size in "$@"; do
     out="$work/out-$size"
     rm -rf "$out"
     /usr/bin/time -v -o "$work/time-$size.txt" \
-        "$hemato" slide "$slide" --threads "$threads" --tile "$tile" --quiet -o "$out"
+        "$hemato" slide "$slide" --threads "$threads" --tile "$tile" --quiet ${SLIDE_ARGS:-} -o "$out"
     rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time-$size.txt")
     wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/time-$size.txt" |
         awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
