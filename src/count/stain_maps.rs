@@ -115,26 +115,39 @@ impl StainMaps {
                     .max(0.0) as f32
             })
         });
-        let pixels: Vec<[f32; 4]> = image
-            .as_raw()
-            .par_chunks(3)
-            .map(|rgb| {
-                let od = [0, 1, 2].map(|c| tables[c][usize::from(rgb[c])]);
-                let stain = |i: usize| {
-                    od[0] * inverse[0][i] as f32
-                        + od[1] * inverse[1][i] as f32
-                        + od[2] * inverse[2][i] as f32
-                };
-                [od[0] + od[1] + od[2], stain(0), stain(1), od[0] - od[2]]
-            })
-            .collect();
+        let pixel_maps = |rgb: &[u8]| -> [f32; 4] {
+            let od = [0, 1, 2].map(|c| tables[c][usize::from(rgb[c])]);
+            let stain = |i: usize| {
+                od[0] * inverse[0][i] as f32
+                    + od[1] * inverse[1][i] as f32
+                    + od[2] * inverse[2][i] as f32
+            };
+            [od[0] + od[1] + od[2], stain(0), stain(1), od[0] - od[2]]
+        };
+        let (width, height) = image.dimensions();
+        let row = (width as usize).max(1);
+        let pixels = width as usize * height as usize;
+        // The four planes are written in place, row by row (no per-pixel temporary of the
+        // whole image: on a slide window that would double the memory of the maps).
+        let [mut density, mut blue, mut eosin, mut violet] = [(); 4].map(|_| vec![0f32; pixels]);
+        density
+            .par_chunks_mut(row)
+            .zip(blue.par_chunks_mut(row))
+            .zip(eosin.par_chunks_mut(row))
+            .zip(violet.par_chunks_mut(row))
+            .zip(image.as_raw().par_chunks(3 * row))
+            .for_each(|((((density, blue), eosin), violet), rgb_row)| {
+                for (x, rgb) in rgb_row.chunks_exact(3).enumerate() {
+                    [density[x], blue[x], eosin[x], violet[x]] = pixel_maps(rgb);
+                }
+            });
         StainMaps {
-            width: image.width(),
-            height: image.height(),
-            density: pixels.iter().map(|p| p[0]).collect(),
-            blue: pixels.iter().map(|p| p[1]).collect(),
-            eosin: pixels.iter().map(|p| p[2]).collect(),
-            violet: pixels.iter().map(|p| p[3]).collect(),
+            width,
+            height,
+            density,
+            blue,
+            eosin,
+            violet,
         }
     }
 }
