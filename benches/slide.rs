@@ -36,13 +36,7 @@ const THREADS: usize = 2;
 
 fn fields() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/smears-sample/images");
-    let mut fields: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "jpg"))
-        .collect();
-    fields.sort();
-    fields
+    hemato::count::list_images(&[dir]).unwrap()
 }
 
 /// Writes `cells.csv` and `counts.csv` as `hemato slide` does, for one image named `id`.

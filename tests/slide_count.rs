@@ -27,12 +27,7 @@ const FIELDS: &str = "../shared/data/smears-sample/images";
 
 fn smear_fields(count: usize) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIELDS);
-    let mut fields: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "jpg"))
-        .collect();
-    fields.sort();
+    let mut fields = hemato::count::list_images(&[dir]).unwrap();
     fields.truncate(count);
     fields
 }

@@ -701,16 +701,7 @@ fn cell_region(
     let bottom = group.runs.last().map_or(0, |run| run.y + 1);
     let (x0, y0) = (left.saturating_sub(margin), top.saturating_sub(margin));
     let (x1, y1) = ((right + margin).min(width), (bottom + margin).min(height));
-    let shifted: Vec<Run> = group
-        .runs
-        .iter()
-        .map(|run| Run {
-            y: run.y - y0,
-            x_start: run.x_start - x0,
-            x_end: run.x_end - x0,
-        })
-        .collect();
-    let own = mask_of_runs(&shifted, x1 - x0, y1 - y0);
+    let own = mask_of_runs(&runs_from(&group.runs, x0, y0), x1 - x0, y1 - y0);
     let near = within_distance(&own, cytoplasm);
     let mask = GrayImage::from_fn(x1 - x0, y1 - y0, |x, y| {
         let (ix, iy) = (x + x0, y + y0);
@@ -735,16 +726,24 @@ fn particle_of_runs(runs: &[Run]) -> Option<Particle> {
     let left = runs.iter().map(|run| run.x_start).min()?;
     let right = runs.iter().map(|run| run.x_end).max()?;
     let (top, bottom) = (runs.first()?.y, runs.last()?.y + 1);
-    let shifted: Vec<Run> = runs
-        .iter()
+    merged_particle(&mask_of_runs(
+        &runs_from(runs, left, top),
+        right - left,
+        bottom - top,
+    ))?
+    .translated(i64::from(left), i64::from(top))
+}
+
+/// `runs` in the coordinates of a crop whose top-left pixel is (`left`, `top`) (every run lies
+/// at or right of `left` and at or below `top`).
+fn runs_from(runs: &[Run], left: u32, top: u32) -> Vec<Run> {
+    runs.iter()
         .map(|run| Run {
             y: run.y - top,
             x_start: run.x_start - left,
             x_end: run.x_end - left,
         })
-        .collect();
-    merged_particle(&mask_of_runs(&shifted, right - left, bottom - top))?
-        .translated(i64::from(left), i64::from(top))
+        .collect()
 }
 
 /// All object pixels of `mask` as one particle (pieces merged: outlines of every piece, runs

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use image::RgbImage;
 
-use crate::measure::{measure_shape, Calibration};
+use crate::measure::{measure_shape, Calibration, ShapeMeasurements};
 use crate::watershed::WatershedError;
 pub use classifier::WhiteCellClassifier;
 pub use fields::{Detection, FieldDetections, Kind};
@@ -326,15 +326,11 @@ pub fn count_image(
     let mut cells = Vec::new();
     for (index, detection) in field.detections.iter().enumerate() {
         let shape = measure_shape(&detection.particle, &calibration);
-        let mut features = vec![
-            ("area".to_string(), shape.area / f64::from(detection.cells)),
-            ("perimeter".to_string(), shape.perimeter),
-            ("circularity".to_string(), shape.circularity),
-            ("solidity".to_string(), shape.solidity),
-            ("feret".to_string(), shape.feret),
-            ("min_feret".to_string(), shape.min_feret),
-            ("cells_in_region".to_string(), f64::from(detection.cells)),
-        ];
+        let mut features: Vec<(String, f64)> = SHAPE_COLUMNS
+            .iter()
+            .map(|name| name.to_string())
+            .zip(shape_values(&shape, detection.cells))
+            .collect();
         let (class, probability) = match detection.kind {
             Kind::RedCell => (Some(CellClass::Rbc), 1.0),
             Kind::Platelet => (Some(CellClass::Platelet), 1.0),
@@ -368,4 +364,29 @@ pub fn count_image(
         scale,
         cells,
     })
+}
+
+/// The shape columns of the cells table (after the fixed columns, before the features).
+pub const SHAPE_COLUMNS: [&str; 7] = [
+    "area",
+    "perimeter",
+    "circularity",
+    "solidity",
+    "feret",
+    "min_feret",
+    "cells_in_region",
+];
+
+/// The values of [`SHAPE_COLUMNS`] for a detection of `cells` cells with this shape: ImageJ's
+/// shape measurements of its region, the area shared out among its cells.
+pub fn shape_values(shape: &ShapeMeasurements, cells: u32) -> [f64; 7] {
+    [
+        shape.area / f64::from(cells),
+        shape.perimeter,
+        shape.circularity,
+        shape.solidity,
+        shape.feret,
+        shape.min_feret,
+        f64::from(cells),
+    ]
 }

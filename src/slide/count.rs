@@ -48,8 +48,9 @@ use crate::count::fields::{
     cell_level, cell_threshold, describe_pieces, find_cells, interaction_reach, nucleus_mask,
     scaled_value, single_cell_area, within_distance, PieceShape, Settings,
 };
+use crate::count::report::UNCLASSIFIED_WHITE;
 use crate::count::stain_maps::{Background, StainMaps};
-use crate::count::{CellClass, Kind, Scale, WhiteCellClassifier};
+use crate::count::{shape_values, CellClass, Kind, Scale, WhiteCellClassifier, SHAPE_COLUMNS};
 use crate::measure::{measure_shape, Calibration};
 use crate::morphology::{fill_holes, OBJECT};
 use crate::segment::watershed_particles;
@@ -192,20 +193,6 @@ impl CountParameters {
     }
 }
 
-/// The class of a white cell no model classified (`hemato count`'s `wbc`).
-const UNCLASSIFIED: &str = "wbc";
-
-/// Shape columns of every cell, as `hemato count`'s cells table.
-const SHAPE_COLUMNS: [&str; 7] = [
-    "area",
-    "perimeter",
-    "circularity",
-    "solidity",
-    "feret",
-    "min_feret",
-    "cells_in_region",
-];
-
 /// `hemato count`'s detection and white-cell classification as a slide [`Analysis`] (see the
 /// module docs).
 #[derive(Debug, Clone)]
@@ -336,7 +323,7 @@ impl Analysis for CountAnalysis {
             .iter()
             .map(|class| class.name().to_string())
             .collect();
-        classes.push(UNCLASSIFIED.to_string());
+        classes.push(UNCLASSIFIED_WHITE.to_string());
         classes
     }
 
@@ -514,14 +501,8 @@ impl Analysis for CountAnalysis {
                 f64::from(bounds.width),
                 f64::from(bounds.height),
                 probability,
-                shape.area / f64::from(detection.cells),
-                shape.perimeter,
-                shape.circularity,
-                shape.solidity,
-                shape.feret,
-                shape.min_feret,
-                f64::from(detection.cells),
             ];
+            values.extend(shape_values(&shape, detection.cells));
             if features.len() == feature_count {
                 values.extend(features.iter().map(|(_, value)| *value));
             } else {
