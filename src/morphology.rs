@@ -163,14 +163,29 @@ pub fn fill_holes(mask: &GrayImage) -> GrayImage {
             outside[region as usize] = true;
         }
     }
-    let mut filled = GrayImage::from_pixel(mask.width(), mask.height(), Luma([OBJECT]));
-    let pixels: &mut [u8] = &mut filled;
-    for (run, &region) in background.runs.iter().zip(&background.particle_of_run) {
-        if outside[region as usize] {
-            pixels[run.clone()].fill(BACKGROUND);
-        }
-    }
+    // Bands of rows in parallel: object everywhere but on the band's outside runs (a run
+    // never spans two rows, so it lies in one band).
+    let band_len = (width * ROWS_PER_BAND).max(1);
+    let mut filled = vec![BACKGROUND; width * height];
     filled
+        .par_chunks_mut(band_len)
+        .enumerate()
+        .for_each(|(band, pixels)| {
+            let offset = band * band_len;
+            let end = offset + pixels.len();
+            pixels.fill(OBJECT);
+            let first = background.runs.partition_point(|run| run.start < offset);
+            let runs = background.runs[first..].iter();
+            for (run, &region) in runs.zip(&background.particle_of_run[first..]) {
+                if run.start >= end {
+                    break;
+                }
+                if outside[region as usize] {
+                    pixels[run.start - offset..run.end - offset].fill(BACKGROUND);
+                }
+            }
+        });
+    GrayImage::from_raw(mask.width(), mask.height(), filled).expect("same size as the mask")
 }
 
 /// Erodes `options.iterations()` times: an object pixel with at least `options.count()`

@@ -42,6 +42,7 @@ mod shape;
 mod statistics;
 
 use image::GrayImage;
+use rayon::prelude::*;
 
 use crate::io::AnyImage;
 
@@ -257,12 +258,28 @@ impl Range {
 /// assert_eq!((histogram[0], histogram[7], histogram.iter().sum::<u32>()), (1, 2, 3));
 /// ```
 pub fn histogram(image: &GrayImage) -> Histogram {
-    let mut counts = [0u32; 256];
-    for &value in image.as_raw() {
-        counts[usize::from(value)] += 1;
-    }
-    counts
+    image
+        .as_raw()
+        .par_chunks(PIXELS_PER_TASK)
+        .map(|pixels| {
+            let mut counts = [0u32; 256];
+            for &value in pixels {
+                counts[usize::from(value)] += 1;
+            }
+            counts
+        })
+        .reduce(
+            || [0u32; 256],
+            |mut total, counts| {
+                total.iter_mut().zip(counts).for_each(|(sum, count)| *sum += count);
+                total
+            },
+        )
 }
+
+/// Pixels per parallel task of [`histogram`] and [`apply`]: large enough that a task costs
+/// far more than handing it to a thread, small enough to share a small image out.
+const PIXELS_PER_TASK: usize = 1 << 16;
 
 /// The level `method` picks on `histogram`, as ImageJ's `AutoThresholder.getThreshold(Method,
 /// int[])` returns it (a method that finds no level gives 0).
@@ -323,7 +340,8 @@ pub fn apply(image: &GrayImage, range: Range) -> GrayImage {
         std::array::from_fn(|value| if range.contains(value as u8) { 255 } else { 0 });
     let pixels = image
         .as_raw()
-        .iter()
+        .par_iter()
+        .with_min_len(PIXELS_PER_TASK)
         .map(|&value| table[usize::from(value)])
         .collect();
     GrayImage::from_raw(image.width(), image.height(), pixels).expect("same dimensions")
