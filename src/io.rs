@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, GrayImage, ImageBuffer, ImageDecoder, ImageReader, Luma, RgbImage};
 
+use rayon::prelude::*;
+
 use crate::output::{write_atomically, OutputError};
 
 /// 16-bit greyscale image.
@@ -136,6 +138,98 @@ pub fn read_image(path: &Path) -> Result<AnyImage, ImageReadError> {
     }
     let dynamic = decode_with_image_crate(path)?;
     from_dynamic(path, dynamic)
+}
+
+/// Rows per band of [`read_image_with_plane`]: one task of the thread pool each.
+const ROWS_PER_BAND: usize = 16;
+
+/// Reads an image as [`read_image`] does and, when it is 8-bit RGB, also makes the 8-bit plane
+/// `plane` computes from it: `plane(rgb, out)` gets the RGB bytes of whole rows and writes one
+/// byte per pixel of those rows to `out` (each pixel on its own, so any split of the rows gives
+/// the same plane). Other pixel types give no plane.
+///
+/// A non-interlaced 8-bit RGB PNG is decoded row by row and each band of rows goes to the
+/// thread pool as soon as it is decoded, so the plane is made while the rest of the file is
+/// still being inflated (decoding is serial; this hides the plane's cost behind it). Any other
+/// file, or any PNG the row reader does not take, is read by [`read_image`] (so errors are the
+/// same) and the plane made afterwards, bands in parallel.
+pub fn read_image_with_plane(
+    path: &Path,
+    plane: impl Fn(&[u8], &mut [u8]) + Sync,
+) -> Result<(AnyImage, Option<GrayImage>), ImageReadError> {
+    if let Some((image, made)) = read_rgb_png_with_plane(path, &plane) {
+        return Ok((AnyImage::Rgb8(image), Some(made)));
+    }
+    let image = read_image(path)?;
+    let made = match &image {
+        AnyImage::Rgb8(rgb) => {
+            let width = rgb.width() as usize;
+            let mut out = vec![0u8; width * rgb.height() as usize];
+            let band = (width * ROWS_PER_BAND).max(1);
+            out.par_chunks_mut(band)
+                .zip(rgb.as_raw().par_chunks(band * 3))
+                .for_each(|(out, rgb)| plane(rgb, out));
+            Some(GrayImage::from_raw(rgb.width(), rgb.height(), out).expect("same size"))
+        }
+        _ => None,
+    };
+    Ok((image, made))
+}
+
+/// The fast path of [`read_image_with_plane`]: `None` unless `path` is a PNG whose decoded
+/// pixels are 8-bit RGB, not interlaced, not animated, within [`MAX_PIXELS`] and without a
+/// decoding error (the caller then reads it the general way, which reports any error).
+fn read_rgb_png_with_plane(
+    path: &Path,
+    plane: &(impl Fn(&[u8], &mut [u8]) + Sync),
+) -> Option<(RgbImage, GrayImage)> {
+    if read_magic(path, 8).ok()? != b"\x89PNG\r\n\x1a\n" {
+        return None;
+    }
+    let file = File::open(path).ok()?;
+    let limits = png::Limits {
+        bytes: usize::try_from(MAX_PIXELS * 4 * 2).unwrap_or(usize::MAX),
+    };
+    let mut decoder = png::Decoder::new_with_limits(BufReader::new(file), limits);
+    // The image crate's setting: expand low bit depths, palettes and transparency, so the
+    // output is 8-bit RGB exactly when the image crate would give an RGB8 image.
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().ok()?;
+    let info = reader.info();
+    let (width, height) = (info.width, info.height);
+    let plain = !info.interlaced && info.animation_control.is_none();
+    if !plain
+        || reader.output_color_type() != (png::ColorType::Rgb, png::BitDepth::Eight)
+        || check_dimensions(path, width.into(), height.into()).is_err()
+    {
+        return None;
+    }
+    let (width, height) = (width as usize, height as usize);
+    let row_bytes = width * 3;
+    let mut rgb = vec![0u8; row_bytes * height];
+    let mut out = vec![0u8; width * height];
+    let decoded = rayon::scope(|scope| {
+        let mut rgb_left: &mut [u8] = &mut rgb;
+        let mut out_left: &mut [u8] = &mut out;
+        while !rgb_left.is_empty() {
+            let rows = ROWS_PER_BAND.min(rgb_left.len() / row_bytes);
+            let (rgb_band, rgb_rest) = std::mem::take(&mut rgb_left).split_at_mut(rows * row_bytes);
+            let (out_band, out_rest) = std::mem::take(&mut out_left).split_at_mut(rows * width);
+            (rgb_left, out_left) = (rgb_rest, out_rest);
+            for row in rgb_band.chunks_exact_mut(row_bytes) {
+                reader.read_row(row).ok()??;
+            }
+            let rgb_band: &[u8] = rgb_band;
+            scope.spawn(move |_| plane(rgb_band, out_band));
+        }
+        // Past the last row the reader finishes the image data as the image crate's decoder
+        // does (no further rows, checksum of the stream).
+        matches!(reader.read_row(&mut []), Ok(None)).then_some(())
+    });
+    decoded?;
+    let rgb = RgbImage::from_raw(width as u32, height as u32, rgb)?;
+    let out = GrayImage::from_raw(width as u32, height as u32, out)?;
+    Some((rgb, out))
 }
 
 /// Reads an 8-bit RGB image; grey images are expanded to three equal channels.
@@ -892,6 +986,72 @@ mod tests {
         let error = read_image(&path).unwrap_err();
         assert!(matches!(error, ImageReadError::Corrupt { .. }), "{error}");
         assert!(error.to_string().contains("t.png"));
+    }
+
+    /// A plane made by hand for the tests: red XOR green.
+    fn red_xor_green(rgb: &[u8], out: &mut [u8]) {
+        for (value, pixel) in out.iter_mut().zip(rgb.chunks_exact(3)) {
+            *value = pixel[0] ^ pixel[1];
+        }
+    }
+
+    #[test]
+    fn plane_made_while_decoding_equals_the_plane_of_each_pixel() {
+        let dir = tempfile::tempdir().unwrap();
+        // 53 rows: three whole bands of 16 and a short one.
+        let rgb = RgbImage::from_fn(37, 53, |x, y| image::Rgb([(x * 7) as u8, (y * 5) as u8, 9]));
+        let expected: Vec<u8> = rgb.pixels().map(|p| p.0[0] ^ p.0[1]).collect();
+        let rgba = DynamicImage::ImageRgb8(rgb.clone()).to_rgba8();
+        let files = [
+            ("rgb.png", png_bytes(&DynamicImage::ImageRgb8(rgb.clone()))),
+            ("rgba.png", png_bytes(&DynamicImage::ImageRgba8(rgba))),
+        ];
+        for (name, bytes) in files {
+            let path = temp_file(&dir, name, &bytes);
+            let (image, plane) = read_image_with_plane(&path, red_xor_green).unwrap();
+            assert_eq!(image, AnyImage::Rgb8(rgb.clone()), "{name}");
+            assert_eq!(plane.unwrap().as_raw(), &expected, "{name}");
+        }
+        // JPEG (read whole, plane afterwards): the plane of the decoded pixels.
+        let path = temp_file(&dir, "rgb.jpg", &jpeg_bytes(&DynamicImage::ImageRgb8(rgb)));
+        let (image, plane) = read_image_with_plane(&path, red_xor_green).unwrap();
+        let AnyImage::Rgb8(decoded) = &image else {
+            panic!("expected RGB")
+        };
+        let of_decoded: Vec<u8> = decoded.pixels().map(|p| p.0[0] ^ p.0[1]).collect();
+        assert_eq!(plane.unwrap().as_raw(), &of_decoded);
+        assert_eq!(image, read_image(&path).unwrap());
+        // Grey: no plane.
+        let grey = GrayImage::from_pixel(3, 2, image::Luma([7]));
+        let path = temp_file(&dir, "g.png", &png_bytes(&DynamicImage::ImageLuma8(grey)));
+        assert!(read_image_with_plane(&path, red_xor_green)
+            .unwrap()
+            .1
+            .is_none());
+    }
+
+    #[test]
+    fn damaged_rgb_png_gives_the_error_of_read_image() {
+        let dir = tempfile::tempdir().unwrap();
+        let rgb = RgbImage::from_fn(64, 64, |x, y| image::Rgb([(x * y) as u8, x as u8, y as u8]));
+        let bytes = png_bytes(&DynamicImage::ImageRgb8(rgb));
+        let mut flipped = bytes.clone();
+        let middle = flipped.len() / 2;
+        flipped[middle] ^= 0xFF;
+        for (name, bytes) in [("cut.png", &bytes[..middle]), ("flipped.png", &flipped[..])] {
+            let path = temp_file(&dir, name, bytes);
+            // A flipped byte may still inflate: then both readers give the same pixels.
+            match (
+                read_image_with_plane(&path, red_xor_green),
+                read_image(&path),
+            ) {
+                (Ok((image, _)), Ok(read)) => assert_eq!(image, read, "{name}"),
+                (Err(error), Err(read)) => assert_eq!(error.to_string(), read.to_string()),
+                (with_plane, read) => panic!("{name}: {:?} vs {:?}", with_plane.is_ok(), read),
+            }
+        }
+        let path = temp_file(&dir, "cut.png", &bytes[..middle]);
+        assert!(read_image_with_plane(&path, red_xor_green).is_err());
     }
 
     fn jpeg_bytes(image: &DynamicImage) -> Vec<u8> {

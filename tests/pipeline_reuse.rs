@@ -13,7 +13,8 @@ use hemato::measure::{
     Segmentation,
 };
 use hemato::segment::{
-    measured_channel, segment_gray, source_channel, PipelineConfig, SourceChannel,
+    measured_channel, read_with_source_channel, segment_gray, source_channel, PipelineConfig,
+    SourceChannel,
 };
 
 fn root() -> &'static Path {
@@ -199,4 +200,44 @@ fn ready_channel_of_another_size_is_refused() {
         &Calibration::default(),
     );
     assert!(result.is_err());
+}
+
+#[test]
+fn channel_made_while_decoding_is_the_channel_of_the_read_image() {
+    // The BCCD field saved as an RGB PNG (decoded row by row, channel made band by band), the
+    // Aslan RGBA PNG and the JPEG fields (read whole first): every source channel equals
+    // `source_channel` of `read_image`, for 1 and 3 threads.
+    let dir = tempfile::tempdir().unwrap();
+    let field = root().join("fixtures/smears/BloodImage_00003.jpg");
+    let png = dir.path().join("field.png");
+    let AnyImage::Rgb8(rgb) = read_image(&field).unwrap() else {
+        panic!("the BCCD field is RGB")
+    };
+    rgb.save(&png).unwrap();
+    let files = [
+        png,
+        field,
+        root().join("fixtures/smears/BloodImage_00309.jpg"),
+        root().join("fixtures/aslan/image-1.png"),
+    ];
+    for file in &files {
+        let image = read_image(file).unwrap();
+        for channel in SourceChannel::ALL {
+            let config = PipelineConfig {
+                channel,
+                ..PipelineConfig::default()
+            };
+            let expected = source_channel(&image, &config).unwrap();
+            for threads in [1, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let (read, source) =
+                    pool.install(|| read_with_source_channel(file, &config).unwrap());
+                assert_eq!(read, image, "{file:?}");
+                assert_eq!(source, expected, "{file:?} {channel:?} {threads} threads");
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@ use hemato::measure::table::{write_bloodcells_csv, write_imagej_csv, write_json,
 use hemato::measure::{
     measure_image, measure_particles, Calibration, Channel, ParticleOptions, Segmentation,
 };
+use hemato::segment::SegmentError;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Table layouts.
@@ -289,7 +290,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Some(intensity) => companion_file(intensity, image_path, images.len(), "intensity")?,
             None => image_path.clone(),
         };
-        let image = read_image(&measured_path)?;
+        // Segmented and measured image are one: the pipeline's channel is made while the
+        // image is decoded, and its particles and channel are measured as they are.
+        let (image, source) = match (&pipeline, &args.intensity) {
+            (Some(config), None) => {
+                match hemato::segment::read_with_source_channel(image_path, config) {
+                    Ok((image, source)) => (image, Some(source)),
+                    Err(SegmentError::Read(error)) => return Err(error.into()),
+                    Err(error) => {
+                        return Err(anyhow::Error::from(error)
+                            .context(format!("cannot segment {}", image_path.display())))
+                    }
+                }
+            }
+            _ => (read_image(&measured_path)?, None),
+        };
         let particles = if let Some(mask_path) = &args.mask {
             let mask_path = companion_file(mask_path, image_path, images.len(), "mask")?;
             let mask = read_mask(&mask_path)?;
@@ -314,11 +329,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         &calibration,
                     )
                 }
-                // Segmented and measured image are one: its particles and its thresholded
-                // channel are measured as they are, not found or made again.
                 None => {
-                    let source = hemato::segment::source_channel(&image, config)
-                        .with_context(|| format!("cannot segment {}", image_path.display()))?;
+                    let source = source.expect("read with the source channel above");
                     let segmented = hemato::segment::segment_gray(&source, config)
                         .with_context(|| format!("cannot segment {}", image_path.display()))?;
                     let ready = match image {

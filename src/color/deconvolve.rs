@@ -303,10 +303,29 @@ impl TransmittanceTables {
     /// The 8-bit transmittance image of one stain (0, 1 or 2), as [`stain_transmittance`].
     pub fn stain(&self, image: &RgbImage, stain: usize) -> Result<GrayImage, ColorError> {
         check_stain(stain)?;
-        let plane = map_pixels(image, |pixel| {
-            self.steps.lookup(self.terms.stain(pixel, stain))
-        });
+        let plane = map_pixels(image, |pixel| self.stain_of_pixel(pixel, stain));
         Ok(GrayImage::from_raw(image.width(), image.height(), plane).expect("same size"))
+    }
+
+    /// The 8-bit transmittance of one stain (0, 1 or 2) for a run of RGB bytes: `out[i]` for
+    /// pixel `rgb[3i..3i + 3]` (e.g. a band of rows as it is decoded; same values as
+    /// [`TransmittanceTables::stain`]).
+    pub fn stain_of_pixels(
+        &self,
+        rgb: &[u8],
+        stain: usize,
+        out: &mut [u8],
+    ) -> Result<(), ColorError> {
+        check_stain(stain)?;
+        for (value, pixel) in out.iter_mut().zip(rgb.chunks_exact(3)) {
+            *value = self.stain_of_pixel(pixel, stain);
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn stain_of_pixel(&self, pixel: &[u8], stain: usize) -> u8 {
+        self.steps.lookup(self.terms.stain(pixel, stain))
     }
 }
 

@@ -37,10 +37,13 @@ mod config;
 
 use image::{GrayImage, Luma, RgbImage};
 
+use std::path::Path;
+
 use crate::color::{
     rgb_to_gray, stain_transmittance, ColorError, StainMatrix, StainSet, ThirdStain,
+    TransmittanceTables,
 };
-use crate::io::{AnyImage, LabelImage};
+use crate::io::{read_image, read_image_with_plane, AnyImage, ImageReadError, LabelImage};
 use crate::measure::particles::keeps;
 use crate::measure::{find_particles, rgb_channel, Channel, Particle, ParticleOptions};
 use crate::morphology::{fill_holes, OBJECT};
@@ -73,6 +76,9 @@ pub enum SegmentError {
     /// The image is too large for the watershed.
     #[error(transparent)]
     Watershed(#[from] WatershedError),
+    /// The image file cannot be read.
+    #[error(transparent)]
+    Read(#[from] ImageReadError),
 }
 
 /// What the pipeline found in one image.
@@ -169,6 +175,33 @@ pub fn rgb_source_channel(
             stain_transmittance(image, &matrix, index)?
         }
     })
+}
+
+/// Reads the image at `path` and makes the 8-bit image the threshold sees, as [`read_image`]
+/// followed by [`source_channel`]. For a stain channel of an RGB PNG the channel is made band by
+/// band while the file is decoded ([`read_image_with_plane`]); the result is the same.
+pub fn read_with_source_channel(
+    path: &Path,
+    config: &PipelineConfig,
+) -> Result<(AnyImage, GrayImage), SegmentError> {
+    let stain = config.channel.stain_index();
+    let matrix = StainMatrix::new(&config.stains.vectors(), ThirdStain::CrossProduct);
+    if let (Some(stain), Ok(matrix)) = (stain, matrix) {
+        let tables = TransmittanceTables::new(&matrix);
+        let (image, plane) = read_image_with_plane(path, |rgb, out| {
+            tables
+                .stain_of_pixels(rgb, stain, out)
+                .expect("stain_index is 0, 1 or 2")
+        })?;
+        if let Some(plane) = plane {
+            return Ok((image, plane));
+        }
+        let source = source_channel(&image, config)?;
+        return Ok((image, source));
+    }
+    let image = read_image(path)?;
+    let source = source_channel(&image, config)?;
+    Ok((image, source))
 }
 
 /// Runs the whole pipeline on an image of any supported type.

@@ -271,7 +271,10 @@ pub fn histogram(image: &GrayImage) -> Histogram {
         .reduce(
             || [0u32; 256],
             |mut total, counts| {
-                total.iter_mut().zip(counts).for_each(|(sum, count)| *sum += count);
+                total
+                    .iter_mut()
+                    .zip(counts)
+                    .for_each(|(sum, count)| *sum += count);
                 total
             },
         )
