@@ -9,7 +9,6 @@ use hemato::measure::table::{write_bloodcells_csv, write_imagej_csv, write_json,
 use hemato::measure::{
     measure_image, measure_particles, Calibration, Channel, ParticleOptions, Segmentation,
 };
-use hemato::segment::SegmentError;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Table layouts.
@@ -294,14 +293,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         // image is decoded, and its particles and channel are measured as they are.
         let (image, source) = match (&pipeline, &args.intensity) {
             (Some(config), None) => {
-                match hemato::segment::read_with_source_channel(image_path, config) {
-                    Ok((image, source)) => (image, Some(source)),
-                    Err(SegmentError::Read(error)) => return Err(error.into()),
-                    Err(error) => {
-                        return Err(anyhow::Error::from(error)
-                            .context(format!("cannot segment {}", image_path.display())))
-                    }
-                }
+                let (image, source) = super::segment::read_source_channel(image_path, config)?;
+                (image, Some(source))
             }
             _ => (read_image(&measured_path)?, None),
         };

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use hemato::color::StainSet;
-use hemato::segment::{segment, Objects, PipelineConfig, SourceChannel};
+use hemato::io::AnyImage;
+use hemato::segment::{segment_gray, Objects, PipelineConfig, SegmentError, SourceChannel};
+use image::GrayImage;
 use hemato::threshold::Method;
 
 /// The pipeline settings that make the mask; shared by `segment` and `measure`. Each flag sets
@@ -154,6 +156,21 @@ pub struct Args {
     filters: FilterArgs,
 }
 
+/// The image at `path` and the channel the pipeline thresholds in it
+/// ([`hemato::segment::read_with_source_channel`]); a file that cannot be read is reported as
+/// such, a channel that cannot be made as an image that cannot be segmented.
+pub(super) fn read_source_channel(
+    path: &Path,
+    config: &PipelineConfig,
+) -> anyhow::Result<(AnyImage, GrayImage)> {
+    match hemato::segment::read_with_source_channel(path, config) {
+        Ok(read) => Ok(read),
+        Err(SegmentError::Read(error)) => Err(error.into()),
+        Err(error) => Err(anyhow::Error::from(error)
+            .context(format!("cannot segment {}", path.display()))),
+    }
+}
+
 /// Runs `hemato segment`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let config = args.filters.apply(args.pipeline.config()?)?;
@@ -165,8 +182,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.output.is_none() && args.labels.is_none() {
         bail!("nothing to write: give -o MASK.png and/or --labels LABELS.tif");
     }
-    let image = hemato::io::read_image(image_path)?;
-    let segmented = segment(&image, &config)
+    let (image, source) = read_source_channel(image_path, &config)?;
+    let segmented = segment_gray(&source, &config)
         .with_context(|| format!("cannot segment {}", image_path.display()))?;
     if let Some(path) = &args.output {
         hemato::io::write_gray_png(path, &segmented.mask)?;
