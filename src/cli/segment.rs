@@ -6,8 +6,8 @@ use anyhow::{bail, Context};
 use hemato::color::StainSet;
 use hemato::io::AnyImage;
 use hemato::segment::{segment_gray, Objects, PipelineConfig, SegmentError, SourceChannel};
-use image::GrayImage;
 use hemato::threshold::Method;
+use image::GrayImage;
 
 /// The pipeline settings that make the mask; shared by `segment` and `measure`. Each flag sets
 /// the configuration field of the same name; flags override `--config`.
@@ -166,8 +166,9 @@ pub(super) fn read_source_channel(
     match hemato::segment::read_with_source_channel(path, config) {
         Ok(read) => Ok(read),
         Err(SegmentError::Read(error)) => Err(error.into()),
-        Err(error) => Err(anyhow::Error::from(error)
-            .context(format!("cannot segment {}", path.display()))),
+        Err(error) => {
+            Err(anyhow::Error::from(error).context(format!("cannot segment {}", path.display())))
+        }
     }
 }
 
