@@ -133,6 +133,44 @@ fn smears_sample_white_cells_and_platelets() {
     assert!(summary.red.recall().unwrap() >= 0.8, "{:?}", summary.red);
 }
 
+fn score_with(image: &AnnotatedImage, classifier: &WhiteCellClassifier) -> ImageScore {
+    let rgb = hemato::io::read_rgb_image(&image.path).unwrap();
+    let count = count_image(&rgb, &CountOptions::default(), classifier).unwrap();
+    ImageScore::of(image, &count.reported_detections())
+}
+
+/// The white-cell figure of issue 5 with the built-in model (its platelet calls remove cells
+/// from the white count): over the 75 annotated white cells of both samples, the model may
+/// lose only the two Aslan border boxes that hold no nucleus (image-104's corner box holds a
+/// red cell, image-114's is a 42 x 10 px sliver of red-cell colour; docs/accuracy.md), and
+/// find at most one extra (the BCCD eosinophil cut by the border, as in
+/// `smears_sample_white_cells_and_platelets`). Aslan image-110's small lymphocyte, which the
+/// model calls a platelet (probability 0.97) but whose nucleus is larger than a red cell, is
+/// one of the white cells found.
+#[test]
+fn white_cells_of_both_samples_with_the_builtin_model() {
+    let classifier = WhiteCellClassifier::builtin();
+    let mut images = csv_dataset(&shared_data("aslan-sample")).unwrap();
+    images.extend(voc_dataset(&shared_data("smears-sample")).unwrap());
+    let scores: Vec<ImageScore> = images
+        .par_iter()
+        .map(|image| score_with(image, &classifier))
+        .collect();
+    let white = DatasetSummary::of(&scores).white;
+    assert_eq!(white.true_positives + white.false_negatives, 75);
+    assert!(white.false_negatives <= 2, "{white:?}");
+    assert!(white.false_positives <= 1, "{white:?}");
+    let image_110 = scores.iter().find(|s| s.image == "image-110.png").unwrap();
+    assert_eq!(
+        (
+            image_110.white.true_positives,
+            image_110.white.false_negatives
+        ),
+        (2, 0),
+        "{image_110:?}"
+    );
+}
+
 /// The PBC fixtures (one centred cell each, its class = its folder) through the count path with
 /// the built-in model: the centred cell is found as a nucleated cell in every image, and at
 /// least five of the six white-cell images get their folder's class. (The model was trained on PBC images; this
