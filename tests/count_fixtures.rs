@@ -3,7 +3,8 @@
 //! `../shared/data/aslan-sample` (50 images; the acceptance figure of issue 5).
 //!
 //! Tolerances (see docs/accuracy.md for the measured figures):
-//! - every annotated white cell is found, and nothing else is called a white cell;
+//! - every annotated white cell is found (but two Aslan border boxes without a nucleus), and
+//!   nothing else is called a white cell;
 //! - red cells: BCCD boxes are incomplete (the dataset README), so at least 80 % of the boxes
 //!   must be matched; Aslan boxes are complete: at least 85 % matched on each fixture, and over
 //!   the 50 Aslan images the count is within 10 % of the annotated count on average per image;
@@ -123,9 +124,10 @@ fn smears_sample_white_cells_and_platelets() {
     let white = summary.white;
     assert_eq!(white.true_positives + white.false_negatives, 20);
     assert_eq!(white.recall(), Some(1.0), "{white:?}");
-    // One extra detection: the eosinophil of BloodImage_00095, cut by the top border, whose
-    // two nucleus lobes are found as two cells.
-    assert!(white.false_positives <= 1, "{white:?}");
+    // Nothing else: the eosinophil of BloodImage_00095, cut by the top border, whose two
+    // nucleus lobes and granules span 2.55 red-cell diameters, is one cell (docs/counting.md,
+    // step 4).
+    assert_eq!(white.false_positives, 0, "{white:?}");
     // 33 platelet boxes (some on debris, some platelets unboxed: the dataset README).
     let platelets = summary.platelets;
     assert!(platelets.recall().unwrap() >= 0.7, "{platelets:?}");
@@ -143,8 +145,7 @@ fn score_with(image: &AnnotatedImage, classifier: &WhiteCellClassifier) -> Image
 /// from the white count): over the 75 annotated white cells of both samples, the model may
 /// lose only the two Aslan border boxes that hold no nucleus (image-104's corner box holds a
 /// red cell, image-114's is a 42 x 10 px sliver of red-cell colour; docs/accuracy.md), and
-/// find at most one extra (the BCCD eosinophil cut by the border, as in
-/// `smears_sample_white_cells_and_platelets`). Aslan image-110's small lymphocyte, which the
+/// find nothing else. Aslan image-110's small lymphocyte, which the
 /// model calls a platelet (probability 0.97) but whose nucleus is larger than a red cell, is
 /// one of the white cells found.
 #[test]
@@ -159,7 +160,7 @@ fn white_cells_of_both_samples_with_the_builtin_model() {
     let white = DatasetSummary::of(&scores).white;
     assert_eq!(white.true_positives + white.false_negatives, 75);
     assert!(white.false_negatives <= 2, "{white:?}");
-    assert!(white.false_positives <= 1, "{white:?}");
+    assert_eq!(white.false_positives, 0, "{white:?}");
     let image_110 = scores.iter().find(|s| s.image == "image-110.png").unwrap();
     assert_eq!(
         (
