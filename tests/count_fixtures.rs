@@ -23,8 +23,12 @@ fn root() -> &'static Path {
 }
 
 fn score(image: &AnnotatedImage) -> ImageScore {
+    score_with(image, &WhiteCellClassifier::None)
+}
+
+fn score_with(image: &AnnotatedImage, classifier: &WhiteCellClassifier) -> ImageScore {
     let rgb = hemato::io::read_rgb_image(&image.path).unwrap();
-    let count = count_image(&rgb, &CountOptions::default(), &WhiteCellClassifier::None).unwrap();
+    let count = count_image(&rgb, &CountOptions::default(), classifier).unwrap();
     ImageScore::of(image, &count.reported_detections())
 }
 
@@ -133,12 +137,6 @@ fn smears_sample_white_cells_and_platelets() {
     assert!(platelets.recall().unwrap() >= 0.7, "{platelets:?}");
     assert!(platelets.precision().unwrap() >= 0.6, "{platelets:?}");
     assert!(summary.red.recall().unwrap() >= 0.8, "{:?}", summary.red);
-}
-
-fn score_with(image: &AnnotatedImage, classifier: &WhiteCellClassifier) -> ImageScore {
-    let rgb = hemato::io::read_rgb_image(&image.path).unwrap();
-    let count = count_image(&rgb, &CountOptions::default(), classifier).unwrap();
-    ImageScore::of(image, &count.reported_detections())
 }
 
 /// The white-cell figure of issue 5 with the built-in model (its platelet calls remove cells
