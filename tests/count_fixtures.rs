@@ -3,7 +3,8 @@
 //! `../shared/data/aslan-sample` (50 images; the acceptance figure of issue 5).
 //!
 //! Tolerances (see docs/accuracy.md for the measured figures):
-//! - every annotated white cell is found, and nothing else is called a white cell;
+//! - every annotated white cell is found (but two Aslan border boxes without a nucleus), and
+//!   nothing else is called a white cell;
 //! - red cells: BCCD boxes are incomplete (the dataset README), so at least 80 % of the boxes
 //!   must be matched; Aslan boxes are complete: at least 85 % matched on each fixture, and over
 //!   the 50 Aslan images the count is within 10 % of the annotated count on average per image;
@@ -22,8 +23,12 @@ fn root() -> &'static Path {
 }
 
 fn score(image: &AnnotatedImage) -> ImageScore {
+    score_with(image, &WhiteCellClassifier::None)
+}
+
+fn score_with(image: &AnnotatedImage, classifier: &WhiteCellClassifier) -> ImageScore {
     let rgb = hemato::io::read_rgb_image(&image.path).unwrap();
-    let count = count_image(&rgb, &CountOptions::default(), &WhiteCellClassifier::None).unwrap();
+    let count = count_image(&rgb, &CountOptions::default(), classifier).unwrap();
     ImageScore::of(image, &count.reported_detections())
 }
 
@@ -123,14 +128,46 @@ fn smears_sample_white_cells_and_platelets() {
     let white = summary.white;
     assert_eq!(white.true_positives + white.false_negatives, 20);
     assert_eq!(white.recall(), Some(1.0), "{white:?}");
-    // One extra detection: the eosinophil of BloodImage_00095, cut by the top border, whose
-    // two nucleus lobes are found as two cells.
-    assert!(white.false_positives <= 1, "{white:?}");
+    // Nothing else: the eosinophil of BloodImage_00095, cut by the top border, whose two
+    // nucleus lobes and granules span 2.55 red-cell diameters, is one cell (docs/counting.md,
+    // step 4).
+    assert_eq!(white.false_positives, 0, "{white:?}");
     // 33 platelet boxes (some on debris, some platelets unboxed: the dataset README).
     let platelets = summary.platelets;
     assert!(platelets.recall().unwrap() >= 0.7, "{platelets:?}");
     assert!(platelets.precision().unwrap() >= 0.6, "{platelets:?}");
     assert!(summary.red.recall().unwrap() >= 0.8, "{:?}", summary.red);
+}
+
+/// The white-cell figure of issue 5 with the built-in model (its platelet calls remove cells
+/// from the white count): over the 75 annotated white cells of both samples, the model may
+/// lose only the two Aslan border boxes that hold no nucleus (image-104's corner box holds a
+/// red cell, image-114's is a 42 x 10 px sliver of red-cell colour; docs/accuracy.md), and
+/// find nothing else. Aslan image-110's small lymphocyte, which the
+/// model calls a platelet (probability 0.97) but whose nucleus is larger than a red cell, is
+/// one of the white cells found.
+#[test]
+fn white_cells_of_both_samples_with_the_builtin_model() {
+    let classifier = WhiteCellClassifier::builtin();
+    let mut images = csv_dataset(&shared_data("aslan-sample")).unwrap();
+    images.extend(voc_dataset(&shared_data("smears-sample")).unwrap());
+    let scores: Vec<ImageScore> = images
+        .par_iter()
+        .map(|image| score_with(image, &classifier))
+        .collect();
+    let white = DatasetSummary::of(&scores).white;
+    assert_eq!(white.true_positives + white.false_negatives, 75);
+    assert!(white.false_negatives <= 2, "{white:?}");
+    assert_eq!(white.false_positives, 0, "{white:?}");
+    let image_110 = scores.iter().find(|s| s.image == "image-110.png").unwrap();
+    assert_eq!(
+        (
+            image_110.white.true_positives,
+            image_110.white.false_negatives
+        ),
+        (2, 0),
+        "{image_110:?}"
+    );
 }
 
 /// The PBC fixtures (one centred cell each, its class = its folder) through the count path with

@@ -126,3 +126,106 @@ fn a_known_pixel_size_is_used_as_given() {
     assert_eq!(count.count(CellClass::Rbc), 14);
     assert_eq!(count.white_total(), 1);
 }
+
+/// An ellipse with semi-axes `a` (along x) and `b`, for [`two_lobed_cells`].
+struct Ellipse {
+    x: f64,
+    y: f64,
+    a: f64,
+    b: f64,
+    colour: [u8; 3],
+}
+
+/// 12 red cells (diameter 40 px) for the scale, then white cells whose two nucleus lobes are
+/// each a large piece (an ellipse of 0.55-0.63 red-cell areas) within joining reach
+/// (0.4 d = 16 px) of each other:
+/// - one cell 2.67 d wide whose two lobes span 2.5 d (100 px; 12 px apart): a large
+///   eosinophil's lobes and granules, one white cell;
+/// - two touching cells 1.7 d wide whose lobes span 2.95 d (118 px; 6 px apart): wider than
+///   any one white cell, two white cells.
+fn two_lobed_cells() -> RgbImage {
+    let (pink, violet, cytoplasm) = ([200, 120, 140], [90, 60, 160], [170, 160, 185]);
+    let mut shapes = Vec::new();
+    for row in 0..3 {
+        for column in 0..4 {
+            let (x, y) = (
+                40.0 + 60.0 * f64::from(column),
+                40.0 + 60.0 * f64::from(row),
+            );
+            shapes.push(Ellipse {
+                x,
+                y,
+                a: 20.0,
+                b: 20.0,
+                colour: pink,
+            });
+        }
+    }
+    // One large cell (107 x 64 px) with lobes of 22 x 10 px semi-axes, centres 56 px apart.
+    shapes.push(Ellipse {
+        x: 360.0,
+        y: 60.0,
+        a: 53.0,
+        b: 32.0,
+        colour: cytoplasm,
+    });
+    for x in [332.0, 388.0] {
+        shapes.push(Ellipse {
+            x,
+            y: 60.0,
+            a: 22.0,
+            b: 10.0,
+            colour: violet,
+        });
+    }
+    // Two touching cells (radius 34 px, centres 68 px apart) with lobes of 28 x 9 px
+    // semi-axes, centres 62 px apart.
+    for x in [326.0, 394.0] {
+        shapes.push(Ellipse {
+            x,
+            y: 200.0,
+            a: 34.0,
+            b: 34.0,
+            colour: cytoplasm,
+        });
+    }
+    for x in [329.0, 391.0] {
+        shapes.push(Ellipse {
+            x,
+            y: 200.0,
+            a: 28.0,
+            b: 9.0,
+            colour: violet,
+        });
+    }
+    RgbImage::from_fn(460, 260, |x, y| {
+        let (px, py) = (f64::from(x), f64::from(y));
+        let colour = shapes
+            .iter()
+            .rev()
+            .find(|e| ((px - e.x) / e.a).powi(2) + ((py - e.y) / e.b).powi(2) <= 1.0)
+            .map_or([200, 210, 205], |e| e.colour);
+        Rgb(colour)
+    })
+}
+
+#[test]
+fn lobes_join_up_to_the_largest_white_cell() {
+    let count = count_image(
+        &two_lobed_cells(),
+        &CountOptions::default(),
+        &WhiteCellClassifier::None,
+    )
+    .unwrap();
+    let diameter = count.field.red_cell_diameter().unwrap();
+    assert!((diameter - 40.0).abs() <= 2.0, "{diameter}");
+    assert_eq!(count.count(CellClass::Rbc), 12);
+    assert_eq!(count.field.count(Kind::WhiteCell), 3);
+    // With a limit below the large cell's 2.5 d (the earlier 2.4 d), its lobes are two cells.
+    let narrower = hemato::count::fields::Settings {
+        nucleus_extent: 2.4,
+        ..Default::default()
+    };
+    let field = hemato::count::fields::detect_with(&two_lobed_cells(), None, &narrower).unwrap();
+    assert_eq!(field.count(Kind::WhiteCell), 4);
+}

@@ -177,14 +177,20 @@ impl WhiteCellClassifier {
             .predict_proba(row.view())
             .map_err(|error| error.to_string())?;
         let named = described.named_features();
-        let circularity = named
-            .iter()
-            .find(|(name, _)| name == NUCLEUS_CIRCULARITY)
-            .map_or(0.0, |(_, value)| *value);
+        let feature = |wanted: &str| {
+            named
+                .iter()
+                .find(|(name, _)| name == wanted)
+                .map_or(f64::NAN, |(_, value)| *value)
+        };
+        let nucleus = GateNucleus {
+            area: feature(NUCLEUS_AREA),
+            circularity: feature(NUCLEUS_CIRCULARITY),
+        };
         let (best, probability) = choose_class(
             probabilities.row(0).as_slice().unwrap_or(&[]),
             classes,
-            circularity,
+            nucleus,
         );
         Ok(Decision {
             class: Some(classes[best]),
@@ -218,29 +224,49 @@ pub fn feature_columns(model: &Model, names: &[String]) -> Result<Vec<usize>, Fe
     }
 }
 
-/// The feature that gates a non-white call (see [`choose_class`]).
+/// The features that gate a non-white call (see [`choose_class`]).
 const NUCLEUS_CIRCULARITY: &str = "nucleus_circularity";
+const NUCLEUS_AREA: &str = "nucleus_area";
 /// A model may call a nucleated detection a platelet or an erythroblast only this sure ...
 pub const NON_WHITE_PROBABILITY: f64 = 0.9;
 /// ... and only when its nucleus is at least this round (platelet clumps and erythroblast
 /// nuclei are compact and round; white-cell nuclei in fields are mostly lobed or indented).
 pub const NON_WHITE_CIRCULARITY: f64 = 0.6;
+/// A platelet call also needs a "nucleus" (the platelet's violet granulomere: a platelet is
+/// violet throughout) smaller than one red cell: π/4 red-cell diameters², the area of a disc
+/// one red-cell diameter across. A platelet is 2-3 µm across, a third of a red cell's
+/// diameter; the largest platelets of PBC's platelet folder reach one to two red-cell areas
+/// (giant platelets, 26 of its 395 platelet calls in the count path), while a small
+/// lymphocyte's nucleus is about a red cell's size. A white cell lost to the platelets is the
+/// worse error (docs/counting.md, step 7; docs/accuracy.md has the figures).
+pub const PLATELET_NUCLEUS_MAX: f64 = std::f64::consts::FRAC_PI_4;
+
+/// What the gate of [`choose_class`] looks at: the nucleus as [`features`] measured it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GateNucleus {
+    /// `nucleus_area`, in red-cell diameters² (NaN when not measured).
+    pub area: f64,
+    /// `nucleus_circularity` (NaN when not measured).
+    pub circularity: f64,
+}
 
 /// The class of a nucleated detection from the model's probabilities (in the order of
-/// `classes`) and its nucleus circularity, with the probability of that class.
+/// `classes`) and its nucleus, with the probability of that class.
 ///
 /// The detector has already decided that the object is nucleated, so a white-cell class is
 /// the default: the most probable one. The model may overrule the detector (platelet,
-/// erythroblast) only when it is sure and the nucleus is roundish. A model trained on one
-/// microscope's images can be wrong on another's (the earlier PBC model, on raw colours,
+/// erythroblast) only when it is sure and the nucleus is roundish, and for a platelet only
+/// when the nucleus is smaller than a red cell ([`PLATELET_NUCLEUS_MAX`]). A model trained on
+/// one microscope's images can be wrong on another's (the earlier PBC model, on raw colours,
 /// called every white cell of the BCCD and Aslan fields an erythroblast, with probabilities
-/// 0.36-0.77, while it gives PBC's own erythroblasts and platelets mostly more than 0.94;
-/// docs/accuracy.md), and without this gate such white cells would drop out of the white-cell
-/// count. Ties go to the first class.
+/// 0.36-0.77, while it gives PBC's own erythroblasts and platelets mostly more than 0.94; the
+/// shipped one calls four field white cells platelets with probabilities 0.91-0.98, each with
+/// a nucleus larger than a red cell; docs/accuracy.md), and without this gate such white cells
+/// would drop out of the white-cell count. Ties go to the first class.
 pub fn choose_class(
     probabilities: &[f64],
     classes: &[CellClass],
-    circularity: f64,
+    nucleus: GateNucleus,
 ) -> (usize, f64) {
     let best_of = |keep: &dyn Fn(CellClass) -> bool| {
         probabilities
@@ -257,8 +283,13 @@ pub fn choose_class(
             )
     };
     let overall = best_of(&|_| true).unwrap_or((0, f64::NAN));
-    let trusted = overall.1 >= NON_WHITE_PROBABILITY && circularity >= NON_WHITE_CIRCULARITY;
-    if classes.get(overall.0).is_some_and(|class| class.is_white()) || trusted {
+    let class = classes.get(overall.0).copied();
+    if class.is_some_and(CellClass::is_white) {
+        return overall;
+    }
+    let sure = overall.1 >= NON_WHITE_PROBABILITY && nucleus.circularity >= NON_WHITE_CIRCULARITY;
+    let small_enough = class != Some(CellClass::Platelet) || nucleus.area < PLATELET_NUCLEUS_MAX;
+    if sure && small_enough {
         return overall;
     }
     best_of(&|class| class.is_white()).unwrap_or(overall)
@@ -295,34 +326,75 @@ mod tests {
         CellClass::Platelet,
     ];
 
+    /// A nucleus of `area` red-cell diameters² and this circularity.
+    fn nucleus(area: f64, circularity: f64) -> GateNucleus {
+        GateNucleus { area, circularity }
+    }
+
     #[test]
     fn a_white_class_wins_when_most_probable() {
-        assert_eq!(choose_class(&[0.1, 0.2, 0.6, 0.1], &CLASSES, 0.0), (2, 0.6));
+        let lobed = nucleus(0.5, 0.0);
+        assert_eq!(
+            choose_class(&[0.1, 0.2, 0.6, 0.1], &CLASSES, lobed),
+            (2, 0.6)
+        );
         // Ties go to the first class.
-        assert_eq!(choose_class(&[0.0, 0.5, 0.5, 0.0], &CLASSES, 0.0), (1, 0.5));
+        assert_eq!(
+            choose_class(&[0.0, 0.5, 0.5, 0.0], &CLASSES, lobed),
+            (1, 0.5)
+        );
     }
 
     #[test]
     fn non_white_calls_need_certainty_and_a_round_nucleus() {
         // Erythroblast at 0.85: not sure enough, the best white class instead.
         assert_eq!(
-            choose_class(&[0.85, 0.05, 0.1, 0.0], &CLASSES, 0.95),
+            choose_class(&[0.85, 0.05, 0.1, 0.0], &CLASSES, nucleus(0.5, 0.95)),
             (2, 0.1)
         );
         // At the threshold (0.9) and round enough (0.6): the model's call stands.
         assert_eq!(
-            choose_class(&[0.9, 0.04, 0.06, 0.0], &CLASSES, 0.6),
+            choose_class(&[0.9, 0.04, 0.06, 0.0], &CLASSES, nucleus(0.5, 0.6)),
             (0, 0.9)
         );
         // Sure, but a lobed nucleus: still white.
         assert_eq!(
-            choose_class(&[0.9995, 0.0003, 0.0002, 0.0], &CLASSES, 0.5),
+            choose_class(&[0.9995, 0.0003, 0.0002, 0.0], &CLASSES, nucleus(0.5, 0.5)),
             (1, 0.0003)
         );
         // Sure and round: the model's call stands.
         assert_eq!(
-            choose_class(&[0.0, 0.0, 0.0005, 0.9995], &CLASSES, 0.9),
+            choose_class(&[0.0, 0.0, 0.0005, 0.9995], &CLASSES, nucleus(0.5, 0.9)),
             (3, 0.9995)
+        );
+        // Not measured: white.
+        assert_eq!(
+            choose_class(
+                &[0.0, 0.0, 0.0005, 0.9995],
+                &CLASSES,
+                nucleus(f64::NAN, f64::NAN)
+            ),
+            (2, 0.0005)
+        );
+    }
+
+    #[test]
+    fn a_platelet_call_needs_a_nucleus_smaller_than_a_red_cell() {
+        // A red cell of diameter d covers π/4 d² ≈ 0.785 d².
+        let platelet = [0.0, 0.01, 0.02, 0.97];
+        assert_eq!(
+            choose_class(&platelet, &CLASSES, nucleus(0.78, 0.88)),
+            (3, 0.97)
+        );
+        // Aslan image-110's lymphocyte: nucleus 0.892 d², circularity 0.878, platelet 0.969.
+        assert_eq!(
+            choose_class(&platelet, &CLASSES, nucleus(0.892, 0.878)),
+            (2, 0.02)
+        );
+        // The size limit is the platelet's alone: a large round erythroblast nucleus stands.
+        assert_eq!(
+            choose_class(&[0.97, 0.01, 0.02, 0.0], &CLASSES, nucleus(1.7, 0.9)),
+            (0, 0.97)
         );
     }
 

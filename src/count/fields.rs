@@ -56,8 +56,10 @@ pub struct Settings {
     /// A white cell's nucleus covers at least this fraction of a red cell's area.
     pub white_nucleus: f64,
     /// Two large nucleus pieces (each a possible white cell) join into one nucleus only when
-    /// the joined bounding box's diagonal is at most this many red-cell diameters (the lobes of
-    /// one neutrophil; two touching white cells span more).
+    /// the joined pieces are at most this many red-cell diameters wide (the largest distance
+    /// between their outline corners): the lobes of one neutrophil, or the nucleus and violet
+    /// granules of one eosinophil, fit inside one cell, and no normal white cell is wider than
+    /// 20 µm (large monocytes), 2.67 red cells of 7.5 µm; two touching white cells span more.
     pub nucleus_extent: f64,
     /// A piece of the cell mask whose pixels are at least this share white-cell nucleus belongs
     /// to the white cell, not to the red cells.
@@ -83,7 +85,7 @@ impl Default for Settings {
             nucleus_violet: 0.15,
             nucleus_reach: 0.4,
             white_nucleus: 0.3,
-            nucleus_extent: 2.4,
+            nucleus_extent: LARGEST_WHITE_CELL_UM / super::scale::RED_CELL_DIAMETER_UM,
             red_nucleus_share: 0.1,
             overlap_share: 0.75,
             platelet_min: 0.01,
@@ -93,6 +95,9 @@ impl Default for Settings {
         }
     }
 }
+
+/// The diameter of the largest normal white cells (monocytes: 12-20 µm), in µm.
+pub const LARGEST_WHITE_CELL_UM: f64 = 20.0;
 
 /// How far, in pixels, [`find_cells`] looks across background from a nucleus pixel for a red
 /// cell of `red_cell_diameter` pixels: nucleus pieces join when their outlines are within
