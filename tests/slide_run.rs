@@ -54,7 +54,7 @@ fn single_image_table<A: Analysis>(analysis: &A, id: &str, rgb: &RgbImage) -> St
         table.push_str(&column);
     }
     table.push('\n');
-    for component in analyse_image(analysis, rgb, &parameters) {
+    for component in analyse_image(analysis, rgb, &parameters).unwrap() {
         for cell in component.cells {
             let values: Vec<String> = cell.values.iter().map(|&v| format_value(v)).collect();
             table.push_str(&format!(

@@ -42,7 +42,9 @@ use std::path::{Path, PathBuf};
 use image::{GrayImage, RgbImage};
 use serde::{Deserialize, Serialize};
 
-use super::analysis::{imagej_histogram, Analysis, AnalysisError, Cell, ComponentImage};
+use super::analysis::{
+    imagej_histogram, Analysis, AnalysisError, Cell, ComponentError, ComponentImage,
+};
 use super::run::{run_slides, Progress, SlideError, SlideOptions};
 use crate::count::fields::{
     cell_level, cell_threshold, describe_pieces, find_cells, interaction_reach, nucleus_mask,
@@ -421,9 +423,9 @@ impl Analysis for CountAnalysis {
         &self,
         component: &ComponentImage,
         parameters: &CountParameters,
-    ) -> Vec<Cell> {
+    ) -> Result<Vec<Cell>, ComponentError> {
         let Some(area) = parameters.red_cell_area else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         // Detection needs only the cluster and one pixel around it (the nucleus mask's 3 × 3
         // mean), so it runs on the cluster's box plus 2 pixels; the classifier reads the whole
@@ -436,9 +438,7 @@ impl Analysis for CountAnalysis {
             slide_size: component.slide_size,
         };
         let masks = ClusterMasks::new(&sub, parameters, &self.settings);
-        let Ok(pieces) = watershed_particles(&masks.cells) else {
-            return Vec::new();
-        };
+        let pieces = watershed_particles(&masks.cells)?;
         let detections: Vec<_> = find_cells(
             &masks.cells,
             &masks.nuclei,
@@ -472,19 +472,17 @@ impl Analysis for CountAnalysis {
                 Kind::RedCell => (CellClass::Rbc as usize, 1.0, Vec::new()),
                 Kind::Platelet => (CellClass::Platelet as usize, 1.0, Vec::new()),
                 Kind::WhiteCell => {
-                    match self
+                    let decision = self
                         .classifier
                         .classify(component.rgb, detection, scale.as_ref())
-                    {
-                        Ok(decision) => (
-                            decision
-                                .class
-                                .map_or(Self::unclassified(), |class| class as usize),
-                            decision.probability,
-                            decision.features,
-                        ),
-                        Err(_) => (Self::unclassified(), f64::NAN, Vec::new()),
-                    }
+                        .map_err(ComponentError::Classifier)?;
+                    (
+                        decision
+                            .class
+                            .map_or(Self::unclassified(), |class| class as usize),
+                        decision.probability,
+                        decision.features,
+                    )
                 }
             };
             let bounds = detection.particle.bounds;
@@ -519,7 +517,7 @@ impl Analysis for CountAnalysis {
                 });
             }
         }
-        cells
+        Ok(cells)
     }
 }
 
@@ -591,11 +589,9 @@ impl Analysis for PieceShapes {
         &self,
         component: &ComponentImage,
         parameters: &CountParameters,
-    ) -> Vec<Cell> {
+    ) -> Result<Vec<Cell>, ComponentError> {
         let masks = ClusterMasks::new(component, parameters, &self.settings);
-        let Ok(pieces) = watershed_particles(&masks.cells) else {
-            return Vec::new();
-        };
+        let pieces = watershed_particles(&masks.cells)?;
         let shapes = describe_pieces(&pieces, &masks.nuclei, &|bounds| {
             component.touches_slide_border(bounds)
         });
@@ -609,7 +605,8 @@ impl Analysis for PieceShapes {
                         .any(|x| masks.nuclei.get_pixel(x, run.y).0[0] == OBJECT)
                 })
         });
-        kept.zip(shapes)
+        Ok(kept
+            .zip(shapes)
             .map(|(piece, shape)| {
                 let class = match (shape.inside, shape.round) {
                     (true, true) => 0,
@@ -630,7 +627,7 @@ impl Analysis for PieceShapes {
                     values: vec![shape.area],
                 }
             })
-            .collect()
+            .collect())
     }
 }
 

@@ -31,7 +31,9 @@ use std::sync::{mpsc, Condvar, Mutex};
 use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
 
-use super::analysis::{analyse_window_component, Analysis, AnalysisError, ComponentCells};
+use super::analysis::{
+    analyse_window_component, Analysis, AnalysisError, ComponentCells, ComponentFailure,
+};
 use super::checkpoint::{
     Checkpoint, CheckpointError, ComponentSummary, RegionQuery, RunInfo, SlideIdentity, TileResult,
     TileSummary, FORMAT,
@@ -125,6 +127,16 @@ pub enum SlideError {
         /// What went wrong.
         #[source]
         source: AnalysisError,
+    },
+    /// A component could not be analysed: the run stops, and no `cells.csv` or `counts.csv` is
+    /// written (the checkpoints of the tiles done are kept).
+    #[error("{slide}: {source}")]
+    Component {
+        /// The slide.
+        slide: String,
+        /// What went wrong, and where.
+        #[source]
+        source: ComponentFailure,
     },
     /// The outputs could not be written.
     #[error(transparent)]
@@ -451,6 +463,7 @@ fn process_slide<A: Analysis>(
     let pixels: u64 = mine.iter().map(|&t| grid.tile(t).core.area()).sum();
     let pending_pixels: u64 = pending.iter().map(|&t| grid.tile(t).core.area()).sum();
     let context = TileContext {
+        slide: &id,
         analysis,
         parameters: &parameters,
         context: analysis.context(&parameters),
@@ -679,6 +692,8 @@ where
 
 /// What every tile of a slide needs.
 struct TileContext<'a, A: Analysis> {
+    /// The slide's name (for messages).
+    slide: &'a str,
     analysis: &'a A,
     parameters: &'a A::Parameters,
     /// [`Analysis::context`]: the margin a component needs around its box.
@@ -691,6 +706,14 @@ struct TileContext<'a, A: Analysis> {
 impl<A: Analysis> TileContext<'_, A> {
     fn slide_size(&self) -> (u32, u32) {
         (self.grid.width(), self.grid.height())
+    }
+
+    /// The run's error for a component that could not be analysed.
+    fn failed(&self, source: ComponentFailure) -> SlideError {
+        SlideError::Component {
+            slide: self.slide.to_string(),
+            source,
+        }
     }
 
     /// Whether a component whose box is `bounds` (slide coordinates) lies inside `region` with
@@ -852,7 +875,7 @@ fn process_tile<A: Analysis>(
             cut.push(component);
         }
     }
-    let mut owned: Vec<ComponentCells> = whole
+    let analysed: Vec<Result<ComponentCells, ComponentFailure>> = whole
         .par_iter()
         .map(|component| {
             analyse_window_component(
@@ -866,6 +889,10 @@ fn process_tile<A: Analysis>(
             )
         })
         .collect();
+    let mut owned = analysed
+        .into_iter()
+        .collect::<Result<Vec<ComponentCells>, _>>()
+        .map_err(|failure| context.failed(failure))?;
     let mut known: Vec<KnownComponent> = Vec::new();
     let mut oversized = Vec::new();
     let mut grown = 0;
@@ -886,15 +913,18 @@ fn process_tile<A: Analysis>(
                 rgb,
                 component,
             } => {
-                owned.push(analyse_window_component(
-                    context.analysis,
-                    context.parameters,
-                    context.context,
-                    &rgb,
-                    (region.x, region.y),
-                    slide_size,
-                    &component,
-                ));
+                owned.push(
+                    analyse_window_component(
+                        context.analysis,
+                        context.parameters,
+                        context.context,
+                        &rgb,
+                        (region.x, region.y),
+                        slide_size,
+                        &component,
+                    )
+                    .map_err(|failure| context.failed(failure))?,
+                );
                 known.push(KnownComponent::new(&component, (region.x, region.y)));
                 grown += 1;
             }
