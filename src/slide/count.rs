@@ -40,6 +40,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use image::{GrayImage, RgbImage};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::analysis::{
@@ -48,10 +49,10 @@ use super::analysis::{
 use super::run::{run_slides, Progress, SlideError, SlideOptions};
 use crate::count::fields::{
     cell_level, cell_threshold, describe_pieces, find_cells, interaction_reach, nucleus_mask,
-    scaled_value, single_cell_area, within_distance, PieceShape, Settings,
+    scaled_value, single_cell_area, threshold_density, within_distance, PieceShape, Settings,
 };
 use crate::count::report::UNCLASSIFIED_WHITE;
-use crate::count::stain_maps::{Background, StainMaps};
+use crate::count::stain_maps::{Background, PixelStains, StainMaps};
 use crate::count::{shape_values, CellClass, Kind, Scale, WhiteCellClassifier, SHAPE_COLUMNS};
 use crate::measure::{measure_shape, Calibration};
 use crate::morphology::{fill_holes, OBJECT};
@@ -249,6 +250,40 @@ impl ClusterMasks {
     }
 }
 
+/// The scaled density ([`scaled_value`], what the cell mask thresholds) of every pixel of
+/// `rgb`, and its violet pixels (red OD above blue OD by more than `nucleus_violet`): the values
+/// of [`StainMaps`] the foreground needs, computed pixel by pixel ([`PixelStains::of`]) into
+/// two 8-bit planes. The four `f32` planes of the maps would take 16 bytes a pixel of every
+/// window and grown region; only a cluster's box gets them ([`ClusterMasks::new`]).
+fn density_and_violet(
+    rgb: &RgbImage,
+    parameters: &CountParameters,
+    settings: &Settings,
+) -> (GrayImage, GrayImage) {
+    let stains = PixelStains::new(&parameters.background());
+    let (width, height) = rgb.dimensions();
+    let row = (width as usize).max(1);
+    let pixels = width as usize * height as usize;
+    let (mut scaled, mut violet) = (vec![0u8; pixels], vec![0u8; pixels]);
+    scaled
+        .par_chunks_mut(row)
+        .zip(violet.par_chunks_mut(row))
+        .zip(rgb.as_raw().par_chunks(3 * row))
+        .for_each(|((scaled, violet), rgb_row)| {
+            for (x, rgb) in rgb_row.chunks_exact(3).enumerate() {
+                let [density, _, _, red_over_blue] = stains.of(rgb);
+                scaled[x] = scaled_value(density);
+                violet[x] = if red_over_blue > settings.nucleus_violet {
+                    OBJECT
+                } else {
+                    0
+                };
+            }
+        });
+    let image = |pixels| GrayImage::from_raw(width, height, pixels).expect("same size");
+    (image(scaled), image(violet))
+}
+
 /// The RGB pixels and mask of the component's box plus `margin` pixels (within the view), and
 /// the box's offset in the view.
 fn cluster_box(component: &ComponentImage, margin: u32) -> (RgbImage, GrayImage, (u32, u32)) {
@@ -378,20 +413,9 @@ impl Analysis for CountAnalysis {
         let Some(diameter) = parameters.diameter() else {
             return GrayImage::new(rgb.width(), rgb.height());
         };
-        let maps = StainMaps::new(rgb, &parameters.background());
-        let mut mask = cell_threshold(&maps, parameters.level);
-        let violet: Vec<u8> = maps
-            .violet
-            .iter()
-            .map(|&value| {
-                if value > self.settings.nucleus_violet {
-                    OBJECT
-                } else {
-                    0
-                }
-            })
-            .collect();
-        let violet = GrayImage::from_raw(rgb.width(), rgb.height(), violet).expect("same size");
+        let (scaled, violet) = density_and_violet(rgb, parameters, &self.settings);
+        let mut mask = threshold_density(&scaled, parameters.level);
+        drop(scaled);
         if violet.as_raw().contains(&OBJECT) {
             let reach = interaction_reach(diameter, &self.settings);
             let near = within_distance(&violet, f64::from(reach));
@@ -572,8 +596,8 @@ impl Analysis for PieceShapes {
     }
 
     fn foreground(&self, rgb: &RgbImage, parameters: &CountParameters) -> GrayImage {
-        let maps = StainMaps::new(rgb, &parameters.background());
-        cell_threshold(&maps, parameters.level)
+        let (scaled, _) = density_and_violet(rgb, parameters, &self.settings);
+        threshold_density(&scaled, parameters.level)
     }
 
     /// The nucleus mask averages over 3 × 3 pixels.

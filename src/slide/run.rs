@@ -790,14 +790,19 @@ enum Regrown {
 ///
 /// A component whose first pixel is `start` and whose box is at most `max_component` on each
 /// side lies within `reach`: columns `start.x ± (max_component − 1)`, rows `start.y` to
-/// `start.y + max_component − 1`, plus a 1-pixel margin. Regions grow by doubling margins, up to
-/// `reach`; a component still touching `reach`'s border is larger than allowed (or does not
-/// start at `start`).
+/// `start.y + max_component − 1`, plus the context margin. Each region is the component's box as
+/// known so far plus the context margin, and more only on the sides where the component came
+/// within the context margin of the region's border (it may go on there): a margin that doubles
+/// from the overlap up to [`MAX_GROWTH`] times it. So a region is never much larger than the
+/// component's box plus its context (the foreground of a region takes some 16 bytes a pixel:
+/// regions grown on every side by doubling margins were 3-4 times the box's area and set the
+/// peak memory of a slide). A component that still needs to grow where the region cannot
+/// (`reach`'s border) is larger than allowed (or does not start at `start`).
 fn regrow<A: Analysis>(
     context: &TileContext<A>,
     reader: &mut SlideReader,
     start: (u32, u32),
-    mut bounds: Rect,
+    bounds: Rect,
 ) -> Result<Regrown, SlideError> {
     let (width, height) = context.slide_size();
     let limit = context.max_component;
@@ -807,11 +812,13 @@ fn regrow<A: Analysis>(
     let right = start.0.saturating_add(limit + extra).min(width);
     let bottom = start.1.saturating_add(limit + extra).min(height);
     let reach = Rect::new(left, top, right - left, bottom - top);
-    let mut margin = context.grid.overlap().max(32).max(extra);
+    let base = context.grid.overlap().max(32).max(extra);
+    let mut margin = base;
+    // The first region: the box seen in the window, grown on every side.
+    let mut region = bounds
+        .grown(Sides::all(margin), width, height)
+        .intersection(&reach);
     loop {
-        let region = bounds
-            .grown(Sides::all(margin), width, height)
-            .intersection(&reach);
         let rgb = reader.read(region)?;
         let (foreground, filled) = context.masks(&rgb);
         let mask = filled.as_ref().unwrap_or(&foreground);
@@ -822,24 +829,46 @@ fn regrow<A: Analysis>(
                 component.bounds.contains(local.0, local.1) && component.contains(local.0, local.1)
             })
             .expect("the start pixel is foreground");
-        let known = || KnownComponent::new(&component, (region.x, region.y));
+        drop((foreground, filled));
+        let known = KnownComponent::new(&component, (region.x, region.y));
         if component.first != local {
-            return Ok(Regrown::NotOwned(known()));
+            return Ok(Regrown::NotOwned(known));
         }
-        if context.fits(known().bounds, region) {
+        if context.fits(known.bounds, region) {
             return Ok(Regrown::Owned {
                 region,
                 rgb,
                 component,
             });
         }
-        if region == reach || component.bounds.width > limit || component.bounds.height > limit {
-            return Ok(Regrown::Oversized(known()));
+        if component.bounds.width > limit || component.bounds.height > limit {
+            return Ok(Regrown::Oversized(known));
         }
-        bounds = known().bounds;
-        margin = margin.saturating_mul(2);
+        drop(rgb);
+        margin = margin
+            .saturating_mul(2)
+            .min(base.saturating_mul(MAX_GROWTH));
+        let needed = known.bounds.grown(Sides::all(extra), width, height);
+        let grow = |short: bool| if short { margin } else { extra };
+        let sides = Sides {
+            left: grow(needed.x < region.x),
+            top: grow(needed.y < region.y),
+            right: grow(needed.right() > region.right()),
+            bottom: grow(needed.bottom() > region.bottom()),
+        };
+        let next = known
+            .bounds
+            .grown(sides, width, height)
+            .intersection(&reach);
+        if next == region {
+            return Ok(Regrown::Oversized(known));
+        }
+        region = next;
     }
 }
+
+/// How far a region grows on a side (in overlaps) at most per step: see [`regrow`].
+const MAX_GROWTH: u32 = 4;
 
 /// Analyses one tile: its owned components (grown where needed), the background labels of its
 /// core and its overview block.
