@@ -218,7 +218,7 @@ pub(crate) fn analyse_window_component<A: Analysis>(
     );
     let crop = slide_bounds.grown(Sides::all(context), slide_size.0, slide_size.1);
     let (x0, y0) = (crop.x - window_origin.0, crop.y - window_origin.1);
-    let rgb = image::imageops::crop_imm(window_rgb, x0, y0, crop.width, crop.height).to_image();
+    let rgb = crop_image(window_rgb, Rect::new(x0, y0, crop.width, crop.height));
     let mut mask = GrayImage::new(crop.width, crop.height);
     for run in &component.runs {
         let row = (run.y - y0) * crop.width;
@@ -245,6 +245,23 @@ pub(crate) fn analyse_window_component<A: Analysis>(
         })?;
     cells.sort_by_key(|cell| (cell.first.1, cell.first.0));
     Ok(ComponentCells { first, cells })
+}
+
+/// The pixels of `rect` (inside `image`), copied row by row (`crop_imm(..).to_image()` copies
+/// pixel by pixel: a fifth of a count-analysis slide run went there).
+pub(crate) fn crop_image<P: image::Pixel<Subpixel = u8>>(
+    image: &image::ImageBuffer<P, Vec<u8>>,
+    rect: Rect,
+) -> image::ImageBuffer<P, Vec<u8>> {
+    let channels = usize::from(P::CHANNEL_COUNT);
+    let stride = image.width() as usize * channels;
+    let (left, row) = (rect.x as usize * channels, rect.width as usize * channels);
+    let mut pixels = Vec::with_capacity(row * rect.height as usize);
+    for y in rect.y..rect.bottom() {
+        let start = y as usize * stride + left;
+        pixels.extend_from_slice(&image.as_raw()[start..start + row]);
+    }
+    image::ImageBuffer::from_raw(rect.width, rect.height, pixels).expect("the rectangle's size")
 }
 
 /// The parameters of an analysis from the statistics of one whole image.

@@ -44,9 +44,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::analysis::{
-    imagej_histogram, Analysis, AnalysisError, Cell, ComponentError, ComponentImage,
+    crop_image, imagej_histogram, Analysis, AnalysisError, Cell, ComponentError, ComponentImage,
 };
 use super::run::{run_slides, Progress, SlideError, SlideOptions};
+use super::tiles::Rect;
 use crate::count::fields::{
     cell_level, cell_threshold, describe_pieces, find_cells, interaction_reach, nucleus_mask,
     scaled_value, single_cell_area, threshold_density, within_distance, PieceShape, Settings,
@@ -306,8 +307,8 @@ fn cluster_box(component: &ComponentImage, margin: u32) -> (RgbImage, GrayImage,
     let (x1, y1) = ((right + margin).min(width), (bottom + margin).min(height));
     let (w, h) = (x1 - x0, y1 - y0);
     (
-        image::imageops::crop_imm(component.rgb, x0, y0, w, h).to_image(),
-        image::imageops::crop_imm(mask, x0, y0, w, h).to_image(),
+        crop_image(component.rgb, Rect::new(x0, y0, w, h)),
+        crop_image(mask, Rect::new(x0, y0, w, h)),
         (x0, y0),
     )
 }
