@@ -886,7 +886,7 @@ fn process_tile<A: Analysis>(
     let (foreground, filled) = context.masks(&rgb);
     let components = foreground_components(filled.as_ref().unwrap_or(&foreground));
     drop(filled);
-    let (mut whole, mut cut) = (Vec::new(), Vec::new());
+    let (mut whole, mut cut, mut oversized) = (Vec::new(), Vec::new(), Vec::new());
     for component in &components {
         let first = (component.first.0 + origin.0, component.first.1 + origin.1);
         if !core.contains(first.0, first.1) {
@@ -898,7 +898,10 @@ fn process_tile<A: Analysis>(
             component.bounds.width,
             component.bounds.height,
         );
-        if context.fits(bounds, window) {
+        if bounds.width > context.max_component || bounds.height > context.max_component {
+            // Too large whatever the tiling (a large window may hold it whole).
+            oversized.push(first);
+        } else if context.fits(bounds, window) {
             whole.push(component);
         } else {
             cut.push(component);
@@ -923,7 +926,6 @@ fn process_tile<A: Analysis>(
         .collect::<Result<Vec<ComponentCells>, _>>()
         .map_err(|failure| context.failed(failure))?;
     let mut known: Vec<KnownComponent> = Vec::new();
-    let mut oversized = Vec::new();
     let mut grown = 0;
     for component in cut {
         let start = (component.first.0 + origin.0, component.first.1 + origin.1);
