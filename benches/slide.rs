@@ -91,7 +91,7 @@ fn bench(c: &mut Criterion) {
     pool.install(|| {
         let rgb = hemato::io::read_rgb_image(&slide).unwrap();
         let parameters = image_parameters(&analysis, &rgb).unwrap();
-        let components = analyse_image(&analysis, &rgb, &parameters);
+        let components = analyse_image(&analysis, &rgb, &parameters).unwrap();
         write_tables(&analysis, "mosaic", &components, single_out.path());
     });
     let options = SlideOptions {
@@ -123,7 +123,7 @@ fn bench(c: &mut Criterion) {
             pool.install(|| {
                 let rgb = hemato::io::read_rgb_image(&slide).unwrap();
                 let parameters = image_parameters(&analysis, &rgb).unwrap();
-                let components = analyse_image(&analysis, &rgb, &parameters);
+                let components = analyse_image(&analysis, &rgb, &parameters).unwrap();
                 write_tables(&analysis, "mosaic", &components, out.path());
             })
         })
@@ -132,7 +132,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             pool.install(|| {
                 let parameters = image_parameters(&analysis, &whole).unwrap();
-                analyse_image(&analysis, &whole, &parameters)
+                analyse_image(&analysis, &whole, &parameters).unwrap()
             })
         })
     });

@@ -70,7 +70,7 @@ fn whole_image_table(analysis: &CountAnalysis, id: &str, rgb: &image::RgbImage) 
     let parameters = image_parameters(analysis, rgb).unwrap();
     let classes = analysis.classes();
     let mut table = format!("slide,class,{}\n", analysis.columns().join(","));
-    for component in analyse_image(analysis, rgb, &parameters) {
+    for component in analyse_image(analysis, rgb, &parameters).unwrap() {
         for cell in component.cells {
             let values: Vec<String> = cell.values.iter().map(|&v| format_value(v)).collect();
             table.push_str(&format!(
@@ -266,4 +266,162 @@ fn a_run_resumed_after_the_red_cell_run_gives_the_same_outputs() {
     }
     let counts = std::fs::read_to_string(whole.join("counts.csv")).unwrap();
     assert!(counts.lines().nth(1).unwrap().starts_with("source,"));
+}
+
+/// The test field (`tests/goldens/slide/source.png`, a BCCD field with red cells, a platelet and
+/// a lymphocyte).
+fn source_field() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/goldens/slide/source.png")
+}
+
+/// Rows of a CSV table as maps from column name to field.
+fn records(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader
+        .records()
+        .map(|record| {
+            header
+                .iter()
+                .cloned()
+                .zip(record.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_classifier_failure_stops_the_run_and_says_where() {
+    use hemato::count::WhiteCellClassifier;
+    use hemato::slide::run::SlideError;
+    let dir = tempfile::tempdir().unwrap();
+    // Where `hemato count` finds the white cell of the field.
+    let reference = dir.path().join("reference.csv");
+    let field = source_field();
+    hemato(&[
+        "count",
+        field.to_str().unwrap(),
+        "-q",
+        "--cells",
+        reference.to_str().unwrap(),
+    ]);
+    let white: Vec<(f64, f64)> = records(&reference)
+        .iter()
+        .filter(|row| !["rbc", "platelet"].contains(&row["class"].as_str()))
+        .map(|row| (row["x"].parse().unwrap(), row["y"].parse().unwrap()))
+        .collect();
+    assert_eq!(white.len(), 1, "{white:?}");
+    // A model handed one feature fewer than it was trained on: `classify` fails.
+    let WhiteCellClassifier::Model {
+        model,
+        classes,
+        mut columns,
+    } = WhiteCellClassifier::builtin()
+    else {
+        panic!("the built-in classifier has a model");
+    };
+    columns.pop();
+    let mut analysis = CountAnalysis::new(
+        RedCellArea::Fixed(hemato::count::scale::red_cell_area_pixels(0.0815)),
+        None,
+    );
+    analysis.classifier = WhiteCellClassifier::Model {
+        model,
+        classes,
+        columns,
+    };
+    // The whole-image reference fails too.
+    let rgb = hemato::io::read_rgb_image(&field).unwrap();
+    let parameters = image_parameters(&analysis, &rgb).unwrap();
+    assert!(analyse_image(&analysis, &rgb, &parameters).is_err());
+    // Many small tiles on two threads: the workers stop, nothing that looks complete is written.
+    let out = dir.path().join("out");
+    let error = run_slides(
+        &analysis,
+        std::slice::from_ref(&field),
+        &out,
+        &options(128, 64, 2),
+        &NoProgress,
+    )
+    .unwrap_err();
+    let message = error.to_string();
+    eprintln!("{message}");
+    assert!(
+        message.starts_with("source: the component whose first pixel is (")
+            && message.contains("white-cell classifier"),
+        "{message}"
+    );
+    let SlideError::Component { slide, source } = error else {
+        panic!("{message}");
+    };
+    assert_eq!(slide, "source");
+    let (x, y) = white[0];
+    let bounds = source.bounds;
+    assert!(
+        bounds.contains(x as u32, y as u32),
+        "white cell at ({x}, {y}) outside {bounds:?}"
+    );
+    for name in ["cells.csv", "counts.csv", "summary.json"] {
+        assert!(!out.join(name).exists(), "{name} written");
+    }
+}
+
+#[test]
+fn features_a_cell_does_not_have_are_empty_as_in_hemato_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let field = source_field();
+    let (count_cells, slide_out) = (dir.path().join("count.csv"), dir.path().join("slide"));
+    let size = ["--pixel-size", "0.0815", "-q"];
+    let field = field.to_str().unwrap();
+    hemato(
+        &[
+            &["count", field, "--cells", count_cells.to_str().unwrap()],
+            &size[..],
+        ]
+        .concat(),
+    );
+    hemato(
+        &[
+            &["slide", field, "-o", slide_out.to_str().unwrap()],
+            &size[..],
+        ]
+        .concat(),
+    );
+    let slide_cells = slide_out.join("cells.csv");
+    assert!(!std::fs::read_to_string(&slide_cells)
+        .unwrap()
+        .contains("NaN"));
+    // The columns left empty on each class's rows, by name, over the columns both tables have.
+    let empty_columns = |rows: &[BTreeMap<String, String>], class: &str, names: &[String]| {
+        let mut empty: Vec<Vec<&String>> = rows
+            .iter()
+            .filter(|row| row["class"] == class)
+            .map(|row| names.iter().filter(|name| row[*name].is_empty()).collect())
+            .collect();
+        empty.dedup();
+        empty
+            .into_iter()
+            .map(|e| e.into_iter().cloned().collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    let (count_rows, slide_rows) = (records(&count_cells), records(&slide_cells));
+    let common: Vec<String> = slide_rows[0]
+        .keys()
+        .filter(|name| count_rows[0].contains_key(*name))
+        .cloned()
+        .collect();
+    assert!(
+        common.iter().any(|name| name == "nucleus_area"),
+        "{common:?}"
+    );
+    for class in ["rbc", "platelet"] {
+        let expected = empty_columns(&count_rows, class, &common);
+        assert_eq!(expected.len(), 1, "{class}: {expected:?}");
+        assert!(expected[0].iter().any(|name| name == "nucleus_area"));
+        assert_eq!(
+            empty_columns(&slide_rows, class, &common),
+            expected,
+            "{class}"
+        );
+    }
 }

@@ -54,7 +54,7 @@ fn single_image_table<A: Analysis>(analysis: &A, id: &str, rgb: &RgbImage) -> St
         table.push_str(&column);
     }
     table.push('\n');
-    for component in analyse_image(analysis, rgb, &parameters) {
+    for component in analyse_image(analysis, rgb, &parameters).unwrap() {
         for cell in component.cells {
             let values: Vec<String> = cell.values.iter().map(|&v| format_value(v)).collect();
             table.push_str(&format!(
@@ -409,4 +409,74 @@ fn thresholds_come_from_the_whole_slide() {
         "{tile_levels:?} vs {}",
         expected.level
     );
+}
+
+#[test]
+fn components_larger_than_max_component_are_skipped_whatever_the_tiling() {
+    use hemato::measure::{find_particles, ParticleOptions};
+    use std::collections::BTreeSet;
+    let dir = tempfile::tempdir().unwrap();
+    let image = synthetic_slide();
+    let path = dir.path().join("synthetic.png");
+    image.save(&path).unwrap();
+    let analysis = StainWatershed::new(Level::Fixed(200)).unwrap();
+    let limit = 120;
+    // The reference: Analyze Particles (8-connected, ImageJ's tracing) of the filled foreground
+    // of the whole image; the particles wider or higher than the limit are skipped.
+    let parameters = image_parameters(&analysis, &image).unwrap();
+    let filled = hemato::morphology::fill_holes(&analysis.foreground(&image, &parameters));
+    let large: BTreeSet<(u32, u32)> = find_particles(&filled, &ParticleOptions::default())
+        .iter()
+        .filter(|p| p.bounds.width > limit || p.bounds.height > limit)
+        .map(|p| p.start)
+        .collect();
+    // The large ring, the ring around (128, 128) and the diagonal chain.
+    assert_eq!(large.len(), 3, "{large:?}");
+    let classes = analysis.classes();
+    let mut expected = format!("slide,class,{}\n", analysis.columns().join(","));
+    for component in analyse_image(&analysis, &image, &parameters).unwrap() {
+        if large.contains(&component.first) {
+            continue;
+        }
+        for cell in component.cells {
+            let values: Vec<String> = cell.values.iter().map(|&v| format_value(v)).collect();
+            expected.push_str(&format!(
+                "synthetic,{},{}\n",
+                classes[cell.class],
+                values.join(",")
+            ));
+        }
+    }
+    // Tiles of 1000: one window holds every component whole; of 64 and 100: the large ones are
+    // cut by their windows and grown until they are seen to be too large.
+    for (tile, overlap, threads) in [(64, 8, 2), (100, 8, 1), (1000, 0, 1)] {
+        let out = dir.path().join(format!("out-{tile}"));
+        let options = SlideOptions {
+            tile,
+            overlap,
+            threads,
+            batch: 3,
+            max_component: limit,
+            ..SlideOptions::default()
+        };
+        run_slides(
+            &analysis,
+            std::slice::from_ref(&path),
+            &out,
+            &options,
+            &NoProgress,
+        )
+        .unwrap();
+        let table = std::fs::read_to_string(out.join("cells.csv")).unwrap();
+        assert!(
+            table == expected,
+            "tile {tile}:\n{table}\nexpected:\n{expected}"
+        );
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        let skipped: BTreeSet<(u32, u32)> =
+            serde_json::from_value(summary["slides"][0]["oversized_components"].clone()).unwrap();
+        assert_eq!(skipped, large, "tile {tile}");
+    }
 }

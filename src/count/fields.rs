@@ -388,10 +388,13 @@ pub fn cell_mask(maps: &StainMaps, level: i32) -> GrayImage {
 /// The cell pixels before Fill Holes: [`scaled_density`] above `level`. Each pixel depends only
 /// on its own colour (and the background).
 pub fn cell_threshold(maps: &StainMaps, level: i32) -> GrayImage {
-    threshold::apply(
-        &scaled_density(maps),
-        Range::for_level(level, ThresholdBackground::Dark),
-    )
+    threshold_density(&scaled_density(maps), level)
+}
+
+/// [`cell_threshold`] of an image of [`scaled_density`] values (made by the caller, e.g. pixel
+/// by pixel without the maps).
+pub fn threshold_density(scaled: &GrayImage, level: i32) -> GrayImage {
+    threshold::apply(scaled, Range::for_level(level, ThresholdBackground::Dark))
 }
 
 /// The most frequent value above `level` (histogram smoothed over 5 bins; 255, where saturated

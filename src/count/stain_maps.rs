@@ -100,30 +100,53 @@ pub struct StainMaps {
     pub violet: Vec<f32>,
 }
 
-impl StainMaps {
-    /// The maps of `image` against `background`. Rows are computed in parallel; every pixel is
-    /// computed alone, so the result does not depend on the number of threads.
-    pub fn new(image: &RgbImage, background: &Background) -> StainMaps {
+/// The per-pixel step of [`StainMaps`]: the optical-density tables of one background and the
+/// inverse Giemsa matrix, so that callers that need only some of the amounts (a whole-slide
+/// window needs density and violet, not four planes of `f32`) compute them pixel by pixel,
+/// with the very same arithmetic.
+#[derive(Clone, Debug)]
+pub struct PixelStains {
+    /// OD of each 8-bit value in each channel, relative to the background.
+    tables: [[f32; 256]; 3],
+    /// The inverse stain matrix, in `f32`.
+    inverse: [[f32; 3]; 3],
+}
+
+impl PixelStains {
+    /// The tables of `background`.
+    pub fn new(background: &Background) -> PixelStains {
         let matrix = StainMatrix::new(&StainSet::Giemsa.vectors(), ThirdStain::CrossProduct)
             .expect("the built-in Giemsa vectors are independent");
         let inverse = matrix.inverse();
-        // OD of each 8-bit value in each channel, relative to the background.
-        let tables: [[f32; 256]; 3] = std::array::from_fn(|channel| {
-            std::array::from_fn(|value| {
-                (background.rgb[channel] / (value.max(1) as f64))
-                    .ln()
-                    .max(0.0) as f32
-            })
-        });
-        let pixel_maps = |rgb: &[u8]| -> [f32; 4] {
-            let od = [0, 1, 2].map(|c| tables[c][usize::from(rgb[c])]);
-            let stain = |i: usize| {
-                od[0] * inverse[0][i] as f32
-                    + od[1] * inverse[1][i] as f32
-                    + od[2] * inverse[2][i] as f32
-            };
-            [od[0] + od[1] + od[2], stain(0), stain(1), od[0] - od[2]]
-        };
+        PixelStains {
+            tables: std::array::from_fn(|channel| {
+                std::array::from_fn(|value| {
+                    (background.rgb[channel] / (value.max(1) as f64))
+                        .ln()
+                        .max(0.0) as f32
+                })
+            }),
+            inverse: inverse.map(|row| row.map(|value| value as f32)),
+        }
+    }
+
+    /// Density, blue, eosin and violet of one pixel (the fields of [`StainMaps`]).
+    #[inline]
+    pub fn of(&self, rgb: &[u8]) -> [f32; 4] {
+        let od = [0, 1, 2].map(|c| self.tables[c][usize::from(rgb[c])]);
+        let inverse = &self.inverse;
+        let stain =
+            |i: usize| od[0] * inverse[0][i] + od[1] * inverse[1][i] + od[2] * inverse[2][i];
+        [od[0] + od[1] + od[2], stain(0), stain(1), od[0] - od[2]]
+    }
+}
+
+impl StainMaps {
+    /// The maps of `image` against `background`. Rows are computed in parallel; every pixel is
+    /// computed alone ([`PixelStains::of`]), so the result does not depend on the number of
+    /// threads.
+    pub fn new(image: &RgbImage, background: &Background) -> StainMaps {
+        let stains = PixelStains::new(background);
         let (width, height) = image.dimensions();
         let row = (width as usize).max(1);
         let pixels = width as usize * height as usize;
@@ -138,7 +161,7 @@ impl StainMaps {
             .zip(image.as_raw().par_chunks(3 * row))
             .for_each(|((((density, blue), eosin), violet), rgb_row)| {
                 for (x, rgb) in rgb_row.chunks_exact(3).enumerate() {
-                    [density[x], blue[x], eosin[x], violet[x]] = pixel_maps(rgb);
+                    [density[x], blue[x], eosin[x], violet[x]] = stains.of(rgb);
                 }
             });
         StainMaps {

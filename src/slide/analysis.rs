@@ -20,7 +20,9 @@
 //!    mask (a single cell or a clump of touching cells) is analysed on its own: the analysis sees
 //!    the component's mask and the RGB pixels of its bounding box plus a margin of
 //!    [`Analysis::context`] pixels (1 unless the analysis asks for more), and returns its cells.
-//!    Nothing outside the component's mask may influence them except those RGB pixels.
+//!    Nothing outside the component's mask may influence them except those RGB pixels. A
+//!    component that cannot be analysed is an error ([`ComponentError`]) that stops the run,
+//!    never a silent gap or a made-up cell.
 //!
 //! [`analyse_image`] runs these steps on one whole image; it is the reference the tiled runs are
 //! tested against.
@@ -50,6 +52,31 @@ pub enum AnalysisError {
     /// The settings are inconsistent.
     #[error("{0}")]
     Settings(String),
+}
+
+/// Why an analysis could not analyse one component (the run stops: a slide with a hole in its
+/// results must not look complete).
+#[derive(Debug, thiserror::Error)]
+pub enum ComponentError {
+    /// The component is too large for the watershed.
+    #[error(transparent)]
+    Watershed(#[from] crate::watershed::WatershedError),
+    /// The white-cell classifier failed on a cell.
+    #[error("white-cell classifier: {0}")]
+    Classifier(String),
+}
+
+/// A [`ComponentError`] with where it happened.
+#[derive(Debug, thiserror::Error)]
+#[error("the component whose first pixel is ({}, {}) (box {}x{} at ({}, {})): {source}", .first.0, .first.1, .bounds.width, .bounds.height, .bounds.x, .bounds.y)]
+pub struct ComponentFailure {
+    /// The component's first pixel in raster order (slide coordinates).
+    pub first: (u32, u32),
+    /// Its bounding box (slide coordinates).
+    pub bounds: Rect,
+    /// What went wrong.
+    #[source]
+    pub source: ComponentError,
 }
 
 /// One connected component of the filled foreground, as an analysis sees it.
@@ -149,12 +176,13 @@ pub trait Analysis: Sync {
     /// formed.
     fn fills_holes(&self) -> bool;
 
-    /// The cells of one component. Must depend on nothing but `component` and `parameters`.
+    /// The cells of one component. Must depend on nothing but `component` and `parameters`;
+    /// an error stops the run.
     fn analyse_component(
         &self,
         component: &ComponentImage,
         parameters: &Self::Parameters,
-    ) -> Vec<Cell>;
+    ) -> Result<Vec<Cell>, ComponentError>;
 }
 
 /// The cells of one component, keyed by the component's first pixel (slide coordinates).
@@ -180,7 +208,7 @@ pub(crate) fn analyse_window_component<A: Analysis>(
     window_origin: (u32, u32),
     slide_size: (u32, u32),
     component: &Component,
-) -> ComponentCells {
+) -> Result<ComponentCells, ComponentFailure> {
     let bounds = component.bounds;
     let slide_bounds = Rect::new(
         bounds.x + window_origin.0,
@@ -190,7 +218,7 @@ pub(crate) fn analyse_window_component<A: Analysis>(
     );
     let crop = slide_bounds.grown(Sides::all(context), slide_size.0, slide_size.1);
     let (x0, y0) = (crop.x - window_origin.0, crop.y - window_origin.1);
-    let rgb = image::imageops::crop_imm(window_rgb, x0, y0, crop.width, crop.height).to_image();
+    let rgb = crop_image(window_rgb, Rect::new(x0, y0, crop.width, crop.height));
     let mut mask = GrayImage::new(crop.width, crop.height);
     for run in &component.runs {
         let row = (run.y - y0) * crop.width;
@@ -204,15 +232,36 @@ pub(crate) fn analyse_window_component<A: Analysis>(
         origin: (crop.x, crop.y),
         slide_size,
     };
-    let mut cells = analysis.analyse_component(&view, parameters);
+    let first = (
+        component.first.0 + window_origin.0,
+        component.first.1 + window_origin.1,
+    );
+    let mut cells = analysis
+        .analyse_component(&view, parameters)
+        .map_err(|source| ComponentFailure {
+            first,
+            bounds: slide_bounds,
+            source,
+        })?;
     cells.sort_by_key(|cell| (cell.first.1, cell.first.0));
-    ComponentCells {
-        first: (
-            component.first.0 + window_origin.0,
-            component.first.1 + window_origin.1,
-        ),
-        cells,
+    Ok(ComponentCells { first, cells })
+}
+
+/// The pixels of `rect` (inside `image`), copied row by row (`crop_imm(..).to_image()` copies
+/// pixel by pixel: a fifth of a count-analysis slide run went there).
+pub(crate) fn crop_image<P: image::Pixel<Subpixel = u8>>(
+    image: &image::ImageBuffer<P, Vec<u8>>,
+    rect: Rect,
+) -> image::ImageBuffer<P, Vec<u8>> {
+    let channels = usize::from(P::CHANNEL_COUNT);
+    let stride = image.width() as usize * channels;
+    let (left, row) = (rect.x as usize * channels, rect.width as usize * channels);
+    let mut pixels = Vec::with_capacity(row * rect.height as usize);
+    for y in rect.y..rect.bottom() {
+        let start = y as usize * stride + left;
+        pixels.extend_from_slice(&image.as_raw()[start..start + row]);
     }
+    image::ImageBuffer::from_raw(rect.width, rect.height, pixels).expect("the rectangle's size")
 }
 
 /// The parameters of an analysis from the statistics of one whole image.
@@ -229,12 +278,13 @@ pub fn image_parameters<A: Analysis>(
 /// parameters of the image, foreground, Fill Holes, then every component. Components come in
 /// raster order of their first pixel, cells within a component likewise.
 ///
-/// This is the reference that tiled runs of a slide must reproduce exactly.
+/// This is the reference that tiled runs of a slide must reproduce exactly. Fails with the
+/// first component (in raster order) that cannot be analysed.
 pub fn analyse_image<A: Analysis>(
     analysis: &A,
     rgb: &RgbImage,
     parameters: &A::Parameters,
-) -> Vec<ComponentCells> {
+) -> Result<Vec<ComponentCells>, ComponentFailure> {
     let foreground = analysis.foreground(rgb, parameters);
     let mask = if analysis.fills_holes() {
         fill_holes(&foreground)
@@ -244,12 +294,13 @@ pub fn analyse_image<A: Analysis>(
     let components = foreground_components(&mask);
     let size = rgb.dimensions();
     let context = analysis.context(parameters);
-    components
+    let results: Vec<_> = components
         .par_iter()
         .map(|component| {
             analyse_window_component(analysis, parameters, context, rgb, (0, 0), size, component)
         })
-        .collect()
+        .collect();
+    results.into_iter().collect()
 }
 
 /// How the stand-in analysis picks its threshold level.
@@ -541,17 +592,15 @@ impl Analysis for StainWatershed {
         &self,
         component: &ComponentImage,
         _parameters: &StainParameters,
-    ) -> Vec<Cell> {
-        let Ok(cut) = crate::watershed::watershed(component.mask) else {
-            return Vec::new();
-        };
+    ) -> Result<Vec<Cell>, ComponentError> {
+        let cut = crate::watershed::watershed(component.mask)?;
         let options = ParticleOptions {
             min_size: self.min_size,
             ..ParticleOptions::default()
         };
         let particles = find_particles(&cut, &options);
         if particles.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let blue = self.channel(component.rgb, self.blue_stain);
         let calibration = Calibration::default();
@@ -560,7 +609,7 @@ impl Analysis for StainWatershed {
             threshold: None,
         };
         let (dx, dy) = (f64::from(component.origin.0), f64::from(component.origin.1));
-        particles
+        Ok(particles
             .iter()
             .filter_map(|particle| {
                 let row =
@@ -593,7 +642,7 @@ impl Analysis for StainWatershed {
                     values,
                 })
             })
-            .collect()
+            .collect())
     }
 }
 

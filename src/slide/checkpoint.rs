@@ -34,8 +34,9 @@ use super::components::Edges;
 use super::overview::{OverviewBlock, OverviewGeometry};
 use crate::output::{write_atomically, write_bytes_atomically, OutputError};
 
-/// Version of the checkpoint layout.
-pub const FORMAT: u32 = 2;
+/// Version of the checkpoint layout (3: values that are not numbers are stored empty, as
+/// `cells.csv` writes them; a run checkpointed by format 2 wrote `NaN`).
+pub const FORMAT: u32 = 3;
 
 /// Why a checkpoint could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -256,9 +257,15 @@ pub struct CellLine {
     pub values: String,
 }
 
-/// Formats a value for `cells.csv`: the shortest decimal that reads back as the same `f64`.
+/// Formats a value for `cells.csv`: the shortest decimal that reads back as the same `f64`;
+/// NaN (not measured, e.g. the white-cell features of a red cell) is empty, as in
+/// `hemato count`'s cells table.
 pub fn format_value(value: f64) -> String {
-    format!("{value}")
+    if value.is_nan() {
+        String::new()
+    } else {
+        format!("{value}")
+    }
 }
 
 impl CellLine {
@@ -670,13 +677,20 @@ mod tests {
         ));
         let lines = read_batch_cells(&files[0]).unwrap();
         assert_eq!(lines.len(), 1);
-        let values: Vec<f64> = lines[0]
-            .values
-            .split(',')
-            .map(|v| v.parse().unwrap())
+        let fields: Vec<&str> = lines[0].values.split(',').collect();
+        // NaN is stored (and written to cells.csv) as an empty field.
+        assert_eq!(fields[1], "");
+        let values: Vec<f64> = fields
+            .iter()
+            .map(|v| {
+                if v.is_empty() {
+                    f64::NAN
+                } else {
+                    v.parse().unwrap()
+                }
+            })
             .collect();
         assert_eq!(values[0].to_bits(), (0.1f64 + 0.2).to_bits());
-        assert!(values[1].is_nan());
         assert_eq!(values[2], 1e-300);
         assert_eq!(values[3].to_bits(), (-0.0f64).to_bits());
         assert_eq!(

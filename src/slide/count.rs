@@ -40,16 +40,20 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use image::{GrayImage, RgbImage};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::analysis::{imagej_histogram, Analysis, AnalysisError, Cell, ComponentImage};
+use super::analysis::{
+    crop_image, imagej_histogram, Analysis, AnalysisError, Cell, ComponentError, ComponentImage,
+};
 use super::run::{run_slides, Progress, SlideError, SlideOptions};
+use super::tiles::Rect;
 use crate::count::fields::{
     cell_level, cell_threshold, describe_pieces, find_cells, interaction_reach, nucleus_mask,
-    scaled_value, single_cell_area, within_distance, PieceShape, Settings,
+    scaled_value, single_cell_area, threshold_density, within_distance, PieceShape, Settings,
 };
 use crate::count::report::UNCLASSIFIED_WHITE;
-use crate::count::stain_maps::{Background, StainMaps};
+use crate::count::stain_maps::{Background, PixelStains, StainMaps};
 use crate::count::{shape_values, CellClass, Kind, Scale, WhiteCellClassifier, SHAPE_COLUMNS};
 use crate::measure::{measure_shape, Calibration};
 use crate::morphology::{fill_holes, OBJECT};
@@ -247,6 +251,40 @@ impl ClusterMasks {
     }
 }
 
+/// The scaled density ([`scaled_value`], what the cell mask thresholds) of every pixel of
+/// `rgb`, and its violet pixels (red OD above blue OD by more than `nucleus_violet`): the values
+/// of [`StainMaps`] the foreground needs, computed pixel by pixel ([`PixelStains::of`]) into
+/// two 8-bit planes. The four `f32` planes of the maps would take 16 bytes a pixel of every
+/// window and grown region; only a cluster's box gets them ([`ClusterMasks::new`]).
+fn density_and_violet(
+    rgb: &RgbImage,
+    parameters: &CountParameters,
+    settings: &Settings,
+) -> (GrayImage, GrayImage) {
+    let stains = PixelStains::new(&parameters.background());
+    let (width, height) = rgb.dimensions();
+    let row = (width as usize).max(1);
+    let pixels = width as usize * height as usize;
+    let (mut scaled, mut violet) = (vec![0u8; pixels], vec![0u8; pixels]);
+    scaled
+        .par_chunks_mut(row)
+        .zip(violet.par_chunks_mut(row))
+        .zip(rgb.as_raw().par_chunks(3 * row))
+        .for_each(|((scaled, violet), rgb_row)| {
+            for (x, rgb) in rgb_row.chunks_exact(3).enumerate() {
+                let [density, _, _, red_over_blue] = stains.of(rgb);
+                scaled[x] = scaled_value(density);
+                violet[x] = if red_over_blue > settings.nucleus_violet {
+                    OBJECT
+                } else {
+                    0
+                };
+            }
+        });
+    let image = |pixels| GrayImage::from_raw(width, height, pixels).expect("same size");
+    (image(scaled), image(violet))
+}
+
 /// The RGB pixels and mask of the component's box plus `margin` pixels (within the view), and
 /// the box's offset in the view.
 fn cluster_box(component: &ComponentImage, margin: u32) -> (RgbImage, GrayImage, (u32, u32)) {
@@ -269,8 +307,8 @@ fn cluster_box(component: &ComponentImage, margin: u32) -> (RgbImage, GrayImage,
     let (x1, y1) = ((right + margin).min(width), (bottom + margin).min(height));
     let (w, h) = (x1 - x0, y1 - y0);
     (
-        image::imageops::crop_imm(component.rgb, x0, y0, w, h).to_image(),
-        image::imageops::crop_imm(mask, x0, y0, w, h).to_image(),
+        crop_image(component.rgb, Rect::new(x0, y0, w, h)),
+        crop_image(mask, Rect::new(x0, y0, w, h)),
         (x0, y0),
     )
 }
@@ -376,20 +414,9 @@ impl Analysis for CountAnalysis {
         let Some(diameter) = parameters.diameter() else {
             return GrayImage::new(rgb.width(), rgb.height());
         };
-        let maps = StainMaps::new(rgb, &parameters.background());
-        let mut mask = cell_threshold(&maps, parameters.level);
-        let violet: Vec<u8> = maps
-            .violet
-            .iter()
-            .map(|&value| {
-                if value > self.settings.nucleus_violet {
-                    OBJECT
-                } else {
-                    0
-                }
-            })
-            .collect();
-        let violet = GrayImage::from_raw(rgb.width(), rgb.height(), violet).expect("same size");
+        let (scaled, violet) = density_and_violet(rgb, parameters, &self.settings);
+        let mut mask = threshold_density(&scaled, parameters.level);
+        drop(scaled);
         if violet.as_raw().contains(&OBJECT) {
             let reach = interaction_reach(diameter, &self.settings);
             let near = within_distance(&violet, f64::from(reach));
@@ -421,9 +448,9 @@ impl Analysis for CountAnalysis {
         &self,
         component: &ComponentImage,
         parameters: &CountParameters,
-    ) -> Vec<Cell> {
+    ) -> Result<Vec<Cell>, ComponentError> {
         let Some(area) = parameters.red_cell_area else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         // Detection needs only the cluster and one pixel around it (the nucleus mask's 3 × 3
         // mean), so it runs on the cluster's box plus 2 pixels; the classifier reads the whole
@@ -436,9 +463,7 @@ impl Analysis for CountAnalysis {
             slide_size: component.slide_size,
         };
         let masks = ClusterMasks::new(&sub, parameters, &self.settings);
-        let Ok(pieces) = watershed_particles(&masks.cells) else {
-            return Vec::new();
-        };
+        let pieces = watershed_particles(&masks.cells)?;
         let detections: Vec<_> = find_cells(
             &masks.cells,
             &masks.nuclei,
@@ -472,19 +497,17 @@ impl Analysis for CountAnalysis {
                 Kind::RedCell => (CellClass::Rbc as usize, 1.0, Vec::new()),
                 Kind::Platelet => (CellClass::Platelet as usize, 1.0, Vec::new()),
                 Kind::WhiteCell => {
-                    match self
+                    let decision = self
                         .classifier
                         .classify(component.rgb, detection, scale.as_ref())
-                    {
-                        Ok(decision) => (
-                            decision
-                                .class
-                                .map_or(Self::unclassified(), |class| class as usize),
-                            decision.probability,
-                            decision.features,
-                        ),
-                        Err(_) => (Self::unclassified(), f64::NAN, Vec::new()),
-                    }
+                        .map_err(ComponentError::Classifier)?;
+                    (
+                        decision
+                            .class
+                            .map_or(Self::unclassified(), |class| class as usize),
+                        decision.probability,
+                        decision.features,
+                    )
                 }
             };
             let bounds = detection.particle.bounds;
@@ -519,7 +542,7 @@ impl Analysis for CountAnalysis {
                 });
             }
         }
-        cells
+        Ok(cells)
     }
 }
 
@@ -574,8 +597,8 @@ impl Analysis for PieceShapes {
     }
 
     fn foreground(&self, rgb: &RgbImage, parameters: &CountParameters) -> GrayImage {
-        let maps = StainMaps::new(rgb, &parameters.background());
-        cell_threshold(&maps, parameters.level)
+        let (scaled, _) = density_and_violet(rgb, parameters, &self.settings);
+        threshold_density(&scaled, parameters.level)
     }
 
     /// The nucleus mask averages over 3 × 3 pixels.
@@ -591,11 +614,9 @@ impl Analysis for PieceShapes {
         &self,
         component: &ComponentImage,
         parameters: &CountParameters,
-    ) -> Vec<Cell> {
+    ) -> Result<Vec<Cell>, ComponentError> {
         let masks = ClusterMasks::new(component, parameters, &self.settings);
-        let Ok(pieces) = watershed_particles(&masks.cells) else {
-            return Vec::new();
-        };
+        let pieces = watershed_particles(&masks.cells)?;
         let shapes = describe_pieces(&pieces, &masks.nuclei, &|bounds| {
             component.touches_slide_border(bounds)
         });
@@ -609,7 +630,8 @@ impl Analysis for PieceShapes {
                         .any(|x| masks.nuclei.get_pixel(x, run.y).0[0] == OBJECT)
                 })
         });
-        kept.zip(shapes)
+        Ok(kept
+            .zip(shapes)
             .map(|(piece, shape)| {
                 let class = match (shape.inside, shape.round) {
                     (true, true) => 0,
@@ -630,7 +652,7 @@ impl Analysis for PieceShapes {
                     values: vec![shape.area],
                 }
             })
-            .collect()
+            .collect())
     }
 }
 

@@ -44,7 +44,10 @@ pub mod run;
 pub mod shard;
 pub mod tiles;
 
-pub use analysis::{analyse_image, Analysis, Cell, ComponentImage, Level, StainWatershed};
+pub use analysis::{
+    analyse_image, Analysis, Cell, ComponentError, ComponentFailure, ComponentImage, Level,
+    StainWatershed,
+};
 pub use count::{CountAnalysis, RedCellArea};
 pub use merge::merge_shards;
 pub use reader::SlideReader;

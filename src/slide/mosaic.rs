@@ -22,7 +22,7 @@ use tiff::encoder::compression::{CompressionAlgorithm, Deflate, DeflateLevel};
 use tiff::encoder::TiffEncoder;
 use tiff::tags::Tag;
 
-use super::analysis::{analyse_image, image_parameters, Analysis, AnalysisError};
+use super::analysis::{analyse_image, image_parameters, Analysis, AnalysisError, ComponentFailure};
 use super::tiles::Rect;
 use crate::output::{write_atomically, OutputError};
 
@@ -69,6 +69,15 @@ pub enum MosaicError {
         /// What went wrong.
         #[source]
         source: AnalysisError,
+    },
+    /// A component of a field could not be analysed.
+    #[error("{path}: {source}")]
+    Component {
+        /// The field.
+        path: PathBuf,
+        /// What went wrong, and where.
+        #[source]
+        source: ComponentFailure,
     },
 }
 
@@ -394,7 +403,13 @@ pub fn field_counts<A: Analysis>(analysis: &A, mosaic: &Mosaic) -> Result<Vec<us
                     source: source_error,
                 }
             })?;
-            Ok(analyse_image(analysis, &padded, &parameters)
+            let components = analyse_image(analysis, &padded, &parameters).map_err(|failure| {
+                MosaicError::Component {
+                    path: mosaic.sources[source].clone(),
+                    source: failure,
+                }
+            })?;
+            Ok(components
                 .iter()
                 .map(|component| component.cells.len())
                 .sum())

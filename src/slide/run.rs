@@ -31,7 +31,9 @@ use std::sync::{mpsc, Condvar, Mutex};
 use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
 
-use super::analysis::{analyse_window_component, Analysis, AnalysisError, ComponentCells};
+use super::analysis::{
+    analyse_window_component, Analysis, AnalysisError, ComponentCells, ComponentFailure,
+};
 use super::checkpoint::{
     Checkpoint, CheckpointError, ComponentSummary, RegionQuery, RunInfo, SlideIdentity, TileResult,
     TileSummary, FORMAT,
@@ -125,6 +127,16 @@ pub enum SlideError {
         /// What went wrong.
         #[source]
         source: AnalysisError,
+    },
+    /// A component could not be analysed: the run stops, and no `cells.csv` or `counts.csv` is
+    /// written (the checkpoints of the tiles done are kept).
+    #[error("{slide}: {source}")]
+    Component {
+        /// The slide.
+        slide: String,
+        /// What went wrong, and where.
+        #[source]
+        source: ComponentFailure,
     },
     /// The outputs could not be written.
     #[error(transparent)]
@@ -451,6 +463,7 @@ fn process_slide<A: Analysis>(
     let pixels: u64 = mine.iter().map(|&t| grid.tile(t).core.area()).sum();
     let pending_pixels: u64 = pending.iter().map(|&t| grid.tile(t).core.area()).sum();
     let context = TileContext {
+        slide: &id,
         analysis,
         parameters: &parameters,
         context: analysis.context(&parameters),
@@ -679,6 +692,8 @@ where
 
 /// What every tile of a slide needs.
 struct TileContext<'a, A: Analysis> {
+    /// The slide's name (for messages).
+    slide: &'a str,
     analysis: &'a A,
     parameters: &'a A::Parameters,
     /// [`Analysis::context`]: the margin a component needs around its box.
@@ -691,6 +706,14 @@ struct TileContext<'a, A: Analysis> {
 impl<A: Analysis> TileContext<'_, A> {
     fn slide_size(&self) -> (u32, u32) {
         (self.grid.width(), self.grid.height())
+    }
+
+    /// The run's error for a component that could not be analysed.
+    fn failed(&self, source: ComponentFailure) -> SlideError {
+        SlideError::Component {
+            slide: self.slide.to_string(),
+            source,
+        }
     }
 
     /// Whether a component whose box is `bounds` (slide coordinates) lies inside `region` with
@@ -767,14 +790,19 @@ enum Regrown {
 ///
 /// A component whose first pixel is `start` and whose box is at most `max_component` on each
 /// side lies within `reach`: columns `start.x ± (max_component − 1)`, rows `start.y` to
-/// `start.y + max_component − 1`, plus a 1-pixel margin. Regions grow by doubling margins, up to
-/// `reach`; a component still touching `reach`'s border is larger than allowed (or does not
-/// start at `start`).
+/// `start.y + max_component − 1`, plus the context margin. Each region is the component's box as
+/// known so far plus the context margin, and more only on the sides where the component came
+/// within the context margin of the region's border (it may go on there): a margin that doubles
+/// from the overlap up to [`MAX_GROWTH`] times it. So a region is never much larger than the
+/// component's box plus its context (the foreground of a region takes some 16 bytes a pixel:
+/// regions grown on every side by doubling margins were 3-4 times the box's area and set the
+/// peak memory of a slide). A component that still needs to grow where the region cannot
+/// (`reach`'s border) is larger than allowed (or does not start at `start`).
 fn regrow<A: Analysis>(
     context: &TileContext<A>,
     reader: &mut SlideReader,
     start: (u32, u32),
-    mut bounds: Rect,
+    bounds: Rect,
 ) -> Result<Regrown, SlideError> {
     let (width, height) = context.slide_size();
     let limit = context.max_component;
@@ -784,11 +812,13 @@ fn regrow<A: Analysis>(
     let right = start.0.saturating_add(limit + extra).min(width);
     let bottom = start.1.saturating_add(limit + extra).min(height);
     let reach = Rect::new(left, top, right - left, bottom - top);
-    let mut margin = context.grid.overlap().max(32).max(extra);
+    let base = context.grid.overlap().max(32).max(extra);
+    let mut margin = base;
+    // The first region: the box seen in the window, grown on every side.
+    let mut region = bounds
+        .grown(Sides::all(margin), width, height)
+        .intersection(&reach);
     loop {
-        let region = bounds
-            .grown(Sides::all(margin), width, height)
-            .intersection(&reach);
         let rgb = reader.read(region)?;
         let (foreground, filled) = context.masks(&rgb);
         let mask = filled.as_ref().unwrap_or(&foreground);
@@ -799,24 +829,46 @@ fn regrow<A: Analysis>(
                 component.bounds.contains(local.0, local.1) && component.contains(local.0, local.1)
             })
             .expect("the start pixel is foreground");
-        let known = || KnownComponent::new(&component, (region.x, region.y));
+        drop((foreground, filled));
+        let known = KnownComponent::new(&component, (region.x, region.y));
         if component.first != local {
-            return Ok(Regrown::NotOwned(known()));
+            return Ok(Regrown::NotOwned(known));
         }
-        if context.fits(known().bounds, region) {
+        if context.fits(known.bounds, region) {
             return Ok(Regrown::Owned {
                 region,
                 rgb,
                 component,
             });
         }
-        if region == reach || component.bounds.width > limit || component.bounds.height > limit {
-            return Ok(Regrown::Oversized(known()));
+        if component.bounds.width > limit || component.bounds.height > limit {
+            return Ok(Regrown::Oversized(known));
         }
-        bounds = known().bounds;
-        margin = margin.saturating_mul(2);
+        drop(rgb);
+        margin = margin
+            .saturating_mul(2)
+            .min(base.saturating_mul(MAX_GROWTH));
+        let needed = known.bounds.grown(Sides::all(extra), width, height);
+        let grow = |short: bool| if short { margin } else { extra };
+        let sides = Sides {
+            left: grow(needed.x < region.x),
+            top: grow(needed.y < region.y),
+            right: grow(needed.right() > region.right()),
+            bottom: grow(needed.bottom() > region.bottom()),
+        };
+        let next = known
+            .bounds
+            .grown(sides, width, height)
+            .intersection(&reach);
+        if next == region {
+            return Ok(Regrown::Oversized(known));
+        }
+        region = next;
     }
 }
+
+/// How far a region grows on a side (in overlaps) at most per step: see [`regrow`].
+const MAX_GROWTH: u32 = 4;
 
 /// Analyses one tile: its owned components (grown where needed), the background labels of its
 /// core and its overview block.
@@ -834,7 +886,7 @@ fn process_tile<A: Analysis>(
     let (foreground, filled) = context.masks(&rgb);
     let components = foreground_components(filled.as_ref().unwrap_or(&foreground));
     drop(filled);
-    let (mut whole, mut cut) = (Vec::new(), Vec::new());
+    let (mut whole, mut cut, mut oversized) = (Vec::new(), Vec::new(), Vec::new());
     for component in &components {
         let first = (component.first.0 + origin.0, component.first.1 + origin.1);
         if !core.contains(first.0, first.1) {
@@ -846,13 +898,16 @@ fn process_tile<A: Analysis>(
             component.bounds.width,
             component.bounds.height,
         );
-        if context.fits(bounds, window) {
+        if bounds.width > context.max_component || bounds.height > context.max_component {
+            // Too large whatever the tiling (a large window may hold it whole).
+            oversized.push(first);
+        } else if context.fits(bounds, window) {
             whole.push(component);
         } else {
             cut.push(component);
         }
     }
-    let mut owned: Vec<ComponentCells> = whole
+    let analysed: Vec<Result<ComponentCells, ComponentFailure>> = whole
         .par_iter()
         .map(|component| {
             analyse_window_component(
@@ -866,8 +921,11 @@ fn process_tile<A: Analysis>(
             )
         })
         .collect();
+    let mut owned = analysed
+        .into_iter()
+        .collect::<Result<Vec<ComponentCells>, _>>()
+        .map_err(|failure| context.failed(failure))?;
     let mut known: Vec<KnownComponent> = Vec::new();
-    let mut oversized = Vec::new();
     let mut grown = 0;
     for component in cut {
         let start = (component.first.0 + origin.0, component.first.1 + origin.1);
@@ -886,15 +944,18 @@ fn process_tile<A: Analysis>(
                 rgb,
                 component,
             } => {
-                owned.push(analyse_window_component(
-                    context.analysis,
-                    context.parameters,
-                    context.context,
-                    &rgb,
-                    (region.x, region.y),
-                    slide_size,
-                    &component,
-                ));
+                owned.push(
+                    analyse_window_component(
+                        context.analysis,
+                        context.parameters,
+                        context.context,
+                        &rgb,
+                        (region.x, region.y),
+                        slide_size,
+                        &component,
+                    )
+                    .map_err(|failure| context.failed(failure))?,
+                );
                 known.push(KnownComponent::new(&component, (region.x, region.y)));
                 grown += 1;
             }
