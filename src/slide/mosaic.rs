@@ -311,6 +311,18 @@ impl Mosaic {
         self.pitch().1 * self.rows
     }
 
+    /// The field shown at grid position (`column`, `row`): the fields in turn, row-major, except
+    /// that when the number of columns is a multiple of the number of fields every row starts
+    /// one field later, so that no column repeats one field from top to bottom. (A column of
+    /// copies of one field whose cells reach its top and bottom edges chains, through the thin
+    /// margins, into one cluster as tall as the slide: a property of such a mosaic, not of a
+    /// smear.)
+    fn source_at(&self, column: u32, row: u32) -> usize {
+        let count = self.fields.len();
+        let row_shift = usize::from(self.columns as usize % count == 0);
+        (row as usize * (self.columns as usize + row_shift) + column as usize) % count
+    }
+
     /// Every placed field, row-major.
     pub fn placed(&self) -> Vec<PlacedField> {
         let (pw, ph) = self.pitch();
@@ -320,8 +332,7 @@ impl Mosaic {
                 column,
                 row,
                 rect: Rect::new(column * pw, row * ph, pw, ph),
-                source: (row as usize * self.columns as usize + column as usize)
-                    % self.fields.len(),
+                source: self.source_at(column, row),
             })
             .collect()
     }
@@ -354,8 +365,7 @@ impl Mosaic {
             while x < rect.right() {
                 let (column, u) = (x / pw, x % pw);
                 let cell_end = ((column + 1) * pw).min(rect.right());
-                let source =
-                    (row as usize * self.columns as usize + column as usize) % self.fields.len();
+                let source = self.source_at(column, row);
                 let start = u.max(self.margin);
                 let end = (u + cell_end - x).min(self.margin + fw);
                 if start < end {
@@ -455,6 +465,26 @@ mod tests {
             margin: 2,
             background: [200, 200, 200],
         }
+    }
+
+    #[test]
+    fn no_column_repeats_one_field_when_the_columns_are_a_multiple_of_the_fields() {
+        // 2 fields on 4 columns: row-major turns would put field 0 in columns 0 and 2 of every
+        // row; each row starts one field later instead.
+        let mosaic = Mosaic {
+            columns: 4,
+            rows: 3,
+            ..tiny_mosaic()
+        };
+        let sources: Vec<usize> = mosaic.placed().iter().map(|field| field.source).collect();
+        assert_eq!(sources, [0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 0, 1]);
+        // The pixels follow: field (0, 1) is source 1, whose pixel (0, 0) is (100, 0, 2).
+        let whole = mosaic.render(Rect::new(0, 0, mosaic.width(), mosaic.height()));
+        assert_eq!(whole.get_pixel(2, 9).0, [100, 0, 2]);
+        assert_eq!(whole.get_pixel(2, 2).0, [0, 0, 1]);
+        // 3 columns (not a multiple of 2): the plain turns, as before.
+        let plain: Vec<usize> = tiny_mosaic().placed().iter().map(|f| f.source).collect();
+        assert_eq!(plain, [0, 1, 0, 1, 0, 1]);
     }
 
     #[test]
