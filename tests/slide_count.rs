@@ -23,14 +23,8 @@ use hemato::slide::{
     analyse_image, run_slides, Analysis, CountAnalysis, NoProgress, RedCellArea, SlideOptions,
 };
 
-const FIELDS: &str = "../shared/data/smears-sample/images";
-
-fn smear_fields(count: usize) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIELDS);
-    let mut fields = hemato::count::list_images(&[dir]).unwrap();
-    fields.truncate(count);
-    fields
-}
+mod slide_support;
+use slide_support::smear_fields;
 
 /// A 3 × 2 mosaic of six smear fields (2016 × 1024 pixels) as a tiled BigTIFF, the margins in
 /// the fields' background colour (the median of their single-image estimates).

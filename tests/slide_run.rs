@@ -26,14 +26,8 @@ use hemato::slide::{
 use hemato::threshold::Method;
 use image::{Rgb, RgbImage};
 
-const FIELDS: &str = "../shared/data/smears-sample/images";
-
-fn smear_fields(count: usize) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIELDS);
-    let mut fields = hemato::count::list_images(&[dir]).unwrap();
-    fields.truncate(count);
-    fields
-}
+mod slide_support;
+use slide_support::smear_fields;
 
 /// A 3 × 2 mosaic of six smear fields (2016 × 1024 pixels) written as a tiled BigTIFF.
 fn smear_mosaic(dir: &Path) -> (Mosaic, PathBuf) {

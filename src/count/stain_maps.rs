@@ -19,6 +19,24 @@ pub struct Background {
     pub rgb: [f64; 3],
 }
 
+/// The brightness (R + G + B) from which up lie at least 40 % of the pixels counted in
+/// `brightness_counts` (one counter per brightness 0 to 765): where [`estimate_background`]
+/// looks for the background's colour. 0 when fewer than 40 % are found above 0.
+pub(crate) fn brightest_fraction_cut(brightness_counts: &[u64]) -> usize {
+    let total: u64 = brightness_counts.iter().sum();
+    let wanted = total * 4 / 10;
+    let mut cut = brightness_counts.len() - 1;
+    let mut seen = 0;
+    while cut > 0 {
+        seen += brightness_counts[cut];
+        if seen >= wanted {
+            break;
+        }
+        cut -= 1;
+    }
+    cut
+}
+
 /// Estimates the background colour: among the brightest 40 % of pixels (by R + G + B), the most
 /// frequent colour (3-D histogram with bins of 8 levels), refined as the mean of the pixels in
 /// that bin and its 26 neighbours. Cells are darker than the slide in every stain, and even in
@@ -34,17 +52,7 @@ pub fn estimate_background(image: &RgbImage) -> Background {
     for pixel in image.pixels() {
         brightness_counts[brightness(pixel.0)] += 1;
     }
-    let total = u64::from(image.width()) * u64::from(image.height());
-    let wanted = total * 4 / 10;
-    let mut cut = 765;
-    let mut seen = 0;
-    while cut > 0 {
-        seen += brightness_counts[cut];
-        if seen >= wanted {
-            break;
-        }
-        cut -= 1;
-    }
+    let cut = brightest_fraction_cut(&brightness_counts);
     let bin = |value: u8| usize::from(value / 8);
     let mut histogram = vec![0u32; 32 * 32 * 32];
     for pixel in image.pixels() {

@@ -186,21 +186,21 @@ pub fn read_with_source_channel(
 ) -> Result<(AnyImage, GrayImage), SegmentError> {
     let stain = config.channel.stain_index();
     let matrix = StainMatrix::new(&config.stains.vectors(), ThirdStain::CrossProduct);
-    if let (Some(stain), Ok(matrix)) = (stain, matrix) {
-        let tables = TransmittanceTables::new(&matrix);
-        let (image, plane) = read_image_with_plane(path, |rgb, out| {
-            tables
-                .stain_of_pixels(rgb, stain, out)
-                .expect("stain_index is 0, 1 or 2")
-        })?;
-        if let Some(plane) = plane {
-            return Ok((image, plane));
+    let (image, plane) = match (stain, matrix) {
+        (Some(stain), Ok(matrix)) => {
+            let tables = TransmittanceTables::new(&matrix);
+            read_image_with_plane(path, |rgb, out| {
+                tables
+                    .stain_of_pixels(rgb, stain, out)
+                    .expect("stain_index is 0, 1 or 2")
+            })?
         }
-        let source = source_channel(&image, config)?;
-        return Ok((image, source));
-    }
-    let image = read_image(path)?;
-    let source = source_channel(&image, config)?;
+        _ => (read_image(path)?, None),
+    };
+    let source = match plane {
+        Some(plane) => plane,
+        None => source_channel(&image, config)?,
+    };
     Ok((image, source))
 }
 

@@ -53,7 +53,7 @@ use crate::count::fields::{
     scaled_value, single_cell_area, threshold_density, within_distance, PieceShape, Settings,
 };
 use crate::count::report::UNCLASSIFIED_WHITE;
-use crate::count::stain_maps::{Background, PixelStains, StainMaps};
+use crate::count::stain_maps::{brightest_fraction_cut, Background, PixelStains, StainMaps};
 use crate::count::{shape_values, CellClass, Kind, Scale, WhiteCellClassifier, SHAPE_COLUMNS};
 use crate::measure::{measure_shape, Calibration};
 use crate::morphology::{fill_holes, OBJECT};
@@ -91,16 +91,7 @@ pub fn background_from_statistics(statistics: &[u64]) -> Background {
     if total == 0 {
         return Background { rgb: [255.0; 3] };
     }
-    let wanted = total * 4 / 10;
-    let mut cut = 765;
-    let mut seen = 0;
-    while cut > 0 {
-        seen += brightness[cut];
-        if seen >= wanted {
-            break;
-        }
-        cut -= 1;
-    }
+    let cut = brightest_fraction_cut(brightness);
     let entry = |bin: usize| &colours[4 * bin..4 * bin + 4];
     // The most frequent bright bin; ties go to the later (brighter) index.
     let mode = (0..COLOUR_BINS)
