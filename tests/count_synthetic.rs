@@ -229,3 +229,99 @@ fn lobes_join_up_to_the_largest_white_cell() {
     let field = hemato::count::fields::detect_with(&two_lobed_cells(), None, &narrower).unwrap();
     assert_eq!(field.count(Kind::WhiteCell), 4);
 }
+
+/// 12 red cells (diameter d = 40 px) for the scale, then two white cells, each with a small
+/// violet piece (radius 4 px: 0.04 red-cell areas, platelet-sized, above the 1 µm granule
+/// limit of 0.018 A) 12 px (0.3 d) from its nucleus, within the 0.4 d joining reach:
+/// - a lymphocyte-like cell (nucleus radius 15 px, cytoplasm rim 3 px) with the piece on the
+///   background beside it: a platelet;
+/// - a cell with a wide cytoplasm (nucleus radius 14 px, cytoplasm radius 34 px) with the piece
+///   inside the cytoplasm: a granule clump or lobe of that cell, no platelet.
+fn platelet_beside_white_cell() -> RgbImage {
+    let (pink, violet, cytoplasm) = ([200, 120, 140], [90, 60, 160], [170, 160, 185]);
+    let mut discs = Vec::new();
+    for row in 0..3 {
+        for column in 0..4 {
+            discs.push(Disc {
+                x: 40.0 + 60.0 * f64::from(column),
+                y: 40.0 + 60.0 * f64::from(row),
+                radius: 20.0,
+                colour: pink,
+            });
+        }
+    }
+    let mut white = |x: f64, y: f64, nucleus: f64, cell: f64, piece_x: f64| {
+        discs.push(Disc {
+            x,
+            y,
+            radius: cell,
+            colour: cytoplasm,
+        });
+        for (x, radius) in [(x, nucleus), (piece_x, 4.0)] {
+            discs.push(Disc {
+                x,
+                y,
+                radius,
+                colour: violet,
+            });
+        }
+    };
+    // Beside: nucleus edge at x = 335, piece from 347 to 355 (cytoplasm ends at 338).
+    white(320.0, 70.0, 15.0, 18.0, 351.0);
+    // Inside: nucleus edge at x = 334, piece from 346 to 354 (cytoplasm ends at 354).
+    white(320.0, 190.0, 14.0, 34.0, 350.0);
+    RgbImage::from_fn(460, 260, |x, y| {
+        let (px, py) = (f64::from(x), f64::from(y));
+        let colour = discs
+            .iter()
+            .rev()
+            .find(|d| (px - d.x).powi(2) + (py - d.y).powi(2) <= d.radius * d.radius)
+            .map_or([200, 210, 205], |d| d.colour);
+        Rgb(colour)
+    })
+}
+
+#[test]
+fn a_platelet_beside_a_white_cell_stays_a_platelet() {
+    let image = platelet_beside_white_cell();
+    let count = count_image(&image, &CountOptions::default(), &WhiteCellClassifier::None).unwrap();
+    let diameter = count.field.red_cell_diameter().unwrap();
+    assert!((diameter - 40.0).abs() <= 2.0, "{diameter}");
+    assert_eq!(count.count(CellClass::Rbc), 12);
+    assert_eq!(count.field.count(Kind::WhiteCell), 2);
+    assert_eq!(count.count(CellClass::Platelet), 1);
+    let platelet = count
+        .field
+        .detections
+        .iter()
+        .find(|detection| detection.kind == Kind::Platelet)
+        .unwrap();
+    let bounds = platelet.particle.bounds;
+    assert!(
+        bounds.x >= 345 && bounds.x + bounds.width <= 357,
+        "{bounds:?}"
+    );
+    assert!(
+        bounds.y >= 62 && bounds.y + bounds.height <= 78,
+        "{bounds:?}"
+    );
+    // Neither white cell's region takes the platelet's pixels.
+    for detection in &count.field.detections {
+        if detection.kind == Kind::WhiteCell {
+            assert!(!detection
+                .particle
+                .runs
+                .iter()
+                .any(|run| run.y == 70 && run.x_start <= 351 && 351 < run.x_end));
+        }
+    }
+    // Joining small pieces across the whole reach (the former rule) takes the platelet into
+    // the white cell.
+    let former = hemato::count::fields::Settings {
+        lobe_gap: 0.4,
+        ..Default::default()
+    };
+    let field = hemato::count::fields::detect_with(&image, None, &former).unwrap();
+    assert_eq!(field.count(Kind::Platelet), 0);
+    assert_eq!(field.count(Kind::WhiteCell), 2);
+}

@@ -69,6 +69,16 @@ pub struct Settings {
     pub overlap_share: f64,
     /// A platelet covers at least this fraction of a red cell's area.
     pub platelet_min: f64,
+    /// Violet pieces smaller than this fraction of a red cell's area are granules or specks
+    /// (a disc of [`LARGEST_GRANULE_UM`]): they join a nucleus anywhere within `nucleus_reach`,
+    /// as granules lie anywhere in a white cell's cytoplasm.
+    pub granule: f64,
+    /// A violet piece between `granule` and `white_nucleus` (the size of a platelet or of a
+    /// small lobe) joins a group holding a large nucleus piece only across a gap of at most
+    /// this many red-cell diameters: lobes are tied to the rest of the nucleus by chromatin
+    /// threads ([`LOBE_GAP_UM`]), while a platelet beside a white cell lies beyond its
+    /// cytoplasm.
+    pub lobe_gap: f64,
     /// A white cell's cytoplasm reaches this fraction of the red-cell diameter beyond its nucleus.
     pub cytoplasm: f64,
     /// Red-cell pieces smaller than this fraction of a red cell are fragments (inside the field).
@@ -89,6 +99,8 @@ impl Default for Settings {
             red_nucleus_share: 0.1,
             overlap_share: 0.75,
             platelet_min: 0.01,
+            granule: (LARGEST_GRANULE_UM / super::scale::RED_CELL_DIAMETER_UM).powi(2),
+            lobe_gap: LOBE_GAP_UM / super::scale::RED_CELL_DIAMETER_UM,
             cytoplasm: 0.35,
             fragment: 0.35,
             border_fragment: 0.1,
@@ -98,6 +110,18 @@ impl Default for Settings {
 
 /// The diameter of the largest normal white cells (monocytes: 12-20 µm), in µm.
 pub const LARGEST_WHITE_CELL_UM: f64 = 20.0;
+
+/// The diameter of the largest granules of a white cell (eosinophil granules 0.5-1 µm), in µm.
+/// A violet piece of at most a disc this wide is a granule or speck; platelets (1.5-3 µm) and
+/// lobes are larger.
+pub const LARGEST_GRANULE_UM: f64 = 1.0;
+
+/// The longest gap, in µm, across which a platelet-sized violet piece still joins a white-cell
+/// nucleus as one of its lobes: the segments of a neutrophil's nucleus are joined by thin
+/// chromatin threads, about a micrometre long, that fall below the violet threshold; on the
+/// 70 annotated fields the gaps of lobes were 0.03-0.15 d (at most 1.1 µm) and those of the
+/// platelets boxed beside white cells 0.19-0.27 d (1.4-2.0 µm): see `docs/accuracy.md`.
+pub const LOBE_GAP_UM: f64 = 1.25;
 
 /// How far, in pixels, [`find_cells`] looks across background from a nucleus pixel for a red
 /// cell of `red_cell_diameter` pixels: nucleus pieces join when their outlines are within
@@ -248,7 +272,7 @@ pub fn find_cells(
 ) -> Vec<Detection> {
     let (width, height) = cells.dimensions();
     let diameter = 2.0 * (area / std::f64::consts::PI).sqrt();
-    let groups = nucleus_groups(nuclei, diameter, area, settings);
+    let groups = nucleus_groups(nuclei, cells, diameter, area, settings);
     let mut detections = Vec::new();
     let mut taken = GrayImage::new(width, height);
     // White cells: large nucleus groups with their cytoplasm.
@@ -271,7 +295,19 @@ pub fn find_cells(
             let near = pixels_in(&reach, &piece.runs) as f64;
             nucleus < settings.red_nucleus_share * size && near < 0.5 * size
         });
+    // Platelet-sized groups (kept apart from the nuclei beside them by `nucleus_groups`) are
+    // not a white cell's cytoplasm.
+    let small: Vec<&NucleusGroup> = groups
+        .iter()
+        .filter(|group| {
+            let size = group.area as f64;
+            size < settings.white_nucleus * area && size >= settings.platelet_min * area
+        })
+        .collect();
     let mut white_cells = mask_of(&other_pieces, width, height);
+    for group in &small {
+        erase(&mut white_cells, &group.runs);
+    }
     for group in &white {
         paint(&mut white_cells, &group.runs);
     }
@@ -287,11 +323,7 @@ pub fn find_cells(
     }
     // Platelets: small groups outside white cells.
     let mut platelets = GrayImage::new(width, height);
-    for group in &groups {
-        let size = group.area as f64;
-        if size >= settings.white_nucleus * area || size < settings.platelet_min * area {
-            continue;
-        }
+    for group in small {
         if group.runs.iter().any(|run| covers(&taken, run)) {
             continue;
         }
@@ -546,6 +578,7 @@ struct NucleusGroup {
 /// raster order of their first piece.
 fn nucleus_groups(
     nuclei: &GrayImage,
+    cells: &GrayImage,
     red_cell_diameter: f64,
     red_cell_area: f64,
     settings: &Settings,
@@ -561,22 +594,30 @@ fn nucleus_groups(
         .iter()
         .map(|piece| piece.pixel_count() as f64 >= settings.white_nucleus * red_cell_area)
         .collect();
-    // Candidate pairs: bounding boxes within reach, then the distance between outlines.
-    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    let lobe_gap = red_cell_diameter * settings.lobe_gap;
+    let granule = settings.granule * red_cell_area;
+    // Candidate pairs: bounding boxes within reach, then the distance between outlines (and
+    // the closest outline corners).
+    let mut pairs: Vec<(f64, usize, usize, Segment)> = Vec::new();
     for (i, a) in pieces.iter().enumerate() {
         for (j, b) in pieces.iter().enumerate().skip(i + 1) {
             if box_gap(a, b) > reach {
                 continue;
             }
-            let distance = outline_distance(a, b);
+            let (distance, closest) = outline_distance(a, b);
             if distance <= reach {
-                pairs.push((distance, i, j));
+                pairs.push((distance, i, j, closest));
             }
         }
     }
     pairs.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)).then(p.2.cmp(&q.2)));
     let mut parent: Vec<usize> = (0..pieces.len()).collect();
     let mut holds_large = large;
+    let mut detached = vec![false; pieces.len()];
+    let mut areas: Vec<f64> = pieces
+        .iter()
+        .map(|piece| piece.pixel_count() as f64)
+        .collect();
     // Convex hull vertices of each group, for the joined width (largest vertex distance).
     let mut hulls: Vec<Vec<Vertex>> = pieces
         .iter()
@@ -589,9 +630,25 @@ fn nucleus_groups(
         }
         i
     }
-    for (_, i, j) in pairs {
+    for (distance, i, j, closest) in pairs {
         let (a, b) = (root(&mut parent, i), root(&mut parent, j));
         if a == b {
+            continue;
+        }
+        // A platelet-sized group beside a large nucleus joins it only as a lobe would.
+        let beside = |small: usize, nucleus: usize| {
+            holds_large[nucleus] && !holds_large[small] && areas[small] >= granule
+        };
+        if detached[a] || detached[b] {
+            continue;
+        }
+        if distance > lobe_gap
+            && (beside(a, b) || beside(b, a))
+            && background_share(cells, closest) >= 0.5
+        {
+            // It lies beside the nucleus, not inside its cell: a platelet, which nothing
+            // else joins (it must not gather other pieces into a nucleus of its own).
+            detached[if holds_large[a] { b } else { a }] = true;
             continue;
         }
         let joined: Vec<Vertex> = convex_hull(&[hulls[a].clone(), hulls[b].clone()].concat());
@@ -602,6 +659,7 @@ fn nucleus_groups(
         parent[high] = low;
         hulls[low] = joined;
         holds_large[low] = holds_large[a] || holds_large[b];
+        areas[low] = areas[a] + areas[b];
     }
     let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for index in 0..pieces.len() {
@@ -651,16 +709,45 @@ fn box_gap(a: &Particle, b: &Particle) -> f64 {
     dx.hypot(dy)
 }
 
-/// The smallest distance between the outline vertices (pixel corners) of two particles.
-fn outline_distance(a: &Particle, b: &Particle) -> f64 {
-    let mut best = i64::MAX;
-    for (ax, ay) in a.outline_vertices() {
-        for (bx, by) in b.outline_vertices() {
-            let (dx, dy) = (i64::from(ax - bx), i64::from(ay - by));
-            best = best.min(dx * dx + dy * dy);
+/// Two pixel corners (outline vertices), the ends of a straight segment.
+type Segment = (Vertex, Vertex);
+
+/// The smallest distance between the outline vertices (pixel corners) of two particles, and
+/// the two vertices at that distance (the first found in outline order).
+fn outline_distance(a: &Particle, b: &Particle) -> (f64, Segment) {
+    let mut best = (i64::MAX, ((0, 0), (0, 0)));
+    for from in a.outline_vertices() {
+        for to in b.outline_vertices() {
+            let (dx, dy) = (i64::from(from.0 - to.0), i64::from(from.1 - to.1));
+            if dx * dx + dy * dy < best.0 {
+                best = (dx * dx + dy * dy, (from, to));
+            }
         }
     }
-    (best as f64).sqrt()
+    ((best.0 as f64).sqrt(), best.1)
+}
+
+/// The share of the pixels along `segment` (two samples per pixel of length, at the middles
+/// of equal steps, each in the pixel it falls in) that are background of `cells`: how much of
+/// the way between two pieces leads across background rather than through a cell.
+fn background_share(cells: &GrayImage, segment: Segment) -> f64 {
+    let ((x0, y0), (x1, y1)) = segment;
+    let (dx, dy) = (f64::from(x1 - x0), f64::from(y1 - y0));
+    let samples = ((2.0 * dx.hypot(dy)).ceil() as u32).max(1);
+    let (width, height) = cells.dimensions();
+    let outside = (0..samples)
+        .filter(|&step| {
+            let t = (f64::from(step) + 0.5) / f64::from(samples);
+            let x = (f64::from(x0) + t * dx)
+                .floor()
+                .clamp(0.0, f64::from(width - 1)) as u32;
+            let y = (f64::from(y0) + t * dy)
+                .floor()
+                .clamp(0.0, f64::from(height - 1)) as u32;
+            cells.get_pixel(x, y).0[0] != OBJECT
+        })
+        .count();
+    outside as f64 / f64::from(samples)
 }
 
 /// Pixels within `radius` of an object pixel of `mask` (Euclidean, by ImageJ's distance map
@@ -779,6 +866,14 @@ fn paint(mask: &mut GrayImage, runs: &[Run]) {
     for run in runs {
         for x in run.x_start..run.x_end {
             mask.put_pixel(x, run.y, Luma([OBJECT]));
+        }
+    }
+}
+
+fn erase(mask: &mut GrayImage, runs: &[Run]) {
+    for run in runs {
+        for x in run.x_start..run.x_end {
+            mask.put_pixel(x, run.y, Luma([BACKGROUND]));
         }
     }
 }
