@@ -8,7 +8,8 @@
 //! - red cells: BCCD boxes are incomplete (the dataset README), so at least 80 % of the boxes
 //!   must be matched; Aslan boxes are complete: at least 85 % matched on each fixture, and over
 //!   the 50 Aslan images the count is within 10 % of the annotated count on average per image;
-//! - platelets over the 20 BCCD images: recall ≥ 0.7, precision ≥ 0.6.
+//! - platelets over the 20 BCCD images: recall ≥ 0.8 (28 of 33 measured; 25 before platelets
+//!   beside white cells were kept apart), precision ≥ 0.65.
 
 use std::path::{Path, PathBuf};
 
@@ -134,8 +135,10 @@ fn smears_sample_white_cells_and_platelets() {
     assert_eq!(white.false_positives, 0, "{white:?}");
     // 33 platelet boxes (some on debris, some platelets unboxed: the dataset README).
     let platelets = summary.platelets;
-    assert!(platelets.recall().unwrap() >= 0.7, "{platelets:?}");
-    assert!(platelets.precision().unwrap() >= 0.6, "{platelets:?}");
+    // Measured 28 of 33 (0.848): the platelets beside the white cells of 00052, 00206 and
+    // 00278 are found (25 of 33, 0.758, when they joined the white cells' nuclei).
+    assert!(platelets.recall().unwrap() >= 0.8, "{platelets:?}");
+    assert!(platelets.precision().unwrap() >= 0.65, "{platelets:?}");
     assert!(summary.red.recall().unwrap() >= 0.8, "{:?}", summary.red);
 }
 

@@ -15,7 +15,8 @@
 //! 4. **Nuclei**: pixels that absorb red more than blue (violet-blue: nuclei and platelets; pink
 //!    red cells absorb blue more than red). Pieces closer than `nucleus_reach`·d form one group
 //!    (the lobes of a neutrophil), unless two large pieces would together be wider than
-//!    `nucleus_extent`·d (two touching white cells).
+//!    `nucleus_extent`·d (two touching white cells), or a platelet-sized piece lies beside a
+//!    large one: more than `lobe_gap`·d away, mostly across background.
 //! 5. **White cells**: groups with a nucleus area ≥ `white_nucleus`·A, with the cell mask within
 //!    `cytoplasm`·d of the nucleus; watershed pieces that lie mostly outside that reach stay
 //!    red cells. **Platelets**: smaller groups, down to `platelet_min`·A, outside white cells.
@@ -74,10 +75,11 @@ pub struct Settings {
     /// as granules lie anywhere in a white cell's cytoplasm.
     pub granule: f64,
     /// A violet piece between `granule` and `white_nucleus` (the size of a platelet or of a
-    /// small lobe) joins a group holding a large nucleus piece only across a gap of at most
-    /// this many red-cell diameters: lobes are tied to the rest of the nucleus by chromatin
-    /// threads ([`LOBE_GAP_UM`]), while a platelet beside a white cell lies beyond its
-    /// cytoplasm.
+    /// small lobe) joins a group holding a large nucleus piece across a gap of at most this
+    /// many red-cell diameters (lobes are tied to the rest of the nucleus by chromatin
+    /// threads, [`LOBE_GAP_UM`]); beyond it, only when the way between them leads at least
+    /// half through cell pixels (granule clumps in the cytoplasm), not across background (a
+    /// platelet beside a white cell).
     pub lobe_gap: f64,
     /// A white cell's cytoplasm reaches this fraction of the red-cell diameter beyond its nucleus.
     pub cytoplasm: f64,
@@ -574,8 +576,12 @@ struct NucleusGroup {
 /// Groups nucleus pieces closer than `reach` pixels (the lobes of a neutrophil), closest pairs
 /// first, but never joins two groups that each hold a large piece (at least
 /// `settings.white_nucleus`·A: each is the nucleus of a cell of its own, as when two white cells
-/// touch). Pieces of fewer than `platelet_min`·A / 4 pixels (noise) are ignored. Groups come in
-/// raster order of their first piece.
+/// touch) wider together than `nucleus_extent`·d, nor a group of platelet size (at least
+/// `granule`·A, no large piece) to a group holding a large piece across more than
+/// `lobe_gap`·d when at least half of the straight way between their closest outline corners
+/// is background of `cells` (a platelet beside a white cell, not a lobe or granule clump
+/// inside it); such a group joins nothing else. Pieces of fewer than `platelet_min`·A / 4
+/// pixels (noise) are ignored. Groups come in raster order of their first piece.
 fn nucleus_groups(
     nuclei: &GrayImage,
     cells: &GrayImage,
@@ -710,11 +716,11 @@ fn box_gap(a: &Particle, b: &Particle) -> f64 {
 }
 
 /// Two pixel corners (outline vertices), the ends of a straight segment.
-type Segment = (Vertex, Vertex);
+pub type Segment = (Vertex, Vertex);
 
 /// The smallest distance between the outline vertices (pixel corners) of two particles, and
 /// the two vertices at that distance (the first found in outline order).
-fn outline_distance(a: &Particle, b: &Particle) -> (f64, Segment) {
+pub fn outline_distance(a: &Particle, b: &Particle) -> (f64, Segment) {
     let mut best = (i64::MAX, ((0, 0), (0, 0)));
     for from in a.outline_vertices() {
         for to in b.outline_vertices() {
@@ -730,7 +736,7 @@ fn outline_distance(a: &Particle, b: &Particle) -> (f64, Segment) {
 /// The share of the pixels along `segment` (two samples per pixel of length, at the middles
 /// of equal steps, each in the pixel it falls in) that are background of `cells`: how much of
 /// the way between two pieces leads across background rather than through a cell.
-fn background_share(cells: &GrayImage, segment: Segment) -> f64 {
+pub fn background_share(cells: &GrayImage, segment: Segment) -> f64 {
     let ((x0, y0), (x1, y1)) = segment;
     let (dx, dy) = (f64::from(x1 - x0), f64::from(y1 - y0));
     let samples = ((2.0 * dx.hypot(dy)).ceil() as u32).max(1);
