@@ -924,3 +924,44 @@ fn median(mut values: Vec<f32>) -> Option<f32> {
     values.sort_unstable_by(f32::total_cmp);
     Some(values[(values.len() - 1) / 2])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mask of `width` x `height` with object pixels where `object(x, y)`.
+    fn mask(width: u32, height: u32, object: impl Fn(u32, u32) -> bool) -> GrayImage {
+        GrayImage::from_fn(width, height, |x, y| {
+            Luma([if object(x, y) { OBJECT } else { BACKGROUND }])
+        })
+    }
+
+    #[test]
+    fn background_share_counts_the_way_across_background() {
+        // Row 2 of a 10 x 5 mask: pixels 0-3 are cell, 4-9 background. The segment from the
+        // corner (0, 2) to (10, 2) runs along the top edge of row 2: 20 samples, 8 of them in
+        // pixels 0-3.
+        let cells = mask(10, 5, |x, _| x < 4);
+        assert_eq!(background_share(&cells, ((0, 2), (10, 2))), 0.6);
+        // A diagonal from (0, 0) to (4, 4) crosses pixels (k, k), all cell.
+        assert_eq!(background_share(&cells, ((0, 0), (4, 4))), 0.0);
+        // Reversed, the same way.
+        assert_eq!(background_share(&cells, ((10, 2), (0, 2))), 0.6);
+        // A segment of length 0 looks at the one pixel it points to.
+        assert_eq!(background_share(&cells, ((6, 1), (6, 1))), 1.0);
+    }
+
+    #[test]
+    fn outline_distance_is_between_the_closest_corners() {
+        // Two 2 x 2 squares, at x 0-1 and x 5-6 of row 0-1: their outlines (pixel corners)
+        // are 3 apart, at x = 2 and x = 5.
+        let pieces = find_particles(
+            &mask(8, 3, |x, y| y < 2 && (x < 2 || (5..7).contains(&x))),
+            &ParticleOptions::default(),
+        );
+        assert_eq!(pieces.len(), 2);
+        let (distance, ((x0, _), (x1, _))) = outline_distance(&pieces[0], &pieces[1]);
+        assert_eq!(distance, 3.0);
+        assert_eq!((x0, x1), (2, 5));
+    }
+}
