@@ -125,7 +125,8 @@ fn padded_particles(frame: &Frame, mask: &GrayImage) -> Particles {
 /// 8-connected object region they start in (they never step on background, whose EDM and level
 /// are 0), and a particle's maxima are visited in the order the whole image's sorted list has
 /// them. So the particles are shared out among the threads (largest first, to the lightest
-/// share), each share runs the whole ImageJ sequence on buffers of its own, and the result is
+/// share), each share runs the whole ImageJ sequence on buffers of its own, one particle after
+/// the other (so that a particle's pixels stay in cache from step to step), and the result is
 /// the same as one pass over the whole image, for any number of threads (checked against that
 /// pass in the tests). Only the image-wide quantities are computed first: the EDM's minimum and
 /// maximum (they set the maxima's sorting key and the level scale) and the ridge heights.
@@ -158,39 +159,46 @@ fn watershed_distance_map(
     let cut: Vec<Vec<usize>> = shares
         .par_iter()
         .with_max_len(1)
-        .map(|runs| {
+        .map(|share| {
             let mut types = maxima::new_types(&frame);
-            let sorted = if has_maxima {
-                let sorted = maxima::sorted_local_maxima_of_runs(
-                    &frame, edm_padded, &heights, runs, global_min, global_max,
-                );
-                maxima::analyse_maxima(&frame, edm_padded, &heights, &mut types, &sorted);
-                sorted
-            } else {
-                Vec::new()
-            };
             let mut levels = vec![0u8; frame.len()];
-            for run in runs {
-                for index in run.clone() {
-                    let kind = if has_maxima {
-                        types[index]
-                    } else {
-                        maxima::MAX_AREA
-                    };
-                    levels[index] = scale.level(edm_padded[index], kind);
+            let mut flood = segment::Flood::new(frame.len());
+            let mut cut = Vec::new();
+            // One particle at a time: its pixels stay in cache through all the steps.
+            for runs in share.particles() {
+                let sorted = if has_maxima {
+                    let sorted = maxima::sorted_local_maxima_of_runs(
+                        &frame, edm_padded, &heights, runs, global_min, global_max,
+                    );
+                    maxima::analyse_maxima(&frame, edm_padded, &heights, &mut types, &sorted);
+                    sorted
+                } else {
+                    Vec::new()
+                };
+                for run in runs {
+                    for index in run.clone() {
+                        let kind = if has_maxima {
+                            types[index]
+                        } else {
+                            maxima::MAX_AREA
+                        };
+                        levels[index] = scale.level(edm_padded[index], kind);
+                    }
                 }
+                levels::lower_rejected(&frame, &mut levels, &mut types, &sorted);
+                flood.flood_runs(&frame, &mut levels, runs);
+                // The object pixels left below 255: the separating lines (few pixels).
+                cut.extend(
+                    runs.iter()
+                        .flat_map(|run| run.clone())
+                        .filter(|&index| levels[index] != 255)
+                        .map(|index| {
+                            let (x, y) = frame.coordinates(index);
+                            y * width + x
+                        }),
+                );
             }
-            levels::lower_rejected(&frame, &mut levels, &mut types, &sorted);
-            segment::flood_runs(&frame, &mut levels, runs);
-            // The object pixels left below 255: the separating lines (few pixels).
-            runs.iter()
-                .flat_map(|run| run.clone())
-                .filter(|&index| levels[index] != 255)
-                .map(|index| {
-                    let (x, y) = frame.coordinates(index);
-                    y * width + x
-                })
-                .collect::<Vec<usize>>()
+            cut
         })
         .collect();
     let mut pixels: Vec<u8> = mask
