@@ -253,8 +253,17 @@ pub(crate) fn sorted_local_maxima_of_runs(
 }
 
 /// Fresh pixel flags for [`analyse_maxima`]: 0 in the image, [`LISTED`] on the frame.
+#[cfg(test)]
 pub(crate) fn new_types(frame: &Frame) -> Vec<u8> {
-    let mut types = vec![0u8; frame.len()];
+    let mut types = Vec::new();
+    reset_types(frame, &mut types);
+    types
+}
+
+/// Makes `types` fresh pixel flags for [`analyse_maxima`] in `frame` (reusing its memory).
+pub(crate) fn reset_types(frame: &Frame, types: &mut Vec<u8>) {
+    types.clear();
+    types.resize(frame.len(), 0);
     let last_row = (frame.height + 1) * frame.stride;
     types[..frame.stride].fill(LISTED);
     types[last_row..].fill(LISTED);
@@ -263,7 +272,6 @@ pub(crate) fn new_types(frame: &Frame) -> Vec<u8> {
         types[row.start - 1] = LISTED;
         types[row.end] = LISTED;
     }
-    types
 }
 
 /// ImageJ's `analyzeAndMarkMaxima` for an EDM with prominence 0.5 (no threshold, edge maxima

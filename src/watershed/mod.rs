@@ -44,6 +44,7 @@ use crate::io::FloatImage;
 use crate::morphology::{Particles, Regions, BACKGROUND, OBJECT};
 use frame::Frame;
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// Why the watershed cannot run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -160,40 +161,46 @@ fn watershed_distance_map(
         .par_iter()
         .with_max_len(1)
         .map(|share| {
-            let mut types = maxima::new_types(&frame);
-            let mut levels = vec![0u8; frame.len()];
-            let mut flood = segment::Flood::new(frame.len());
+            let mut window = Window::default();
+            let mut flood = segment::Flood::default();
             let mut cut = Vec::new();
-            // One particle at a time: its pixels stay in cache through all the steps.
             for runs in share.particles() {
+                let local = window.load(&frame, edm_padded, &heights, runs);
+                let Window {
+                    edm,
+                    heights,
+                    types,
+                    levels,
+                    runs,
+                } = &mut window;
                 let sorted = if has_maxima {
                     let sorted = maxima::sorted_local_maxima_of_runs(
-                        &frame, edm_padded, &heights, runs, global_min, global_max,
+                        &local, edm, heights, runs, global_min, global_max,
                     );
-                    maxima::analyse_maxima(&frame, edm_padded, &heights, &mut types, &sorted);
+                    maxima::analyse_maxima(&local, edm, heights, types, &sorted);
                     sorted
                 } else {
                     Vec::new()
                 };
-                for run in runs {
+                for run in runs.iter() {
                     for index in run.clone() {
                         let kind = if has_maxima {
                             types[index]
                         } else {
                             maxima::MAX_AREA
                         };
-                        levels[index] = scale.level(edm_padded[index], kind);
+                        levels[index] = scale.level(edm[index], kind);
                     }
                 }
-                levels::lower_rejected(&frame, &mut levels, &mut types, &sorted);
-                flood.flood_runs(&frame, &mut levels, runs);
+                levels::lower_rejected(&local, levels, types, &sorted);
+                flood.flood_runs(&local, levels, runs);
                 // The object pixels left below 255: the separating lines (few pixels).
                 cut.extend(
                     runs.iter()
                         .flat_map(|run| run.clone())
                         .filter(|&index| levels[index] != 255)
                         .map(|index| {
-                            let (x, y) = frame.coordinates(index);
+                            let (x, y) = local.coordinates(index);
                             y * width + x
                         }),
                 );
@@ -210,6 +217,64 @@ fn watershed_distance_map(
         pixels[*index] = BACKGROUND;
     }
     GrayImage::from_raw(mask.width(), mask.height(), pixels).expect("same size as the mask")
+}
+
+/// The buffers of one particle: its bounding box with a frame of one pixel, holding the
+/// particle's distance map and ridge heights (0 elsewhere), the maxima flags and the level
+/// image. Reused from particle to particle, so a share never touches whole-image buffers of
+/// its own, and a particle's pixels lie close together in memory.
+///
+/// Exact because every step reads only the particle's pixels and their 8-neighbours (the
+/// neighbours of an 8-connected component are background: EDM, ridge height and level 0, as
+/// here), and positions keep their raster order and their image coordinates (the maxima's
+/// sorting ties and centroids).
+#[derive(Default)]
+struct Window {
+    edm: Vec<f32>,
+    heights: Vec<f32>,
+    types: Vec<u8>,
+    levels: Vec<u8>,
+    runs: Vec<Range<usize>>,
+}
+
+impl Window {
+    /// Loads the particle of `runs` (padded indices of `frame`, raster order) from the
+    /// whole-image `edm` and `heights` (`heights` may be empty: no maxima); returns the
+    /// window's frame (the particle's runs in it are `self.runs`).
+    fn load(&mut self, frame: &Frame, edm: &[f32], heights: &[f32], runs: &[Range<usize>]) -> Frame {
+        let (first, last) = (runs[0].start, runs[runs.len() - 1].start);
+        let (y0, y1) = (frame.coordinates(first).1, frame.coordinates(last).1);
+        let (x0, x1) = runs.iter().fold((usize::MAX, 0), |(low, high), run| {
+            let start = frame.coordinates(run.start).0;
+            (low.min(start), high.max(start + run.len() - 1))
+        });
+        let local = Frame::window(x0, y0, x1 + 1 - x0, y1 + 1 - y0);
+        let len = local.len();
+        reset(&mut self.edm, len, 0.0);
+        reset(&mut self.levels, len, 0);
+        maxima::reset_types(&local, &mut self.types);
+        if !heights.is_empty() {
+            reset(&mut self.heights, len, 0.0);
+        }
+        self.runs.clear();
+        for run in runs {
+            let (x, y) = frame.coordinates(run.start);
+            let start = local.index(x - x0, y - y0);
+            let inside = start..start + run.len();
+            self.edm[inside.clone()].copy_from_slice(&edm[run.clone()]);
+            if !heights.is_empty() {
+                self.heights[inside.clone()].copy_from_slice(&heights[run.clone()]);
+            }
+            self.runs.push(inside);
+        }
+        local
+    }
+}
+
+/// Makes `buffer` `len` values of `value`.
+fn reset<T: Copy>(buffer: &mut Vec<T>, len: usize, value: T) {
+    buffer.clear();
+    buffer.resize(len, value);
 }
 
 /// The watershed as one pass over the whole image, step by step as ImageJ runs it: the

@@ -120,8 +120,8 @@ pub(crate) fn flood_levels(frame: &Frame, levels: &mut [u8]) {
 }
 
 /// Work space of the level flooding, made once and reused for every particle of a share: the
-/// pixels of each level and the per-level state (buffers of the whole padded image, of which
-/// a particle touches only its own pixels).
+/// pixels of each level and the per-level state (sized for the largest padded image seen).
+#[derive(Default)]
 pub(crate) struct Flood {
     /// `lists[level]`: padded indices of the pixels of `level` still to flood, raster order.
     lists: Vec<Vec<u32>>,
@@ -130,10 +130,18 @@ pub(crate) struct Flood {
 
 impl Flood {
     /// Work space for padded images of `len` pixels.
-    pub(crate) fn new(len: usize) -> Self {
-        Self {
-            lists: vec![Vec::new(); 256],
-            level: LevelFlood::new(len),
+    #[cfg(test)]
+    fn new(len: usize) -> Self {
+        let mut flood = Self::default();
+        flood.fit(len);
+        flood
+    }
+
+    /// Makes the work space fit padded images of `len` pixels.
+    fn fit(&mut self, len: usize) {
+        self.lists.resize(256, Vec::new());
+        if self.level.neighbours.len() < len {
+            self.level.neighbours.resize(len, 0);
         }
     }
 
@@ -142,6 +150,7 @@ impl Flood {
     /// background around the particles. Flooding one particle at a time keeps its pixels in
     /// cache from level to level (the result is the same: floods never leave a particle).
     pub(crate) fn flood_runs(&mut self, frame: &Frame, levels: &mut [u8], runs: &[Range<usize>]) {
+        self.fit(levels.len());
         for run in runs {
             for index in run.clone() {
                 let level = levels[index];
@@ -269,17 +278,20 @@ struct LevelFlood {
 static TABLES: LazyLock<([u8; 256], [[u8; 256]; 8])> =
     LazyLock::new(|| (fate_table(), passes_until_table()));
 
-impl LevelFlood {
-    fn new(len: usize) -> Self {
+impl Default for LevelFlood {
+    fn default() -> Self {
         Self {
             fate_table: TABLES.0,
             passes_until: TABLES.1,
-            neighbours: vec![0; len],
+            neighbours: Vec::new(),
             slots: Default::default(),
             drained: Vec::new(),
             changed: Vec::new(),
         }
     }
+}
+
+impl LevelFlood {
 
     /// Runs ImageJ's passes over the pixels of one level (direction sequence from its start)
     /// until no pending pixel can be set.
