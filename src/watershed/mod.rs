@@ -241,7 +241,13 @@ impl Window {
     /// Loads the particle of `runs` (padded indices of `frame`, raster order) from the
     /// whole-image `edm` and `heights` (`heights` may be empty: no maxima); returns the
     /// window's frame (the particle's runs in it are `self.runs`).
-    fn load(&mut self, frame: &Frame, edm: &[f32], heights: &[f32], runs: &[Range<usize>]) -> Frame {
+    fn load(
+        &mut self,
+        frame: &Frame,
+        edm: &[f32],
+        heights: &[f32],
+        runs: &[Range<usize>],
+    ) -> Frame {
         let (first, last) = (runs[0].start, runs[runs.len() - 1].start);
         let (y0, y1) = (frame.coordinates(first).1, frame.coordinates(last).1);
         let (x0, x1) = runs.iter().fold((usize::MAX, 0), |(low, high), run| {
@@ -403,6 +409,40 @@ mod tests {
             let cut = watershed_distance_map(frame, &edm, spare.clone(), mask, shares);
             assert_eq!(cut, reference, "{shares} shares");
         }
+    }
+
+    #[test]
+    fn particle_windows_hold_only_their_particle() {
+        // A ring whose bounding box holds a separate disc, and two overlapping discs cut by
+        // the top-left image border (their window's frame is the image's).
+        let ring = |x: u32, y: u32| (14 * 14 + 1..=20 * 20).contains(&d2(x, y, 30, 30));
+        let inner = disc(30, 30, 8);
+        let corner = |x: u32, y: u32| disc(3, 3, 7)(x, y) || disc(16, 4, 7)(x, y);
+        let mask = mask_from_fn(60, 60, |x, y| ring(x, y) || inner(x, y) || corner(x, y));
+        assert_equals_whole_image(&mask);
+        // Each particle is cut as if it were alone in the image.
+        let alone = |f: &dyn Fn(u32, u32) -> bool| watershed(&mask_from_fn(60, 60, f)).unwrap();
+        let (ring_cut, inner_cut, corner_cut) = (alone(&ring), alone(&inner), alone(&corner));
+        let cut = watershed(&mask).unwrap();
+        for (x, y, pixel) in cut.enumerate_pixels() {
+            let alone_value = [&ring_cut, &inner_cut, &corner_cut]
+                .iter()
+                .map(|image| image.get_pixel(x, y).0[0])
+                .max()
+                .unwrap();
+            assert_eq!(pixel.0[0], alone_value, "({x}, {y})");
+        }
+        // By hand: a disc has one maximum, so it is not cut; the two corner discs are.
+        assert!(inner_cut
+            .enumerate_pixels()
+            .all(|(x, y, p)| (p.0[0] == 255) == inner(x, y)));
+        let count = |m: &GrayImage| Particles::of_mask(m, Regions::Objects).sizes.len();
+        assert_eq!(count(&mask_from_fn(60, 60, corner)), 1);
+        assert_eq!(count(&corner_cut), 2);
+    }
+
+    fn d2(x: u32, y: u32, cx: i32, cy: i32) -> i32 {
+        (x as i32 - cx).pow(2) + (y as i32 - cy).pow(2)
     }
 
     #[test]

@@ -292,7 +292,6 @@ impl Default for LevelFlood {
 }
 
 impl LevelFlood {
-
     /// Runs ImageJ's passes over the pixels of one level (direction sequence from its start)
     /// until no pending pixel can be set.
     fn run(&mut self, levels: &mut [u8], level: u8, pixels: &[u32], offsets: &[isize; 8]) {
