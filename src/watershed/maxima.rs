@@ -252,15 +252,8 @@ pub(crate) fn sorted_local_maxima_of_runs(
     keys.iter().map(|&key| key as u32).collect()
 }
 
-/// Fresh pixel flags for [`analyse_maxima`]: 0 in the image, [`LISTED`] on the frame.
-#[cfg(test)]
-pub(crate) fn new_types(frame: &Frame) -> Vec<u8> {
-    let mut types = Vec::new();
-    reset_types(frame, &mut types);
-    types
-}
-
-/// Makes `types` fresh pixel flags for [`analyse_maxima`] in `frame` (reusing its memory).
+/// Makes `types` fresh pixel flags for [`analyse_maxima`] in `frame`, reusing its memory: 0 in
+/// the image, [`LISTED`] on the frame.
 pub(crate) fn reset_types(frame: &Frame, types: &mut Vec<u8>) {
     types.clear();
     types.resize(frame.len(), 0);
