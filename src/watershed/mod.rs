@@ -126,10 +126,10 @@ fn padded_particles(frame: &Frame, mask: &GrayImage) -> Particles {
 /// 8-connected object region they start in (they never step on background, whose EDM and level
 /// are 0), and a particle's maxima are visited in the order the whole image's sorted list has
 /// them. So the particles are shared out among the threads (largest first, to the lightest
-/// share), each share runs the whole ImageJ sequence on buffers of its own, one particle after
-/// the other (so that a particle's pixels stay in cache from step to step), and the result is
-/// the same as one pass over the whole image, for any number of threads (checked against that
-/// pass in the tests). Only the image-wide quantities are computed first: the EDM's minimum and
+/// share), each share runs the whole ImageJ sequence one particle after the other, each in a
+/// [`Window`] of its own (so that a particle's pixels stay in cache from step to step), and the
+/// result is the same as one pass over the whole image, for any number of threads (checked
+/// against that pass in the tests). Only the image-wide quantities are computed first: the EDM's minimum and
 /// maximum (they set the maxima's sorting key and the level scale) and the ridge heights.
 fn watershed_distance_map(
     frame: Frame,
