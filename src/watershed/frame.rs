@@ -11,14 +11,24 @@ pub(crate) struct Frame {
     pub height: usize,
     /// Row length of the padded buffers: `width + 2`.
     pub stride: usize,
+    /// Image coordinates of the frame's pixel (0, 0): (0, 0) for a whole image, the corner of
+    /// the window for a [`Frame::window`].
+    origin: (usize, usize),
 }
 
 impl Frame {
     pub fn new(width: usize, height: usize) -> Self {
+        Self::window(0, 0, width, height)
+    }
+
+    /// The padded geometry of a `width` x `height` window of an image whose corner is image
+    /// pixel (x0, y0): indices are the window's own, [`Frame::coordinates`] those of the image.
+    pub fn window(x0: usize, y0: usize, width: usize, height: usize) -> Self {
         Self {
             width,
             height,
             stride: width + 2,
+            origin: (x0, y0),
         }
     }
 
@@ -32,12 +42,15 @@ impl Frame {
         (y + 1) * self.stride + x + 1
     }
 
-    /// Image coordinates of a padded index inside the image.
+    /// Image coordinates of a padded index inside the frame (for a window: in the whole image).
     pub fn coordinates(&self, index: usize) -> (usize, usize) {
-        (index % self.stride - 1, index / self.stride - 1)
+        (
+            self.origin.0 + index % self.stride - 1,
+            self.origin.1 + index / self.stride - 1,
+        )
     }
 
-    /// Whether image pixel (x, y) lies on the image border.
+    /// Whether pixel (x, y) of the frame lies on its border.
     pub fn is_edge(&self, x: usize, y: usize) -> bool {
         x == 0 || y == 0 || x + 1 == self.width || y + 1 == self.height
     }

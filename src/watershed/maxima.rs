@@ -252,9 +252,11 @@ pub(crate) fn sorted_local_maxima_of_runs(
     keys.iter().map(|&key| key as u32).collect()
 }
 
-/// Fresh pixel flags for [`analyse_maxima`]: 0 in the image, [`LISTED`] on the frame.
-pub(crate) fn new_types(frame: &Frame) -> Vec<u8> {
-    let mut types = vec![0u8; frame.len()];
+/// Makes `types` fresh pixel flags for [`analyse_maxima`] in `frame`, reusing its memory: 0 in
+/// the image, [`LISTED`] on the frame.
+pub(crate) fn reset_types(frame: &Frame, types: &mut Vec<u8>) {
+    types.clear();
+    types.resize(frame.len(), 0);
     let last_row = (frame.height + 1) * frame.stride;
     types[..frame.stride].fill(LISTED);
     types[last_row..].fill(LISTED);
@@ -263,7 +265,6 @@ pub(crate) fn new_types(frame: &Frame) -> Vec<u8> {
         types[row.start - 1] = LISTED;
         types[row.end] = LISTED;
     }
-    types
 }
 
 /// ImageJ's `analyzeAndMarkMaxima` for an EDM with prominence 0.5 (no threshold, edge maxima

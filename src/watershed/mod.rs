@@ -44,6 +44,7 @@ use crate::io::FloatImage;
 use crate::morphology::{Particles, Regions, BACKGROUND, OBJECT};
 use frame::Frame;
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// Why the watershed cannot run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -125,9 +126,10 @@ fn padded_particles(frame: &Frame, mask: &GrayImage) -> Particles {
 /// 8-connected object region they start in (they never step on background, whose EDM and level
 /// are 0), and a particle's maxima are visited in the order the whole image's sorted list has
 /// them. So the particles are shared out among the threads (largest first, to the lightest
-/// share), each share runs the whole ImageJ sequence on buffers of its own, and the result is
-/// the same as one pass over the whole image, for any number of threads (checked against that
-/// pass in the tests). Only the image-wide quantities are computed first: the EDM's minimum and
+/// share), each share runs the whole ImageJ sequence one particle after the other, each in a
+/// [`Window`] of its own (so that a particle's pixels stay in cache from step to step), and the
+/// result is the same as one pass over the whole image, for any number of threads (checked
+/// against that pass in the tests). Only the image-wide quantities are computed first: the EDM's minimum and
 /// maximum (they set the maxima's sorting key and the level scale) and the ridge heights.
 fn watershed_distance_map(
     frame: Frame,
@@ -158,39 +160,52 @@ fn watershed_distance_map(
     let cut: Vec<Vec<usize>> = shares
         .par_iter()
         .with_max_len(1)
-        .map(|runs| {
-            let mut types = maxima::new_types(&frame);
-            let sorted = if has_maxima {
-                let sorted = maxima::sorted_local_maxima_of_runs(
-                    &frame, edm_padded, &heights, runs, global_min, global_max,
-                );
-                maxima::analyse_maxima(&frame, edm_padded, &heights, &mut types, &sorted);
-                sorted
-            } else {
-                Vec::new()
-            };
-            let mut levels = vec![0u8; frame.len()];
-            for run in runs {
-                for index in run.clone() {
-                    let kind = if has_maxima {
-                        types[index]
-                    } else {
-                        maxima::MAX_AREA
-                    };
-                    levels[index] = scale.level(edm_padded[index], kind);
+        .map(|share| {
+            let mut window = Window::default();
+            let mut flood = segment::Flood::default();
+            let mut cut = Vec::new();
+            for runs in share.particles() {
+                let local = window.load(&frame, edm_padded, &heights, runs);
+                let Window {
+                    edm,
+                    heights,
+                    types,
+                    levels,
+                    runs,
+                } = &mut window;
+                let sorted = if has_maxima {
+                    let sorted = maxima::sorted_local_maxima_of_runs(
+                        &local, edm, heights, runs, global_min, global_max,
+                    );
+                    maxima::analyse_maxima(&local, edm, heights, types, &sorted);
+                    sorted
+                } else {
+                    Vec::new()
+                };
+                for run in runs.iter() {
+                    for index in run.clone() {
+                        let kind = if has_maxima {
+                            types[index]
+                        } else {
+                            maxima::MAX_AREA
+                        };
+                        levels[index] = scale.level(edm[index], kind);
+                    }
                 }
+                levels::lower_rejected(&local, levels, types, &sorted);
+                flood.flood_runs(&local, levels, runs);
+                // The object pixels left below 255: the separating lines (few pixels).
+                cut.extend(
+                    runs.iter()
+                        .flat_map(|run| run.clone())
+                        .filter(|&index| levels[index] != 255)
+                        .map(|index| {
+                            let (x, y) = local.coordinates(index);
+                            y * width + x
+                        }),
+                );
             }
-            levels::lower_rejected(&frame, &mut levels, &mut types, &sorted);
-            segment::flood_runs(&frame, &mut levels, runs);
-            // The object pixels left below 255: the separating lines (few pixels).
-            runs.iter()
-                .flat_map(|run| run.clone())
-                .filter(|&index| levels[index] != 255)
-                .map(|index| {
-                    let (x, y) = frame.coordinates(index);
-                    y * width + x
-                })
-                .collect::<Vec<usize>>()
+            cut
         })
         .collect();
     let mut pixels: Vec<u8> = mask
@@ -202,6 +217,70 @@ fn watershed_distance_map(
         pixels[*index] = BACKGROUND;
     }
     GrayImage::from_raw(mask.width(), mask.height(), pixels).expect("same size as the mask")
+}
+
+/// The buffers of one particle: its bounding box with a frame of one pixel, holding the
+/// particle's distance map and ridge heights (0 elsewhere), the maxima flags and the level
+/// image. Reused from particle to particle, so a share never touches whole-image buffers of
+/// its own, and a particle's pixels lie close together in memory.
+///
+/// Exact because every step reads only the particle's pixels and their 8-neighbours (the
+/// neighbours of an 8-connected component are background: EDM, ridge height and level 0, as
+/// here), and positions keep their raster order and their image coordinates (the maxima's
+/// sorting ties and centroids).
+#[derive(Default)]
+struct Window {
+    edm: Vec<f32>,
+    heights: Vec<f32>,
+    types: Vec<u8>,
+    levels: Vec<u8>,
+    runs: Vec<Range<usize>>,
+}
+
+impl Window {
+    /// Loads the particle of `runs` (padded indices of `frame`, raster order) from the
+    /// whole-image `edm` and `heights` (`heights` may be empty: no maxima); returns the
+    /// window's frame (the particle's runs in it are `self.runs`).
+    fn load(
+        &mut self,
+        frame: &Frame,
+        edm: &[f32],
+        heights: &[f32],
+        runs: &[Range<usize>],
+    ) -> Frame {
+        let (first, last) = (runs[0].start, runs[runs.len() - 1].start);
+        let (y0, y1) = (frame.coordinates(first).1, frame.coordinates(last).1);
+        let (x0, x1) = runs.iter().fold((usize::MAX, 0), |(low, high), run| {
+            let start = frame.coordinates(run.start).0;
+            (low.min(start), high.max(start + run.len() - 1))
+        });
+        let local = Frame::window(x0, y0, x1 + 1 - x0, y1 + 1 - y0);
+        let len = local.len();
+        reset(&mut self.edm, len, 0.0);
+        reset(&mut self.levels, len, 0);
+        maxima::reset_types(&local, &mut self.types);
+        if !heights.is_empty() {
+            reset(&mut self.heights, len, 0.0);
+        }
+        self.runs.clear();
+        for run in runs {
+            let (x, y) = frame.coordinates(run.start);
+            let start = local.index(x - x0, y - y0);
+            let inside = start..start + run.len();
+            self.edm[inside.clone()].copy_from_slice(&edm[run.clone()]);
+            if !heights.is_empty() {
+                self.heights[inside.clone()].copy_from_slice(&heights[run.clone()]);
+            }
+            self.runs.push(inside);
+        }
+        local
+    }
+}
+
+/// Makes `buffer` `len` values of `value`.
+fn reset<T: Copy>(buffer: &mut Vec<T>, len: usize, value: T) {
+    buffer.clear();
+    buffer.resize(len, value);
 }
 
 /// The watershed as one pass over the whole image, step by step as ImageJ runs it: the
@@ -330,6 +409,40 @@ mod tests {
             let cut = watershed_distance_map(frame, &edm, spare.clone(), mask, shares);
             assert_eq!(cut, reference, "{shares} shares");
         }
+    }
+
+    #[test]
+    fn particle_windows_hold_only_their_particle() {
+        // A ring whose bounding box holds a separate disc, and two overlapping discs cut by
+        // the top-left image border (their window's frame is the image's).
+        let ring = |x: u32, y: u32| (14 * 14 + 1..=20 * 20).contains(&d2(x, y, 30, 30));
+        let inner = disc(30, 30, 8);
+        let corner = |x: u32, y: u32| disc(3, 3, 7)(x, y) || disc(16, 4, 7)(x, y);
+        let mask = mask_from_fn(60, 60, |x, y| ring(x, y) || inner(x, y) || corner(x, y));
+        assert_equals_whole_image(&mask);
+        // Each particle is cut as if it were alone in the image.
+        let alone = |f: &dyn Fn(u32, u32) -> bool| watershed(&mask_from_fn(60, 60, f)).unwrap();
+        let (ring_cut, inner_cut, corner_cut) = (alone(&ring), alone(&inner), alone(&corner));
+        let cut = watershed(&mask).unwrap();
+        for (x, y, pixel) in cut.enumerate_pixels() {
+            let alone_value = [&ring_cut, &inner_cut, &corner_cut]
+                .iter()
+                .map(|image| image.get_pixel(x, y).0[0])
+                .max()
+                .unwrap();
+            assert_eq!(pixel.0[0], alone_value, "({x}, {y})");
+        }
+        // By hand: a disc has one maximum, so it is not cut; the two corner discs are.
+        assert!(inner_cut
+            .enumerate_pixels()
+            .all(|(x, y, p)| (p.0[0] == 255) == inner(x, y)));
+        let count = |m: &GrayImage| Particles::of_mask(m, Regions::Objects).sizes.len();
+        assert_eq!(count(&mask_from_fn(60, 60, corner)), 1);
+        assert_eq!(count(&corner_cut), 2);
+    }
+
+    fn d2(x: u32, y: u32, cx: i32, cy: i32) -> i32 {
+        (x as i32 - cx).pow(2) + (y as i32 - cy).pow(2)
     }
 
     #[test]

@@ -111,85 +111,151 @@ fn passes_until_table() -> [[u8; 256]; 8] {
 
 /// ImageJ's `watershedSegment` on the padded level image: afterwards, the particles are 255
 /// and the separating lines and background are below 255 (the whole-image reference of the
-/// tests; the watershed floods particle by particle with [`flood_runs`]).
+/// tests; the watershed floods particle by particle with [`Flood::flood_runs`]).
 #[cfg(test)]
 pub(crate) fn flood_levels(frame: &Frame, levels: &mut [u8]) {
-    let lists = pixels_by_level(frame, levels);
-    flood_level_lists(frame, levels, lists);
+    let mut flood = Flood::new(frame.len());
+    flood.lists = pixels_by_level(frame, levels);
+    flood.flood_lists(frame, levels);
 }
 
-/// [`flood_levels`] with the pixels of each level given (`lists[level]`).
-fn flood_level_lists(frame: &Frame, levels: &mut [u8], mut lists: Vec<Vec<u32>>) {
-    let offsets = frame.neighbour_offsets();
-    let highest = (1..255).rev().find(|&l| !lists[l].is_empty()).unwrap_or(0);
-    let mut flood = LevelFlood::new(frame.len());
-    for level in (1..=highest).rev() {
-        let pixels = std::mem::take(&mut lists[level]);
-        if pixels.is_empty() {
-            continue;
+/// Work space of the level flooding, made once and reused for every particle of a share: the
+/// pixels of each level and the per-level state (sized for the largest padded image seen).
+#[derive(Default)]
+pub(crate) struct Flood {
+    /// `lists[level]`: padded indices of the pixels of `level` still to flood, raster order.
+    lists: Vec<Vec<u32>>,
+    level: LevelFlood,
+}
+
+impl Flood {
+    /// Work space for padded images of `len` pixels.
+    #[cfg(test)]
+    fn new(len: usize) -> Self {
+        let mut flood = Self::default();
+        flood.fit(len);
+        flood
+    }
+
+    /// Makes the work space fit padded images of `len` pixels.
+    fn fit(&mut self, len: usize) {
+        self.lists.resize(256, Vec::new());
+        if self.level.neighbours.len() < len {
+            self.level.neighbours.resize(len, 0);
         }
-        let level = level as u8;
-        flood.run(levels, level, &pixels, &offsets);
-        if level == 1 {
-            continue;
+    }
+
+    /// [`flood_levels`] for the pixels of `runs` only: whole particles (padded index ranges, in
+    /// raster order). Pixels outside the runs are neither read nor written, except the
+    /// background around the particles. Flooding one particle at a time keeps its pixels in
+    /// cache from level to level (the result is the same: floods never leave a particle).
+    pub(crate) fn flood_runs(&mut self, frame: &Frame, levels: &mut [u8], runs: &[Range<usize>]) {
+        self.fit(levels.len());
+        for run in runs {
+            for index in run.clone() {
+                let level = levels[index];
+                if level != 255 {
+                    self.lists[level as usize].push(index as u32);
+                }
+            }
         }
-        // ImageJ moves unreached pixels on only when they touch background (or the image
-        // border, i.e. the zero frame); the others become separating lines.
-        let mut next = level as usize - 1;
-        while next > 1 && lists[next].is_empty() {
-            next -= 1;
-        }
-        for &index in &pixels {
-            if levels[index as usize] != level {
+        self.flood_lists(frame, levels);
+    }
+
+    /// Floods the pixels of `self.lists` from the highest level down; leaves the lists empty
+    /// (their capacity is kept for the next particle).
+    fn flood_lists(&mut self, frame: &Frame, levels: &mut [u8]) {
+        let offsets = frame.neighbour_offsets();
+        let lists = &mut self.lists;
+        let highest = (1..255).rev().find(|&l| !lists[l].is_empty()).unwrap_or(0);
+        for level in (1..=highest).rev() {
+            if lists[level].is_empty() {
                 continue;
             }
-            let touches_background = offsets
-                .iter()
-                .any(|&offset| levels[step(index as usize, offset)] == 0);
-            if touches_background {
-                lists[next].push(index);
-                // Only 0, 255 and "pending at this level" matter from here on.
-                levels[index as usize] = next as u8;
+            let pixels = std::mem::take(&mut lists[level]);
+            let level_u8 = level as u8;
+            self.level.run(levels, level_u8, &pixels, &offsets);
+            if level > 1 {
+                // ImageJ moves unreached pixels on only when they touch background (or the
+                // image border, i.e. the zero frame); the others become separating lines.
+                let mut next = level - 1;
+                while next > 1 && lists[next].is_empty() {
+                    next -= 1;
+                }
+                for &index in &pixels {
+                    if levels[index as usize] != level_u8 {
+                        continue;
+                    }
+                    let touches_background = offsets
+                        .iter()
+                        .any(|&offset| levels[step(index as usize, offset)] == 0);
+                    if touches_background {
+                        lists[next].push(index);
+                        // Only 0, 255 and "pending at this level" matter from here on.
+                        levels[index as usize] = next as u8;
+                    }
+                }
             }
+            // Give the buffer back to its level (emptied) so its capacity is reused.
+            let mut pixels = pixels;
+            pixels.clear();
+            lists[level] = pixels;
         }
+        // Level 0 never holds pixels; 1 is emptied above.
+        lists[0].clear();
     }
 }
 
-/// [`flood_levels`] for the pixels of `runs` only: whole particles (padded index ranges, in
-/// raster order). Pixels outside the runs are neither read nor written, except the background
-/// around the particles.
-pub(crate) fn flood_runs(frame: &Frame, levels: &mut [u8], runs: &[Range<usize>]) {
-    let mut lists: Vec<Vec<u32>> = vec![Vec::new(); 256];
-    for run in runs {
-        for index in run.clone() {
-            let level = levels[index];
-            if level != 255 {
-                lists[level as usize].push(index as u32);
-            }
-        }
+/// A share of the particles: their runs (padded index ranges), particle after particle, each
+/// particle's runs in raster order.
+pub(crate) struct Share {
+    runs: Vec<Range<usize>>,
+    /// End (in `runs`) of each particle's runs.
+    ends: Vec<usize>,
+}
+
+impl Share {
+    /// The runs of each particle of the share, one slice per particle.
+    pub(crate) fn particles(&self) -> impl Iterator<Item = &[Range<usize>]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| &self.runs[start..end])
     }
-    flood_level_lists(frame, levels, lists);
 }
 
 /// Shares particles out among at most `groups` groups of similar pixel counts (largest
-/// particle first, to the lightest group); returns the runs of each non-empty group.
-pub(crate) fn share_out(particles: &Particles, groups: usize) -> Vec<Vec<Range<usize>>> {
-    let groups = groups.clamp(1, particles.sizes.len().max(1));
-    let mut order: Vec<usize> = (0..particles.sizes.len()).collect();
+/// particle first, to the lightest group); returns each non-empty group.
+pub(crate) fn share_out(particles: &Particles, groups: usize) -> Vec<Share> {
+    let count = particles.sizes.len();
+    let groups = groups.clamp(1, count.max(1));
+    let mut order: Vec<usize> = (0..count).collect();
     order.sort_by_key(|&particle| (std::cmp::Reverse(particles.sizes[particle]), particle));
     let mut load = vec![0u64; groups];
-    let mut group_of_particle = vec![0usize; particles.sizes.len()];
-    for particle in order {
+    let mut group_of_particle = vec![0usize; count];
+    for &particle in &order {
         let lightest = (0..groups).min_by_key(|&g| (load[g], g)).unwrap_or(0);
         load[lightest] += particles.sizes[particle];
         group_of_particle[particle] = lightest;
     }
-    let mut runs_of_group = vec![Vec::new(); groups];
+    // The runs of each particle, in raster order, then particle after particle by group.
+    let mut runs_of_particle: Vec<Vec<Range<usize>>> = vec![Vec::new(); count];
     for (run, &particle) in particles.runs.iter().zip(&particles.particle_of_run) {
-        runs_of_group[group_of_particle[particle as usize]].push(run.clone());
+        runs_of_particle[particle as usize].push(run.clone());
     }
-    runs_of_group.retain(|runs| !runs.is_empty());
-    runs_of_group
+    let mut shares: Vec<Share> = (0..groups)
+        .map(|_| Share {
+            runs: Vec::new(),
+            ends: Vec::new(),
+        })
+        .collect();
+    for (particle, runs) in runs_of_particle.into_iter().enumerate() {
+        let share = &mut shares[group_of_particle[particle]];
+        share.runs.extend(runs);
+        share.ends.push(share.runs.len());
+    }
+    shares.retain(|share| !share.runs.is_empty());
+    shares
 }
 
 /// Work space for flooding one level.
@@ -212,18 +278,20 @@ struct LevelFlood {
 static TABLES: LazyLock<([u8; 256], [[u8; 256]; 8])> =
     LazyLock::new(|| (fate_table(), passes_until_table()));
 
-impl LevelFlood {
-    fn new(len: usize) -> Self {
+impl Default for LevelFlood {
+    fn default() -> Self {
         Self {
             fate_table: TABLES.0,
             passes_until: TABLES.1,
-            neighbours: vec![0; len],
+            neighbours: Vec::new(),
             slots: Default::default(),
             drained: Vec::new(),
             changed: Vec::new(),
         }
     }
+}
 
+impl LevelFlood {
     /// Runs ImageJ's passes over the pixels of one level (direction sequence from its start)
     /// until no pending pixel can be set.
     fn run(&mut self, levels: &mut [u8], level: u8, pixels: &[u32], offsets: &[isize; 8]) {
@@ -352,11 +420,16 @@ mod tests {
         assert_eq!(particles.particle_of_run, vec![0, 1, 0, 2, 3]);
         // Shared out in two groups: the 3-pixel particle alone, the three others together.
         let groups = share_out(&particles, 2);
-        let sizes: Vec<usize> = groups
+        let sizes: Vec<Vec<usize>> = groups
             .iter()
-            .map(|runs| runs.iter().map(|run| run.len()).sum())
+            .map(|share| {
+                share
+                    .particles()
+                    .map(|runs| runs.iter().map(|run| run.len()).sum())
+                    .collect()
+            })
             .collect();
-        assert_eq!(sizes, vec![3, 3]);
+        assert_eq!(sizes, vec![vec![3], vec![1, 1, 1]]);
     }
 
     #[test]
