@@ -587,8 +587,22 @@ impl Analysis for PieceShapes {
         ))
     }
 
+    /// The cell mask: [`scaled_value`] of each pixel's density above the level (the density
+    /// alone, [`PixelStains::density`]: no violet plane, no stain unmixing).
     fn foreground(&self, rgb: &RgbImage, parameters: &CountParameters) -> GrayImage {
-        let (scaled, _) = density_and_violet(rgb, parameters, &self.settings);
+        let stains = PixelStains::new(&parameters.background());
+        let (width, height) = rgb.dimensions();
+        let row = (width as usize).max(1);
+        let mut scaled = vec![0u8; width as usize * height as usize];
+        scaled
+            .par_chunks_mut(row)
+            .zip(rgb.as_raw().par_chunks(3 * row))
+            .for_each(|(scaled, rgb_row)| {
+                for (value, rgb) in scaled.iter_mut().zip(rgb_row.chunks_exact(3)) {
+                    *value = scaled_value(stains.density(rgb));
+                }
+            });
+        let scaled = GrayImage::from_raw(width, height, scaled).expect("same size");
         threshold_density(&scaled, parameters.level)
     }
 
@@ -606,19 +620,25 @@ impl Analysis for PieceShapes {
         component: &ComponentImage,
         parameters: &CountParameters,
     ) -> Result<Vec<Cell>, ComponentError> {
-        let masks = ClusterMasks::new(component, parameters, &self.settings);
-        let pieces = watershed_particles(&masks.cells)?;
-        let shapes = describe_pieces(&pieces, &masks.nuclei, &|bounds| {
+        // The component is the cell mask there, holes filled (see [`piece_nuclei`]); a piece
+        // is a part of it, so a component of fewer than `MIN_PIECE` pixels has no piece to
+        // describe and needs no watershed.
+        let cells = component.mask;
+        if cells.as_raw().iter().filter(|&&v| v == OBJECT).count() < MIN_PIECE {
+            return Ok(Vec::new());
+        }
+        let nuclei = piece_nuclei(component, parameters, &self.settings);
+        let pieces = watershed_particles(cells)?;
+        let shapes = describe_pieces(&pieces, &nuclei, &|bounds| {
             component.touches_slide_border(bounds)
         });
         let (ox, oy) = component.origin;
         // `describe_pieces` keeps the pieces of at least 20 pixels without nucleus pixels, in
         // order: pair them again with their pieces for positions.
         let kept = pieces.iter().filter(|piece| {
-            piece.pixel_count() >= 20
+            piece.pixel_count() >= MIN_PIECE as u64
                 && !piece.runs.iter().any(|run| {
-                    (run.x_start..run.x_end)
-                        .any(|x| masks.nuclei.get_pixel(x, run.y).0[0] == OBJECT)
+                    (run.x_start..run.x_end).any(|x| nuclei.get_pixel(x, run.y).0[0] == OBJECT)
                 })
         });
         Ok(kept
@@ -645,6 +665,58 @@ impl Analysis for PieceShapes {
             })
             .collect())
     }
+}
+
+/// The smallest piece [`describe_pieces`] describes, in pixels.
+const MIN_PIECE: usize = 20;
+
+/// The nucleus pixels of a [`PieceShapes`] component: [`nucleus_mask`] on the component's
+/// pixels, without the four stain planes it is computed from.
+///
+/// The component is exactly the cell mask there, holes filled: it is a component of the
+/// filled cell mask, and the cell pixels inside it with Fill Holes on its box give it back (a
+/// hole of the window's mask next to the component is enclosed by the component's own cell
+/// pixels). Pieces lie inside it, so only its pixels' nucleus values are needed, and there
+/// [`nucleus_mask`] reduces to the 3 × 3 mean (within the image) of the violet value (red OD
+/// minus blue OD, [`PixelStains::violet`]) above `nucleus_violet`: the same sums, in the same
+/// order, in `f32`. The unit test compares it with [`nucleus_mask`] on a real field.
+fn piece_nuclei(
+    component: &ComponentImage,
+    parameters: &CountParameters,
+    settings: &Settings,
+) -> GrayImage {
+    let stains = PixelStains::new(&parameters.background());
+    let violet: Vec<f32> = component
+        .rgb
+        .as_raw()
+        .chunks_exact(3)
+        .map(|rgb| stains.violet(rgb))
+        .collect();
+    let (width, height) = component.mask.dimensions();
+    let (w, h) = (width as usize, height as usize);
+    let mut nuclei = GrayImage::new(width, height);
+    for (index, (nucleus, &cell)) in nuclei
+        .as_mut()
+        .iter_mut()
+        .zip(component.mask.as_raw())
+        .enumerate()
+    {
+        if cell != OBJECT {
+            continue;
+        }
+        let (x, y) = (index % w, index / w);
+        let (mut sum, mut count) = (0.0f32, 0.0f32);
+        for row in violet[y.saturating_sub(1) * w..(y + 2).min(h) * w].chunks_exact(w) {
+            for &value in &row[x.saturating_sub(1)..(x + 2).min(w)] {
+                sum += value;
+                count += 1.0;
+            }
+        }
+        if sum / count > settings.nucleus_violet {
+            *nucleus = OBJECT;
+        }
+    }
+    nuclei
 }
 
 /// Why the red-cell areas could not be measured.
@@ -747,6 +819,66 @@ mod tests {
             add_colour_statistics(&part, &mut parts);
         }
         assert_eq!(whole, parts);
+    }
+
+    /// Every component of the test field's filled cell mask, cut out with the context of
+    /// [`PieceShapes`] as the driver cuts it.
+    fn piece_components(
+        image: &RgbImage,
+        parameters: &CountParameters,
+    ) -> Vec<(RgbImage, GrayImage)> {
+        let analysis = PieceShapes::default();
+        let mask = fill_holes(&analysis.foreground(image, parameters));
+        let context = analysis.context(parameters);
+        let size = image.dimensions();
+        super::super::components::foreground_components(&mask)
+            .iter()
+            .map(|component| {
+                let crop = component.bounds.grown(
+                    super::super::tiles::Sides::all(context),
+                    size.0,
+                    size.1,
+                );
+                let mut mask = GrayImage::new(crop.width, crop.height);
+                for run in &component.runs {
+                    for x in run.x_start..run.x_end {
+                        mask.put_pixel(x - crop.x, run.y - crop.y, image::Luma([OBJECT]));
+                    }
+                }
+                (crop_image(image, crop), mask)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn piece_nuclei_and_the_component_are_the_cluster_masks() {
+        // A whole BCCD field (640 × 480): red cells, clumps, a white cell, platelets.
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/smears/BloodImage_00003.jpg");
+        let image = crate::io::read_rgb_image(&path).unwrap();
+        let settings = Settings::default();
+        let mut statistics = vec![0u64; STATISTICS_LEN];
+        add_colour_statistics(&image, &mut statistics);
+        let parameters = CountParameters::from_statistics(&statistics, &settings, None);
+        let components = piece_components(&image, &parameters);
+        assert!(components.len() > 20, "{} components", components.len());
+        let mut nucleus_pixels = 0;
+        for (rgb, mask) in &components {
+            let component = ComponentImage {
+                rgb,
+                mask,
+                origin: (0, 0),
+                slide_size: image.dimensions(),
+            };
+            // The masks computed the long way: four stain planes, threshold, Fill Holes and
+            // `nucleus_mask`, restricted to the component.
+            let masks = ClusterMasks::new(&component, &parameters, &settings);
+            assert_eq!(&masks.cells, mask);
+            let nuclei = piece_nuclei(&component, &parameters, &settings);
+            assert_eq!(nuclei, masks.nuclei);
+            nucleus_pixels += nuclei.as_raw().iter().filter(|&&v| v == OBJECT).count();
+        }
+        assert!(nucleus_pixels > 100, "{nucleus_pixels} nucleus pixels");
     }
 
     #[test]
