@@ -46,11 +46,12 @@ use serde::{Deserialize, Serialize};
 use super::analysis::{
     crop_image, imagej_histogram, Analysis, AnalysisError, Cell, ComponentError, ComponentImage,
 };
+use super::reach::mark_within_distance;
 use super::run::{run_slides, Progress, SlideError, SlideOptions};
 use super::tiles::Rect;
 use crate::count::fields::{
     cell_level, cell_threshold, describe_pieces, find_cells, interaction_reach, nucleus_mask,
-    scaled_value, single_cell_area, threshold_density, within_distance, PieceShape, Settings,
+    scaled_value, single_cell_area, threshold_density, PieceShape, Settings,
 };
 use crate::count::report::UNCLASSIFIED_WHITE;
 use crate::count::stain_maps::{brightest_fraction_cut, Background, PixelStains, StainMaps};
@@ -410,10 +411,7 @@ impl Analysis for CountAnalysis {
         drop(scaled);
         if violet.as_raw().contains(&OBJECT) {
             let reach = interaction_reach(diameter, &self.settings);
-            let near = within_distance(&violet, f64::from(reach));
-            for (value, &near) in mask.as_mut().iter_mut().zip(near.as_raw()) {
-                *value |= near;
-            }
+            mark_within_distance(&violet, f64::from(reach), &mut mask);
         }
         mask
     }
