@@ -47,7 +47,7 @@ use super::analysis::{
     crop_image, imagej_histogram, Analysis, AnalysisError, Cell, ComponentError, ComponentImage,
 };
 use super::reach::mark_within_distance;
-use super::run::{run_slides, Progress, SlideError, SlideOptions};
+use super::run::{run_slides_handing_over, Handover, Progress, SlideError, SlideOptions};
 use super::tiles::Rect;
 use crate::count::fields::{
     cell_level, cell_threshold, describe_pieces, find_cells, interaction_reach, nucleus_mask,
@@ -67,6 +67,11 @@ const COLOUR_BINS: usize = 32 * 32 * 32;
 /// Length of the statistics: brightness histogram, then per colour bin its count and the sums
 /// of R, G and B.
 pub const STATISTICS_LEN: usize = BRIGHTNESS_BINS + 4 * COLOUR_BINS;
+
+/// The name under which [`CountAnalysis`] and [`PieceShapes`] share their statistics (both
+/// add up [`add_colour_statistics`]), so that the count run after the red-cell run does not
+/// count them again ([`crate::slide::run::Handover`]).
+const COLOUR_STATISTICS: &str = "colour statistics";
 
 /// Adds the background and density statistics of `rgb` (see the module docs) to `statistics`
 /// ([`STATISTICS_LEN`] counters).
@@ -375,6 +380,10 @@ impl Analysis for CountAnalysis {
         add_colour_statistics(rgb, statistics);
     }
 
+    fn shared_statistics(&self) -> Option<&'static str> {
+        Some(COLOUR_STATISTICS)
+    }
+
     fn parameters(
         &self,
         slide: &str,
@@ -573,6 +582,10 @@ impl Analysis for PieceShapes {
         add_colour_statistics(rgb, statistics);
     }
 
+    fn shared_statistics(&self) -> Option<&'static str> {
+        Some(COLOUR_STATISTICS)
+    }
+
     fn parameters(
         &self,
         _slide: &str,
@@ -738,11 +751,16 @@ pub enum ScaleError {
 /// With a shard of a slide list, only the shard's slides are measured; with a shard of one
 /// slide's tiles, every task measures the whole slide (the same value), so give the area when
 /// running such shards.
+///
+/// `handover` receives what the count run over the same slides can take from this run
+/// ([`run_slides_handing_over`]): the slides' colour statistics (the count run's parameters
+/// come from the same counters) and the last slide's decoded pixels.
 pub fn measure_red_cell_areas(
     slides: &[PathBuf],
     outdir: &Path,
     options: &SlideOptions,
     progress: &dyn Progress,
+    handover: &mut Handover,
 ) -> Result<BTreeMap<String, Option<f64>>, ScaleError> {
     let scale_dir = outdir.join("scale");
     let options = SlideOptions {
@@ -750,7 +768,8 @@ pub fn measure_red_cell_areas(
         ..options.clone()
     };
     let analysis = PieceShapes::default();
-    let report = run_slides(&analysis, slides, &scale_dir, &options, progress)?;
+    let report =
+        run_slides_handing_over(&analysis, slides, &scale_dir, &options, progress, handover)?;
     let path = scale_dir.join("cells.csv");
     let table_error = |message: String| ScaleError::Table {
         path: path.clone(),

@@ -53,5 +53,7 @@ pub use analysis::{
 pub use count::{CountAnalysis, RedCellArea};
 pub use merge::merge_shards;
 pub use reader::SlideReader;
-pub use run::{run_slides, NoProgress, Progress, SlideOptions, Stage};
+pub use run::{
+    run_slides, run_slides_handing_over, Handover, NoProgress, Progress, SlideOptions, Stage,
+};
 pub use shard::Shard;
