@@ -14,27 +14,8 @@
 
 use image::GrayImage;
 
+use crate::edm::{nearest_of_three, point, Point, NO_POINT};
 use crate::morphology::OBJECT;
-
-/// A candidate nearest object point, `x` in the low and `y` in the high 32 bits (as in
-/// [`crate::edm`]).
-type Point = u64;
-
-/// "No candidate yet": far to the right of every image, so it never wins (as in [`crate::edm`]).
-const NO_POINT: Point = 1 << 30;
-
-/// The distance ImageJ's passes start from (`Integer.MAX_VALUE`).
-const NO_DISTANCE: i64 = i32::MAX as i64;
-
-fn point(x: usize, y: usize) -> Point {
-    x as u64 | (y as u64) << 32
-}
-
-fn squared_distance(candidate: Point, x: usize, y: usize) -> i64 {
-    let dx = (candidate & 0xffff_ffff) as i64 - x as i64;
-    let dy = (candidate >> 32) as i64 - y as i64;
-    dx * dx + dy * dy
-}
 
 /// The largest squared distance `d` whose distance map value (`sqrt(d as f32)`, as
 /// `within_distance` computes it) is at most `radius as f32`.
@@ -122,33 +103,6 @@ fn line_pass(
         previous = nearest[x];
         diagonal = next_diagonal;
     }
-}
-
-/// ImageJ's `minDist2`: the smallest squared distance from (x, y) to the candidates of the
-/// pixel above, the diagonal and the previous pixel, in that order of preference (a later one
-/// wins only when strictly nearer), updating `above` to the winner.
-#[inline]
-fn nearest_of_three(
-    above: &mut Point,
-    previous: Point,
-    diagonal: Point,
-    x: usize,
-    y: usize,
-) -> i64 {
-    let mut best_point = *above;
-    let mut best = NO_DISTANCE.min(squared_distance(best_point, x, y));
-    let distance = squared_distance(diagonal, x, y);
-    if distance < best {
-        best_point = diagonal;
-        best = distance;
-    }
-    let distance = squared_distance(previous, x, y);
-    if distance < best {
-        best_point = previous;
-        best = distance;
-    }
-    *above = best_point;
-    best
 }
 
 #[cfg(test)]
