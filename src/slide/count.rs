@@ -248,38 +248,89 @@ impl ClusterMasks {
     }
 }
 
-/// The scaled density ([`scaled_value`], what the cell mask thresholds) of every pixel of
-/// `rgb`, and its violet pixels (red OD above blue OD by more than `nucleus_violet`): the values
-/// of [`StainMaps`] the foreground needs, computed pixel by pixel ([`PixelStains::of`]) into
-/// two 8-bit planes. The four `f32` planes of the maps would take 16 bytes a pixel of every
-/// window and grown region; only a cluster's box gets them ([`ClusterMasks::new`]).
-fn density_and_violet(
+/// The smallest density the cell mask selects at `level`: [`threshold_density`] keeps the
+/// pixels whose [`scaled_value`] (`round(100·density)`, clamped) lies in its range, and
+/// `scaled_value` never decreases as the density grows, so the mask is every density from
+/// the smallest `f32` it selects (found by bisection over the ordered bit patterns of the
+/// non-negative floats, asking `threshold_density` itself). Comparing each pixel's density
+/// with it gives the mask without rounding every pixel and without an 8-bit plane of scaled
+/// densities; the unit test checks it against `threshold_density` at every level.
+fn density_cut(level: i32) -> f32 {
+    let selected = |density: f32| {
+        let scaled = GrayImage::from_pixel(1, 1, image::Luma([scaled_value(density)]));
+        threshold_density(&scaled, level).as_raw()[0] == OBJECT
+    };
+    if selected(0.0) {
+        return 0.0;
+    }
+    // Densities are at most 3·ln(255) ≈ 16.6; scaled values saturate from 2.55.
+    let (mut low, mut high) = (0f32.to_bits(), 1000f32.to_bits());
+    if !selected(f32::from_bits(high)) {
+        return f32::INFINITY;
+    }
+    while high - low > 1 {
+        let middle = low + (high - low) / 2;
+        if selected(f32::from_bits(middle)) {
+            high = middle;
+        } else {
+            low = middle;
+        }
+    }
+    f32::from_bits(high)
+}
+
+/// The cell pixels (density of at least [`density_cut`], i.e. [`threshold_density`] of the
+/// scaled density) of `rgb` and its violet pixels (red OD above blue OD by more than
+/// `nucleus_violet`): what the foreground needs of [`StainMaps`], computed pixel by pixel
+/// ([`PixelStains::density`], [`PixelStains::violet`]: the same arithmetic) into two 8-bit
+/// planes. The four `f32` planes of the maps would take 16 bytes a pixel of every window and
+/// grown region; only a cluster's box gets them ([`ClusterMasks::new`]).
+fn cells_and_violet(
     rgb: &RgbImage,
     parameters: &CountParameters,
     settings: &Settings,
 ) -> (GrayImage, GrayImage) {
     let stains = PixelStains::new(&parameters.background());
+    let cut = density_cut(parameters.level);
     let (width, height) = rgb.dimensions();
     let row = (width as usize).max(1);
     let pixels = width as usize * height as usize;
-    let (mut scaled, mut violet) = (vec![0u8; pixels], vec![0u8; pixels]);
-    scaled
+    let (mut cells, mut violet) = (vec![0u8; pixels], vec![0u8; pixels]);
+    let mark = |yes: bool| if yes { OBJECT } else { 0 };
+    cells
         .par_chunks_mut(row)
         .zip(violet.par_chunks_mut(row))
         .zip(rgb.as_raw().par_chunks(3 * row))
-        .for_each(|((scaled, violet), rgb_row)| {
+        .for_each(|((cells, violet), rgb_row)| {
             for (x, rgb) in rgb_row.chunks_exact(3).enumerate() {
-                let [density, _, _, red_over_blue] = stains.of(rgb);
-                scaled[x] = scaled_value(density);
-                violet[x] = if red_over_blue > settings.nucleus_violet {
+                cells[x] = mark(stains.density(rgb) >= cut);
+                violet[x] = mark(stains.violet(rgb) > settings.nucleus_violet);
+            }
+        });
+    let image = |pixels| GrayImage::from_raw(width, height, pixels).expect("same size");
+    (image(cells), image(violet))
+}
+
+/// The cell pixels of `rgb` alone (as [`cells_and_violet`], without the violet plane).
+fn cells_only(rgb: &RgbImage, parameters: &CountParameters) -> GrayImage {
+    let stains = PixelStains::new(&parameters.background());
+    let cut = density_cut(parameters.level);
+    let (width, height) = rgb.dimensions();
+    let row = (width as usize).max(1);
+    let mut cells = vec![0u8; width as usize * height as usize];
+    cells
+        .par_chunks_mut(row)
+        .zip(rgb.as_raw().par_chunks(3 * row))
+        .for_each(|(cells, rgb_row)| {
+            for (value, rgb) in cells.iter_mut().zip(rgb_row.chunks_exact(3)) {
+                *value = if stains.density(rgb) >= cut {
                     OBJECT
                 } else {
                     0
                 };
             }
         });
-    let image = |pixels| GrayImage::from_raw(width, height, pixels).expect("same size");
-    (image(scaled), image(violet))
+    GrayImage::from_raw(width, height, cells).expect("same size")
 }
 
 /// The RGB pixels and mask of the component's box plus `margin` pixels (within the view), and
@@ -415,9 +466,7 @@ impl Analysis for CountAnalysis {
         let Some(diameter) = parameters.diameter() else {
             return GrayImage::new(rgb.width(), rgb.height());
         };
-        let (scaled, violet) = density_and_violet(rgb, parameters, &self.settings);
-        let mut mask = threshold_density(&scaled, parameters.level);
-        drop(scaled);
+        let (mut mask, violet) = cells_and_violet(rgb, parameters, &self.settings);
         if violet.as_raw().contains(&OBJECT) {
             let reach = interaction_reach(diameter, &self.settings);
             mark_within_distance(&violet, f64::from(reach), &mut mask);
@@ -598,23 +647,10 @@ impl Analysis for PieceShapes {
         ))
     }
 
-    /// The cell mask: [`scaled_value`] of each pixel's density above the level (the density
-    /// alone, [`PixelStains::density`]: no violet plane, no stain unmixing).
+    /// The cell mask: each pixel's density alone ([`cells_only`]: no violet plane, no stain
+    /// unmixing).
     fn foreground(&self, rgb: &RgbImage, parameters: &CountParameters) -> GrayImage {
-        let stains = PixelStains::new(&parameters.background());
-        let (width, height) = rgb.dimensions();
-        let row = (width as usize).max(1);
-        let mut scaled = vec![0u8; width as usize * height as usize];
-        scaled
-            .par_chunks_mut(row)
-            .zip(rgb.as_raw().par_chunks(3 * row))
-            .for_each(|(scaled, rgb_row)| {
-                for (value, rgb) in scaled.iter_mut().zip(rgb_row.chunks_exact(3)) {
-                    *value = scaled_value(stains.density(rgb));
-                }
-            });
-        let scaled = GrayImage::from_raw(width, height, scaled).expect("same size");
-        threshold_density(&scaled, parameters.level)
+        cells_only(rgb, parameters)
     }
 
     /// The nucleus mask averages over 3 × 3 pixels.
@@ -896,6 +932,46 @@ mod tests {
             nucleus_pixels += nuclei.as_raw().iter().filter(|&&v| v == OBJECT).count();
         }
         assert!(nucleus_pixels > 100, "{nucleus_pixels} nucleus pixels");
+    }
+
+    #[test]
+    fn the_density_cut_selects_what_threshold_density_selects() {
+        let image = field();
+        let background = estimate_background(&image);
+        let stains = PixelStains::new(&background);
+        let densities: Vec<f32> = image.pixels().map(|p| stains.density(&p.0)).collect();
+        let scaled = GrayImage::from_raw(
+            image.width(),
+            image.height(),
+            densities.iter().map(|&d| scaled_value(d)).collect(),
+        )
+        .unwrap();
+        for level in -3..=258 {
+            let cut = density_cut(level);
+            let expected = threshold_density(&scaled, level);
+            let by_cut: Vec<u8> = densities
+                .iter()
+                .map(|&d| if d >= cut { OBJECT } else { 0 })
+                .collect();
+            assert_eq!(&by_cut, expected.as_raw(), "level {level}");
+            // At the cut itself and one float below it, as threshold_density decides.
+            if cut.is_finite() && cut > 0.0 {
+                let below = f32::from_bits(cut.to_bits() - 1);
+                let one = |d: f32| GrayImage::from_pixel(1, 1, image::Luma([scaled_value(d)]));
+                assert_eq!(threshold_density(&one(cut), level).as_raw()[0], OBJECT);
+                assert_eq!(threshold_density(&one(below), level).as_raw()[0], 0);
+            }
+        }
+        // By hand: level 60 keeps scaled densities from 61, round(100·d) >= 61, d >= 0.605.
+        assert!(
+            (density_cut(60) - 0.605).abs() < 1e-6,
+            "{}",
+            density_cut(60)
+        );
+        assert_eq!(density_cut(-1), 0.0);
+        // ImageJ's range for level 255 still keeps 255 (the range is clamped to 0-255).
+        assert_eq!(scaled_value(density_cut(255)), 255);
+        assert_eq!(density_cut(300), density_cut(255));
     }
 
     #[test]
