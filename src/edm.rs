@@ -33,14 +33,14 @@ use crate::io::FloatImage;
 const NO_DISTANCE: i64 = i32::MAX as i64;
 
 /// A candidate nearest background point, `x` in the low and `y` in the high 32 bits.
-type Point = u64;
+pub(crate) type Point = u64;
 
 /// "No candidate yet" (ImageJ's `NO_POINT`): a point so far to the right of every image that its
 /// squared distance to any pixel is at least [`NO_DISTANCE`], so it never wins a comparison and
 /// needs no test of its own (images are narrower than 2²⁹ pixels: [`distance_map`] checks).
-const NO_POINT: Point = 1 << 30;
+pub(crate) const NO_POINT: Point = 1 << 30;
 
-fn point(x: usize, y: usize) -> Point {
+pub(crate) fn point(x: usize, y: usize) -> Point {
     x as u64 | (y as u64) << 32
 }
 
@@ -335,7 +335,7 @@ fn line_pass(
 /// wins only when strictly nearer, so a candidate equal to an earlier one never wins), updating
 /// `above` to the winning point. [`NO_POINT`] is farther than [`NO_DISTANCE`] and never wins.
 #[inline]
-fn nearest_of_three(
+pub(crate) fn nearest_of_three(
     above: &mut Point,
     previous: Point,
     diagonal: Point,

@@ -20,7 +20,8 @@ use hemato::slide::checkpoint::format_value;
 use hemato::slide::count::measure_red_cell_areas;
 use hemato::slide::mosaic::{Mosaic, TiffCompression};
 use hemato::slide::{
-    analyse_image, run_slides, Analysis, CountAnalysis, NoProgress, RedCellArea, SlideOptions,
+    analyse_image, run_slides, run_slides_handing_over, Analysis, CountAnalysis, Handover,
+    NoProgress, RedCellArea, SlideOptions,
 };
 
 mod slide_support;
@@ -83,10 +84,19 @@ fn tile_sizes_and_threads_give_identical_cells() {
     let (mosaic, path) = smear_mosaic(dir.path());
     let slides = [path];
     let mut areas = Vec::new();
+    let mut handover = Handover::default();
     for tile in [512, 4096] {
         let out = dir.path().join(format!("scale-{tile}"));
+        handover = Handover::default();
         areas.push(
-            measure_red_cell_areas(&slides, &out, &options(tile, 256, 2), &NoProgress).unwrap(),
+            measure_red_cell_areas(
+                &slides,
+                &out,
+                &options(tile, 256, 2),
+                &NoProgress,
+                &mut handover,
+            )
+            .unwrap(),
         );
     }
     assert_eq!(areas[0], areas[1], "red-cell area by tile size");
@@ -126,6 +136,35 @@ fn tile_sizes_and_threads_give_identical_cells() {
             rows(&expected)
         );
     }
+    // The count run after the red-cell run (tiles of 4096) takes that run's statistics and
+    // decoded pixels instead of a statistics pass of its own: the same parameters as the run
+    // above that counted them itself (tiles of 1024), the same cells.
+    let out = dir.path().join("handed-over");
+    run_slides_handing_over(
+        &analysis,
+        &slides,
+        &out,
+        &options(1024, 256, 2),
+        &NoProgress,
+        &mut handover,
+    )
+    .unwrap();
+    let parts = out.join("parts/mosaic");
+    let counted = dir.path().join("out-1024-256-2/parts/mosaic");
+    let read = |path: PathBuf| std::fs::read_to_string(path).unwrap();
+    assert!(counted.join("stats-00000000.json").exists());
+    assert!(
+        !parts.join("stats-00000000.json").exists(),
+        "no statistics pass"
+    );
+    assert_eq!(
+        read(parts.join("parameters.json")),
+        read(counted.join("parameters.json"))
+    );
+    assert!(
+        read(out.join("cells.csv")) == expected,
+        "handed-over run's cells"
+    );
 }
 
 /// The counts table of a `hemato` command: class name → total.

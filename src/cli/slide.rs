@@ -10,8 +10,8 @@ use anyhow::Context;
 use hemato::count::scale::red_cell_area_pixels;
 use hemato::slide::count::measure_red_cell_areas;
 use hemato::slide::{
-    run_slides, CountAnalysis, Level, Progress, RedCellArea, Shard, SlideOptions, Stage,
-    StainWatershed,
+    run_slides, run_slides_handing_over, CountAnalysis, Handover, Level, Progress, RedCellArea,
+    Shard, SlideOptions, Stage, StainWatershed,
 };
 use hemato::threshold::Method;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -200,6 +200,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     "--level and --method belong to --analysis stain-watershed; the count analysis finds its own cell level"
                 );
             }
+            // The red-cell run hands its statistics and decoded pixels to the count run.
+            let mut handover = Handover::default();
             let red_cell_area = match (args.pixel_size, args.red_cell_area) {
                 (Some(size), _) => {
                     if !(size.is_finite() && size > 0.0) {
@@ -216,12 +218,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     RedCellArea::Fixed(area)
                 }
                 (None, None) => RedCellArea::PerSlide(
-                    measure_red_cell_areas(&args.slides, &args.output, &options, &bar)
-                        .with_context(context)?,
+                    measure_red_cell_areas(
+                        &args.slides,
+                        &args.output,
+                        &options,
+                        &bar,
+                        &mut handover,
+                    )
+                    .with_context(context)?,
                 ),
             };
             let analysis = CountAnalysis::new(red_cell_area, args.pixel_size);
-            run_slides(&analysis, &args.slides, &args.output, &options, &bar)
+            run_slides_handing_over(
+                &analysis,
+                &args.slides,
+                &args.output,
+                &options,
+                &bar,
+                &mut handover,
+            )
         }
         "stain-watershed" => {
             if args.pixel_size.is_some() || args.red_cell_area.is_some() {

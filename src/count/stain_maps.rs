@@ -138,10 +138,31 @@ impl PixelStains {
         }
     }
 
+    /// The optical densities of one pixel's R, G and B against the background.
+    #[inline]
+    fn od(&self, rgb: &[u8]) -> [f32; 3] {
+        [0, 1, 2].map(|c| self.tables[c][usize::from(rgb[c])])
+    }
+
+    /// The density of one pixel alone (the first value of [`PixelStains::of`], the same
+    /// arithmetic), for callers that need nothing else: the cell mask.
+    #[inline]
+    pub fn density(&self, rgb: &[u8]) -> f32 {
+        let od = self.od(rgb);
+        od[0] + od[1] + od[2]
+    }
+
+    /// The violet value of one pixel alone (the last value of [`PixelStains::of`]).
+    #[inline]
+    pub fn violet(&self, rgb: &[u8]) -> f32 {
+        let od = self.od(rgb);
+        od[0] - od[2]
+    }
+
     /// Density, blue, eosin and violet of one pixel (the fields of [`StainMaps`]).
     #[inline]
     pub fn of(&self, rgb: &[u8]) -> [f32; 4] {
-        let od = [0, 1, 2].map(|c| self.tables[c][usize::from(rgb[c])]);
+        let od = self.od(rgb);
         let inverse = &self.inverse;
         let stain =
             |i: usize| od[0] * inverse[0][i] + od[1] * inverse[1][i] + od[2] * inverse[2][i];

@@ -150,6 +150,14 @@ pub trait Analysis: Sync {
     /// Adds the counters of the pixels of `rgb` to `statistics` (`statistics_len()` long).
     fn add_statistics(&self, rgb: &RgbImage, statistics: &mut [u64]);
 
+    /// A name for the statistics [`Self::add_statistics`] adds up, when other analyses add up
+    /// the very same ones: a run over the slides after a run of such an analysis takes each
+    /// slide's statistics from the earlier run's checkpoints instead of counting them again
+    /// ([`crate::slide::run::Handover`]). `None` (the default): never shared.
+    fn shared_statistics(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The slide-wide parameters of slide `slide` (its name in the outputs) from the counters
     /// summed over the whole slide (and, for some analyses, settings measured per slide
     /// beforehand, such as the size of a red cell).

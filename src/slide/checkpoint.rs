@@ -454,6 +454,11 @@ impl Checkpoint {
         write_json(&self.dir.join("parameters.json"), parameters)
     }
 
+    /// Whether the first pass is complete (the parameters are saved).
+    pub fn has_parameters(&self) -> bool {
+        self.dir.join("parameters.json").exists()
+    }
+
     /// The slide-wide parameters, if the first pass is complete.
     pub fn parameters<P: for<'de> Deserialize<'de>>(&self) -> Result<Option<P>, CheckpointError> {
         let path = self.dir.join("parameters.json");

@@ -46,11 +46,12 @@ use serde::{Deserialize, Serialize};
 use super::analysis::{
     crop_image, imagej_histogram, Analysis, AnalysisError, Cell, ComponentError, ComponentImage,
 };
-use super::run::{run_slides, Progress, SlideError, SlideOptions};
+use super::reach::mark_within_distance;
+use super::run::{run_slides_handing_over, Handover, Progress, SlideError, SlideOptions};
 use super::tiles::Rect;
 use crate::count::fields::{
     cell_level, cell_threshold, describe_pieces, find_cells, interaction_reach, nucleus_mask,
-    scaled_value, single_cell_area, threshold_density, within_distance, PieceShape, Settings,
+    scaled_value, single_cell_area, threshold_density, PieceShape, Settings,
 };
 use crate::count::report::UNCLASSIFIED_WHITE;
 use crate::count::stain_maps::{brightest_fraction_cut, Background, PixelStains, StainMaps};
@@ -66,6 +67,11 @@ const COLOUR_BINS: usize = 32 * 32 * 32;
 /// Length of the statistics: brightness histogram, then per colour bin its count and the sums
 /// of R, G and B.
 pub const STATISTICS_LEN: usize = BRIGHTNESS_BINS + 4 * COLOUR_BINS;
+
+/// The name under which [`CountAnalysis`] and [`PieceShapes`] share their statistics (both
+/// add up [`add_colour_statistics`]), so that the count run after the red-cell run does not
+/// count them again ([`crate::slide::run::Handover`]).
+const COLOUR_STATISTICS: &str = "colour statistics";
 
 /// Adds the background and density statistics of `rgb` (see the module docs) to `statistics`
 /// ([`STATISTICS_LEN`] counters).
@@ -242,38 +248,89 @@ impl ClusterMasks {
     }
 }
 
-/// The scaled density ([`scaled_value`], what the cell mask thresholds) of every pixel of
-/// `rgb`, and its violet pixels (red OD above blue OD by more than `nucleus_violet`): the values
-/// of [`StainMaps`] the foreground needs, computed pixel by pixel ([`PixelStains::of`]) into
-/// two 8-bit planes. The four `f32` planes of the maps would take 16 bytes a pixel of every
-/// window and grown region; only a cluster's box gets them ([`ClusterMasks::new`]).
-fn density_and_violet(
+/// The smallest density the cell mask selects at `level`: [`threshold_density`] keeps the
+/// pixels whose [`scaled_value`] (`round(100·density)`, clamped) lies in its range, and
+/// `scaled_value` never decreases as the density grows, so the mask is every density from
+/// the smallest `f32` it selects (found by bisection over the ordered bit patterns of the
+/// non-negative floats, asking `threshold_density` itself). Comparing each pixel's density
+/// with it gives the mask without rounding every pixel and without an 8-bit plane of scaled
+/// densities; the unit test checks it against `threshold_density` at every level.
+fn density_cut(level: i32) -> f32 {
+    let selected = |density: f32| {
+        let scaled = GrayImage::from_pixel(1, 1, image::Luma([scaled_value(density)]));
+        threshold_density(&scaled, level).as_raw()[0] == OBJECT
+    };
+    if selected(0.0) {
+        return 0.0;
+    }
+    // Densities are at most 3·ln(255) ≈ 16.6; scaled values saturate from 2.55.
+    let (mut low, mut high) = (0f32.to_bits(), 1000f32.to_bits());
+    if !selected(f32::from_bits(high)) {
+        return f32::INFINITY;
+    }
+    while high - low > 1 {
+        let middle = low + (high - low) / 2;
+        if selected(f32::from_bits(middle)) {
+            high = middle;
+        } else {
+            low = middle;
+        }
+    }
+    f32::from_bits(high)
+}
+
+/// The cell pixels (density of at least [`density_cut`], i.e. [`threshold_density`] of the
+/// scaled density) of `rgb` and its violet pixels (red OD above blue OD by more than
+/// `nucleus_violet`): what the foreground needs of [`StainMaps`], computed pixel by pixel
+/// ([`PixelStains::density`], [`PixelStains::violet`]: the same arithmetic) into two 8-bit
+/// planes. The four `f32` planes of the maps would take 16 bytes a pixel of every window and
+/// grown region; only a cluster's box gets them ([`ClusterMasks::new`]).
+fn cells_and_violet(
     rgb: &RgbImage,
     parameters: &CountParameters,
     settings: &Settings,
 ) -> (GrayImage, GrayImage) {
     let stains = PixelStains::new(&parameters.background());
+    let cut = density_cut(parameters.level);
     let (width, height) = rgb.dimensions();
     let row = (width as usize).max(1);
     let pixels = width as usize * height as usize;
-    let (mut scaled, mut violet) = (vec![0u8; pixels], vec![0u8; pixels]);
-    scaled
+    let (mut cells, mut violet) = (vec![0u8; pixels], vec![0u8; pixels]);
+    let mark = |yes: bool| if yes { OBJECT } else { 0 };
+    cells
         .par_chunks_mut(row)
         .zip(violet.par_chunks_mut(row))
         .zip(rgb.as_raw().par_chunks(3 * row))
-        .for_each(|((scaled, violet), rgb_row)| {
+        .for_each(|((cells, violet), rgb_row)| {
             for (x, rgb) in rgb_row.chunks_exact(3).enumerate() {
-                let [density, _, _, red_over_blue] = stains.of(rgb);
-                scaled[x] = scaled_value(density);
-                violet[x] = if red_over_blue > settings.nucleus_violet {
+                cells[x] = mark(stains.density(rgb) >= cut);
+                violet[x] = mark(stains.violet(rgb) > settings.nucleus_violet);
+            }
+        });
+    let image = |pixels| GrayImage::from_raw(width, height, pixels).expect("same size");
+    (image(cells), image(violet))
+}
+
+/// The cell pixels of `rgb` alone (as [`cells_and_violet`], without the violet plane).
+fn cells_only(rgb: &RgbImage, parameters: &CountParameters) -> GrayImage {
+    let stains = PixelStains::new(&parameters.background());
+    let cut = density_cut(parameters.level);
+    let (width, height) = rgb.dimensions();
+    let row = (width as usize).max(1);
+    let mut cells = vec![0u8; width as usize * height as usize];
+    cells
+        .par_chunks_mut(row)
+        .zip(rgb.as_raw().par_chunks(3 * row))
+        .for_each(|(cells, rgb_row)| {
+            for (value, rgb) in cells.iter_mut().zip(rgb_row.chunks_exact(3)) {
+                *value = if stains.density(rgb) >= cut {
                     OBJECT
                 } else {
                     0
                 };
             }
         });
-    let image = |pixels| GrayImage::from_raw(width, height, pixels).expect("same size");
-    (image(scaled), image(violet))
+    GrayImage::from_raw(width, height, cells).expect("same size")
 }
 
 /// The RGB pixels and mask of the component's box plus `margin` pixels (within the view), and
@@ -374,6 +431,10 @@ impl Analysis for CountAnalysis {
         add_colour_statistics(rgb, statistics);
     }
 
+    fn shared_statistics(&self) -> Option<&'static str> {
+        Some(COLOUR_STATISTICS)
+    }
+
     fn parameters(
         &self,
         slide: &str,
@@ -405,15 +466,10 @@ impl Analysis for CountAnalysis {
         let Some(diameter) = parameters.diameter() else {
             return GrayImage::new(rgb.width(), rgb.height());
         };
-        let (scaled, violet) = density_and_violet(rgb, parameters, &self.settings);
-        let mut mask = threshold_density(&scaled, parameters.level);
-        drop(scaled);
+        let (mut mask, violet) = cells_and_violet(rgb, parameters, &self.settings);
         if violet.as_raw().contains(&OBJECT) {
             let reach = interaction_reach(diameter, &self.settings);
-            let near = within_distance(&violet, f64::from(reach));
-            for (value, &near) in mask.as_mut().iter_mut().zip(near.as_raw()) {
-                *value |= near;
-            }
+            mark_within_distance(&violet, f64::from(reach), &mut mask);
         }
         mask
     }
@@ -575,6 +631,10 @@ impl Analysis for PieceShapes {
         add_colour_statistics(rgb, statistics);
     }
 
+    fn shared_statistics(&self) -> Option<&'static str> {
+        Some(COLOUR_STATISTICS)
+    }
+
     fn parameters(
         &self,
         _slide: &str,
@@ -587,9 +647,10 @@ impl Analysis for PieceShapes {
         ))
     }
 
+    /// The cell mask: each pixel's density alone ([`cells_only`]: no violet plane, no stain
+    /// unmixing).
     fn foreground(&self, rgb: &RgbImage, parameters: &CountParameters) -> GrayImage {
-        let (scaled, _) = density_and_violet(rgb, parameters, &self.settings);
-        threshold_density(&scaled, parameters.level)
+        cells_only(rgb, parameters)
     }
 
     /// The nucleus mask averages over 3 × 3 pixels.
@@ -606,19 +667,25 @@ impl Analysis for PieceShapes {
         component: &ComponentImage,
         parameters: &CountParameters,
     ) -> Result<Vec<Cell>, ComponentError> {
-        let masks = ClusterMasks::new(component, parameters, &self.settings);
-        let pieces = watershed_particles(&masks.cells)?;
-        let shapes = describe_pieces(&pieces, &masks.nuclei, &|bounds| {
+        // The component is the cell mask there, holes filled (see [`piece_nuclei`]); a piece
+        // is a part of it, so a component of fewer than `MIN_PIECE` pixels has no piece to
+        // describe and needs no watershed.
+        let cells = component.mask;
+        if cells.as_raw().iter().filter(|&&v| v == OBJECT).count() < MIN_PIECE {
+            return Ok(Vec::new());
+        }
+        let nuclei = piece_nuclei(component, parameters, &self.settings);
+        let pieces = watershed_particles(cells)?;
+        let shapes = describe_pieces(&pieces, &nuclei, &|bounds| {
             component.touches_slide_border(bounds)
         });
         let (ox, oy) = component.origin;
         // `describe_pieces` keeps the pieces of at least 20 pixels without nucleus pixels, in
         // order: pair them again with their pieces for positions.
         let kept = pieces.iter().filter(|piece| {
-            piece.pixel_count() >= 20
+            piece.pixel_count() >= MIN_PIECE as u64
                 && !piece.runs.iter().any(|run| {
-                    (run.x_start..run.x_end)
-                        .any(|x| masks.nuclei.get_pixel(x, run.y).0[0] == OBJECT)
+                    (run.x_start..run.x_end).any(|x| nuclei.get_pixel(x, run.y).0[0] == OBJECT)
                 })
         });
         Ok(kept
@@ -647,6 +714,58 @@ impl Analysis for PieceShapes {
     }
 }
 
+/// The smallest piece [`describe_pieces`] describes, in pixels.
+const MIN_PIECE: usize = 20;
+
+/// The nucleus pixels of a [`PieceShapes`] component: [`nucleus_mask`] on the component's
+/// pixels, without the four stain planes it is computed from.
+///
+/// The component is exactly the cell mask there, holes filled: it is a component of the
+/// filled cell mask, and the cell pixels inside it with Fill Holes on its box give it back (a
+/// hole of the window's mask next to the component is enclosed by the component's own cell
+/// pixels). Pieces lie inside it, so only its pixels' nucleus values are needed, and there
+/// [`nucleus_mask`] reduces to the 3 × 3 mean (within the image) of the violet value (red OD
+/// minus blue OD, [`PixelStains::violet`]) above `nucleus_violet`: the same sums, in the same
+/// order, in `f32`. The unit test compares it with [`nucleus_mask`] on a real field.
+fn piece_nuclei(
+    component: &ComponentImage,
+    parameters: &CountParameters,
+    settings: &Settings,
+) -> GrayImage {
+    let stains = PixelStains::new(&parameters.background());
+    let violet: Vec<f32> = component
+        .rgb
+        .as_raw()
+        .chunks_exact(3)
+        .map(|rgb| stains.violet(rgb))
+        .collect();
+    let (width, height) = component.mask.dimensions();
+    let (w, h) = (width as usize, height as usize);
+    let mut nuclei = GrayImage::new(width, height);
+    for (index, (nucleus, &cell)) in nuclei
+        .as_mut()
+        .iter_mut()
+        .zip(component.mask.as_raw())
+        .enumerate()
+    {
+        if cell != OBJECT {
+            continue;
+        }
+        let (x, y) = (index % w, index / w);
+        let (mut sum, mut count) = (0.0f32, 0.0f32);
+        for row in violet[y.saturating_sub(1) * w..(y + 2).min(h) * w].chunks_exact(w) {
+            for &value in &row[x.saturating_sub(1)..(x + 2).min(w)] {
+                sum += value;
+                count += 1.0;
+            }
+        }
+        if sum / count > settings.nucleus_violet {
+            *nucleus = OBJECT;
+        }
+    }
+    nuclei
+}
+
 /// Why the red-cell areas could not be measured.
 #[derive(Debug, thiserror::Error)]
 pub enum ScaleError {
@@ -668,11 +787,16 @@ pub enum ScaleError {
 /// With a shard of a slide list, only the shard's slides are measured; with a shard of one
 /// slide's tiles, every task measures the whole slide (the same value), so give the area when
 /// running such shards.
+///
+/// `handover` receives what the count run over the same slides can take from this run
+/// ([`run_slides_handing_over`]): the slides' colour statistics (the count run's parameters
+/// come from the same counters) and the last slide's decoded pixels.
 pub fn measure_red_cell_areas(
     slides: &[PathBuf],
     outdir: &Path,
     options: &SlideOptions,
     progress: &dyn Progress,
+    handover: &mut Handover,
 ) -> Result<BTreeMap<String, Option<f64>>, ScaleError> {
     let scale_dir = outdir.join("scale");
     let options = SlideOptions {
@@ -680,7 +804,8 @@ pub fn measure_red_cell_areas(
         ..options.clone()
     };
     let analysis = PieceShapes::default();
-    let report = run_slides(&analysis, slides, &scale_dir, &options, progress)?;
+    let report =
+        run_slides_handing_over(&analysis, slides, &scale_dir, &options, progress, handover)?;
     let path = scale_dir.join("cells.csv");
     let table_error = |message: String| ScaleError::Table {
         path: path.clone(),
@@ -747,6 +872,106 @@ mod tests {
             add_colour_statistics(&part, &mut parts);
         }
         assert_eq!(whole, parts);
+    }
+
+    /// Every component of the test field's filled cell mask, cut out with the context of
+    /// [`PieceShapes`] as the driver cuts it.
+    fn piece_components(
+        image: &RgbImage,
+        parameters: &CountParameters,
+    ) -> Vec<(RgbImage, GrayImage)> {
+        let analysis = PieceShapes::default();
+        let mask = fill_holes(&analysis.foreground(image, parameters));
+        let context = analysis.context(parameters);
+        let size = image.dimensions();
+        super::super::components::foreground_components(&mask)
+            .iter()
+            .map(|component| {
+                let crop = component.bounds.grown(
+                    super::super::tiles::Sides::all(context),
+                    size.0,
+                    size.1,
+                );
+                let mut mask = GrayImage::new(crop.width, crop.height);
+                for run in &component.runs {
+                    for x in run.x_start..run.x_end {
+                        mask.put_pixel(x - crop.x, run.y - crop.y, image::Luma([OBJECT]));
+                    }
+                }
+                (crop_image(image, crop), mask)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn piece_nuclei_and_the_component_are_the_cluster_masks() {
+        // A whole BCCD field (640 × 480): red cells, clumps, a white cell, platelets.
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/smears/BloodImage_00003.jpg");
+        let image = crate::io::read_rgb_image(&path).unwrap();
+        let settings = Settings::default();
+        let mut statistics = vec![0u64; STATISTICS_LEN];
+        add_colour_statistics(&image, &mut statistics);
+        let parameters = CountParameters::from_statistics(&statistics, &settings, None);
+        let components = piece_components(&image, &parameters);
+        assert!(components.len() > 20, "{} components", components.len());
+        let mut nucleus_pixels = 0;
+        for (rgb, mask) in &components {
+            let component = ComponentImage {
+                rgb,
+                mask,
+                origin: (0, 0),
+                slide_size: image.dimensions(),
+            };
+            // The masks computed the long way: four stain planes, threshold, Fill Holes and
+            // `nucleus_mask`, restricted to the component.
+            let masks = ClusterMasks::new(&component, &parameters, &settings);
+            assert_eq!(&masks.cells, mask);
+            let nuclei = piece_nuclei(&component, &parameters, &settings);
+            assert_eq!(nuclei, masks.nuclei);
+            nucleus_pixels += nuclei.as_raw().iter().filter(|&&v| v == OBJECT).count();
+        }
+        assert!(nucleus_pixels > 100, "{nucleus_pixels} nucleus pixels");
+    }
+
+    #[test]
+    fn the_density_cut_selects_what_threshold_density_selects() {
+        let image = field();
+        let background = estimate_background(&image);
+        let stains = PixelStains::new(&background);
+        let densities: Vec<f32> = image.pixels().map(|p| stains.density(&p.0)).collect();
+        let scaled = GrayImage::from_raw(
+            image.width(),
+            image.height(),
+            densities.iter().map(|&d| scaled_value(d)).collect(),
+        )
+        .unwrap();
+        for level in -3..=258 {
+            let cut = density_cut(level);
+            let expected = threshold_density(&scaled, level);
+            let by_cut: Vec<u8> = densities
+                .iter()
+                .map(|&d| if d >= cut { OBJECT } else { 0 })
+                .collect();
+            assert_eq!(&by_cut, expected.as_raw(), "level {level}");
+            // At the cut itself and one float below it, as threshold_density decides.
+            if cut.is_finite() && cut > 0.0 {
+                let below = f32::from_bits(cut.to_bits() - 1);
+                let one = |d: f32| GrayImage::from_pixel(1, 1, image::Luma([scaled_value(d)]));
+                assert_eq!(threshold_density(&one(cut), level).as_raw()[0], OBJECT);
+                assert_eq!(threshold_density(&one(below), level).as_raw()[0], 0);
+            }
+        }
+        // By hand: level 60 keeps scaled densities from 61, round(100·d) >= 61, d >= 0.605.
+        assert!(
+            (density_cut(60) - 0.605).abs() < 1e-6,
+            "{}",
+            density_cut(60)
+        );
+        assert_eq!(density_cut(-1), 0.0);
+        // ImageJ's range for level 255 still keeps 255 (the range is clamped to 0-255).
+        assert_eq!(scaled_value(density_cut(255)), 255);
+        assert_eq!(density_cut(300), density_cut(255));
     }
 
     #[test]

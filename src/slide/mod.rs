@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | read rectangles of TIFF/BigTIFF (tiled, stripped, pyramids, JPEG/YCbCr), PNG, JPEG | [`reader`] |
 //! | cut the slide into cores and windows | [`tiles`] |
+//! | pixels within a distance of violet pixels, as `within_distance` without the distance map | [`reach`] |
 //! | label components and background regions of a window | [`components`] |
 //! | the per-component analysis contract and the stand-in analysis | [`analysis`] |
 //! | `hemato count`'s pipeline on slides (slide-wide parameters, clusters) | [`count`] |
@@ -39,6 +40,7 @@ pub mod count;
 pub mod merge;
 pub mod mosaic;
 pub mod overview;
+pub mod reach;
 pub mod reader;
 pub mod run;
 pub mod shard;
@@ -51,5 +53,7 @@ pub use analysis::{
 pub use count::{CountAnalysis, RedCellArea};
 pub use merge::merge_shards;
 pub use reader::SlideReader;
-pub use run::{run_slides, NoProgress, Progress, SlideOptions, Stage};
+pub use run::{
+    run_slides, run_slides_handing_over, Handover, NoProgress, Progress, SlideOptions, Stage,
+};
 pub use shard::Shard;

@@ -196,6 +196,24 @@ impl SlideReader {
         }
     }
 
+    /// A reader of a slide decoded into memory by an earlier run ([`Self::shared_image`]).
+    pub fn from_shared(path: &Path, image: Arc<RgbImage>) -> SlideReader {
+        SlideReader {
+            path: path.to_path_buf(),
+            width: image.width(),
+            height: image.height(),
+            source: Source::Memory(image),
+        }
+    }
+
+    /// The whole slide's pixels when they are held in memory (shared, not copied).
+    pub fn shared_image(&self) -> Option<Arc<RgbImage>> {
+        match &self.source {
+            Source::Memory(image) => Some(Arc::clone(image)),
+            Source::Tiff(_) => None,
+        }
+    }
+
     /// An independent reader of the same slide (for another thread).
     pub fn reopen(&self) -> Result<SlideReader, SlideReadError> {
         let source = match &self.source {

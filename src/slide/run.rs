@@ -26,7 +26,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 
 use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
@@ -213,6 +213,86 @@ pub fn run_slides<A: Analysis>(
     options: &SlideOptions,
     progress: &dyn Progress,
 ) -> Result<RunReport, SlideError> {
+    run_slides_handing_over(
+        analysis,
+        slides,
+        outdir,
+        options,
+        progress,
+        &mut Handover::default(),
+    )
+}
+
+/// What one run over a list of slides hands to the next run over the same slides (the
+/// red-cell run to the count run, [`crate::slide::count`]), so that the next run does not
+/// read and count every pixel again: where the earlier run's checkpoints hold each slide's
+/// statistics (used when both analyses share them, [`Analysis::shared_statistics`], and the
+/// earlier run's first pass of that very slide file is complete), and the last slide the
+/// earlier run held decoded in memory (used if the next run starts with it, dropped
+/// otherwise, so it never waits in memory beside other slides).
+///
+/// The statistics are the same counters the next run would add up, so the parameters are
+/// the same, whatever the tiling of either run.
+#[derive(Debug, Default)]
+pub struct Handover {
+    /// The earlier run's output folder and the name of its statistics.
+    statistics: Option<(PathBuf, &'static str)>,
+    /// The last slide the earlier run held in memory.
+    kept: Option<(PathBuf, Arc<RgbImage>)>,
+}
+
+impl Handover {
+    /// The statistics of the slide of `info` from the earlier run, if they can be used (see
+    /// the type's docs).
+    fn statistics<A: Analysis>(
+        &self,
+        analysis: &A,
+        info: &RunInfo,
+    ) -> Result<Option<Vec<u64>>, SlideError> {
+        let Some((outdir, name)) = &self.statistics else {
+            return Ok(None);
+        };
+        if analysis.shared_statistics() != Some(*name) {
+            return Ok(None);
+        }
+        let dir = parts_dir(outdir, &info.slide.id);
+        if !dir.join("run.json").exists() {
+            return Ok(None);
+        }
+        let (checkpoint, earlier) = Checkpoint::open(&dir)?;
+        if earlier.slide != info.slide || !checkpoint.has_parameters() {
+            return Ok(None);
+        }
+        let grid = TileGrid::new(
+            earlier.slide.width,
+            earlier.slide.height,
+            earlier.tile,
+            earlier.overlap,
+        )?;
+        let (tiles, statistics) = checkpoint.statistics(analysis.statistics_len())?;
+        Ok((tiles.len() == grid.len()).then_some(statistics))
+    }
+
+    /// The earlier run's decoded pixels of `path`, if it held them last.
+    fn take_kept(&mut self, path: &Path) -> Option<Arc<RgbImage>> {
+        self.kept
+            .take()
+            .filter(|(kept, _)| kept == path)
+            .map(|(_, image)| image)
+    }
+}
+
+/// [`run_slides`], taking what an earlier run over the same slides left in `handover` and
+/// leaving there what this run hands to the next one ([`Handover`]).
+pub fn run_slides_handing_over<A: Analysis>(
+    analysis: &A,
+    slides: &[PathBuf],
+    outdir: &Path,
+    options: &SlideOptions,
+    progress: &dyn Progress,
+    handover: &mut Handover,
+) -> Result<RunReport, SlideError> {
+    let mut earlier = std::mem::take(handover);
     if options.tile < 16 {
         return Err(SlideError::Settings(format!(
             "--tile {} is too small; use at least 16 pixels",
@@ -257,12 +337,27 @@ pub fn run_slides<A: Analysis>(
             }
         }
         let slide = process_slide(
-            analysis, &pool, threads, path, position, outdir, options, tile_shard, progress,
+            analysis,
+            &pool,
+            threads,
+            path,
+            position,
+            outdir,
+            options,
+            tile_shard,
+            progress,
+            &mut earlier,
         )?;
+        // Only the last slide's pixels are handed over (see `Handover`).
+        earlier.kept = None;
+        handover.kept = slide.kept.map(|image| (path.clone(), image));
         report.slides.push(slide.id.clone());
         report.pixels += slide.pixels;
         parts.push(slide.parts);
     }
+    handover.statistics = analysis
+        .shared_statistics()
+        .map(|name| (outdir.to_path_buf(), name));
     if tile_shard.is_none() {
         let summary = finalize(&parts, outdir)?;
         report.finalized = true;
@@ -276,6 +371,8 @@ struct ProcessedSlide {
     id: String,
     pixels: u64,
     parts: SlideParts,
+    /// The slide's pixels, when the run held them decoded (for [`Handover`]).
+    kept: Option<Arc<RgbImage>>,
 }
 
 /// Reads `rect` in bands of whole rows of the file's chunks (at least 256 slide rows), in
@@ -344,6 +441,7 @@ fn process_slide<A: Analysis>(
     options: &SlideOptions,
     tile_shard: Option<Shard>,
     progress: &dyn Progress,
+    earlier: &mut Handover,
 ) -> Result<ProcessedSlide, SlideError> {
     let mut reader = SlideReader::open(path)?;
     let (width, height) = reader.dimensions();
@@ -383,7 +481,16 @@ fn process_slide<A: Analysis>(
         Some(parameters) => parameters,
         None => {
             let len = analysis.statistics_len();
-            if len > 0 {
+            let handed = match earlier.statistics(analysis, &info)? {
+                Some(statistics) => {
+                    if let Some(image) = earlier.take_kept(path) {
+                        reader = SlideReader::from_shared(path, image);
+                    }
+                    Some(statistics)
+                }
+                None => None,
+            };
+            if len > 0 && handed.is_none() {
                 let (done, _) = checkpoint.statistics(len)?;
                 let pending: Vec<usize> = all_tiles
                     .iter()
@@ -444,7 +551,10 @@ fn process_slide<A: Analysis>(
                     reader = SlideReader::from_image(path, whole);
                 }
             }
-            let (_, statistics) = checkpoint.statistics(len)?;
+            let statistics = match handed {
+                Some(statistics) => statistics,
+                None => checkpoint.statistics(len)?.1,
+            };
             let parameters = analysis
                 .parameters(&id, &statistics)
                 .map_err(analysis_error)?;
@@ -496,6 +606,9 @@ fn process_slide<A: Analysis>(
         },
     )?;
     progress.finish();
+    let kept = reader
+        .shared_image()
+        .filter(|_| slide_bytes(width, height) <= kept_slide_budget(options, threads));
     Ok(ProcessedSlide {
         id,
         pixels,
@@ -503,6 +616,7 @@ fn process_slide<A: Analysis>(
             info,
             dirs: vec![dir],
         },
+        kept,
     })
 }
 
