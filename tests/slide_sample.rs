@@ -47,14 +47,13 @@ fn options(tile: u32, threads: usize) -> SlideOptions {
 fn measure(
     slide: &Path,
     out: &Path,
-    tile: u32,
-    threads: usize,
+    options: &SlideOptions,
     budget: u64,
 ) -> (f64, serde_json::Value) {
     let areas = measure_red_cell_areas(
         &[slide.to_path_buf()],
         out,
-        &options(tile, threads),
+        options,
         budget,
         &NoProgress,
         &mut Handover::default(),
@@ -71,19 +70,37 @@ fn measure(
 fn the_sampled_red_cell_area_is_the_whole_slides_within_3_percent() {
     let dir = tempfile::tempdir().unwrap();
     let slide = mosaic(dir.path(), 20);
-    let (whole, run) = measure(&slide, &dir.path().join("whole"), 2048, 2, 10_000_000);
+    let (whole, run) = measure(
+        &slide,
+        &dir.path().join("whole"),
+        &options(2048, 2),
+        10_000_000,
+    );
     // At or under the budget: the run's own tiles, every one.
     assert_eq!(run["tile"], 2048);
     assert!(run.get("sample").is_none());
     let mut sampled = Vec::new();
     for (tile, threads) in [(512, 2), (2048, 2), (2048, 1)] {
         let out = dir.path().join(format!("sample-{tile}-{threads}"));
-        let (area, run) = measure(&slide, &out, tile, threads, 1_400_000);
+        let (area, run) = measure(&slide, &out, &options(tile, threads), 1_400_000);
         assert_eq!(run["tile"], 1024, "the sample's own grid");
         assert_eq!(run["sample"], serde_json::json!([0, 4]));
         sampled.push((area, std::fs::read(out.join("scale/cells.csv")).unwrap()));
     }
     assert!(sampled.windows(2).all(|pair| pair[0] == pair[1]));
+    // Resumed (the checkpoints of the finished run, its outputs removed): the same area.
+    let out = dir.path().join("sample-2048-1");
+    std::fs::remove_file(out.join("scale/cells.csv")).unwrap();
+    let resume = SlideOptions {
+        resume: true,
+        ..options(2048, 1)
+    };
+    let (resumed, _) = measure(&slide, &out, &resume, 1_400_000);
+    assert_eq!(resumed, sampled[0].0);
+    assert_eq!(
+        std::fs::read(out.join("scale/cells.csv")).unwrap(),
+        sampled[0].1
+    );
     let area = sampled[0].0;
     assert!(
         (area / whole - 1.0).abs() <= 0.03,
