@@ -132,6 +132,7 @@ fn unsupported_codecs_and_bad_options_are_clear_errors() {
             "belong to --analysis stain-watershed",
         ),
         (vec!["--pixel-size=0"], "positive"),
+        (vec!["--scale-sample-mp", "0"], "at least 0.001"),
         (vec!["--analysis", "cellpose"], "unknown --analysis"),
     ] {
         let mut all = vec!["slide", "missing.tif"];

@@ -17,7 +17,7 @@ use std::process::Command;
 use hemato::count::stain_maps::estimate_background;
 use hemato::slide::analysis::image_parameters;
 use hemato::slide::checkpoint::format_value;
-use hemato::slide::count::measure_red_cell_areas;
+use hemato::slide::count::{measure_red_cell_areas, RED_CELL_SAMPLE_PIXELS};
 use hemato::slide::mosaic::{Mosaic, TiffCompression};
 use hemato::slide::{
     analyse_image, run_slides, run_slides_handing_over, Analysis, CountAnalysis, Handover,
@@ -93,6 +93,7 @@ fn tile_sizes_and_threads_give_identical_cells() {
                 &slides,
                 &out,
                 &options(tile, 256, 2),
+                RED_CELL_SAMPLE_PIXELS,
                 &NoProgress,
                 &mut handover,
             )

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use hemato::count::scale::red_cell_area_pixels;
-use hemato::slide::count::measure_red_cell_areas;
+use hemato::slide::count::{measure_red_cell_areas, RED_CELL_SAMPLE_PIXELS};
 use hemato::slide::{
     run_slides, run_slides_handing_over, CountAnalysis, Handover, Level, Progress, RedCellArea,
     Shard, SlideOptions, Stage, StainWatershed,
@@ -78,6 +78,10 @@ pub struct Args {
     /// Area of one red cell in pixels (count analysis; default: measured on each slide).
     #[arg(long, value_name = "PIXELS")]
     red_cell_area: Option<f64>,
+    /// Megapixels of each slide in which the red-cell run measures the red-cell size: a larger
+    /// slide is measured on a sample of tiles spread over it (count analysis).
+    #[arg(long, value_name = "MP", default_value_t = RED_CELL_SAMPLE_PIXELS as f64 / 1e6)]
+    scale_sample_mp: f64,
     /// Fixed threshold level (0-255) of the stain transmittance: objects are 0..=LEVEL
     /// (stain-watershed analysis).
     #[arg(long, value_name = "0-255", conflicts_with = "method")]
@@ -179,6 +183,14 @@ pub fn parse_shard(text: &str) -> anyhow::Result<Shard> {
     Ok(Shard::parse(text, |name| std::env::var(name).ok())?)
 }
 
+/// The red-cell run's sample size in pixels from --scale-sample-mp.
+fn sample_pixels(megapixels: f64) -> anyhow::Result<u64> {
+    if !(megapixels.is_finite() && megapixels >= 0.001) {
+        anyhow::bail!("--scale-sample-mp must be at least 0.001 megapixels, not {megapixels}");
+    }
+    Ok((megapixels * 1e6).round() as u64)
+}
+
 /// Runs `hemato slide`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let options = SlideOptions {
@@ -222,6 +234,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         &args.slides,
                         &args.output,
                         &options,
+                        sample_pixels(args.scale_sample_mp)?,
                         &bar,
                         &mut handover,
                     )

@@ -123,6 +123,10 @@ pub struct RunInfo {
     pub columns: Vec<String>,
     /// The overview's size.
     pub overview: OverviewGeometry,
+    /// The only tiles whose cells are found, when the run measures a sample of the slide
+    /// ([`crate::slide::run::Sampling`]); `None`: every tile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<Vec<usize>>,
 }
 
 impl RunInfo {
@@ -619,6 +623,7 @@ mod tests {
             classes: vec!["red".into()],
             columns: vec!["Area".into()],
             overview: OverviewGeometry::new(10, 10),
+            sample: None,
         }
     }
 

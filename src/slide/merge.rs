@@ -122,6 +122,10 @@ fn load_tiles(
     overview: &mut Overview,
 ) -> Result<Vec<TileEntry>, FinalizeError> {
     let slide = &parts.info.slide.id;
+    let expected: Vec<usize> = match &parts.info.sample {
+        Some(sample) => sample.clone(),
+        None => (0..grid.len()).collect(),
+    };
     let mut found: BTreeMap<usize, TileEntry> = BTreeMap::new();
     for dir in &parts.dirs {
         let (checkpoint, _) = Checkpoint::open(dir)?;
@@ -131,9 +135,9 @@ fn load_tiles(
             for (mut summary, values) in summaries.into_iter().zip(overviews) {
                 summary.overview.values = values;
                 let tile = summary.tile;
-                if tile >= grid.len() {
+                if expected.binary_search(&tile).is_err() {
                     return Err(FinalizeError::Inconsistent(format!(
-                        "{}: tile {tile} does not exist in slide {slide}",
+                        "{}: tile {tile} does not exist in slide {slide} (or its sample)",
                         file.display()
                     )));
                 }
@@ -162,14 +166,16 @@ fn load_tiles(
             }
         }
     }
-    if found.len() != grid.len() {
-        let first = (0..grid.len())
+    if found.len() != expected.len() {
+        let first = expected
+            .iter()
+            .copied()
             .find(|t| !found.contains_key(t))
             .unwrap_or(0);
         return Err(FinalizeError::Missing {
             slide: slide.clone(),
-            missing: grid.len() - found.len(),
-            total: grid.len(),
+            missing: expected.len() - found.len(),
+            total: expected.len(),
             first,
         });
     }
@@ -482,7 +488,21 @@ fn write_slide_cells(
         .map_err(|error| FinalizeError::Inconsistent(error.to_string()))?;
     let mut overview = Overview::new(info.overview);
     let tiles = load_tiles(parts, &grid, &mut overview)?;
-    let in_holes = components_in_holes(&tiles, &grid)?;
+    // A sample of the tiles does not hold the slide's background, so whether a component lies
+    // in a hole is not known there: every sampled component is kept.
+    let in_holes = match info.sample {
+        Some(_) => tiles
+            .iter()
+            .map(|entry| vec![false; entry.summary.components.len()])
+            .collect(),
+        None => components_in_holes(&tiles, &grid)?,
+    };
+    // Where each tile's entry is (every tile's, in order, unless the run took a sample).
+    let entry_of: HashMap<usize, usize> = tiles
+        .iter()
+        .enumerate()
+        .map(|(at, entry)| (entry.summary.tile, at))
+        .collect();
     let id = csv_field(&info.slide.id);
     let class_names: Vec<String> = classes.iter().map(|c| csv_field(c)).collect();
     let colours: Vec<[u8; 3]> = classes.iter().map(|c| class_colour(c)).collect();
@@ -491,7 +511,11 @@ fn write_slide_cells(
     let columns = grid.columns() as usize;
     for row in 0..grid.rows() as usize {
         let band = row * columns..(row + 1) * columns;
-        let files: BTreeSet<&PathBuf> = band.clone().map(|tile| &tiles[tile].file).collect();
+        let present: Vec<(usize, usize)> = band
+            .clone()
+            .filter_map(|tile| entry_of.get(&tile).map(|&at| (tile, at)))
+            .collect();
+        let files: BTreeSet<&PathBuf> = present.iter().map(|&(_, at)| &tiles[at].file).collect();
         // Cells of the band's components, keyed by (component first pixel, tile, component).
         let mut groups: HashMap<(usize, usize), Vec<super::checkpoint::CellLine>> = HashMap::new();
         for file in files {
@@ -505,19 +529,19 @@ fn write_slide_cells(
             }
         }
         let mut order: Vec<((u32, u32), usize, usize)> = Vec::new();
-        for tile in band.clone() {
-            let summary = &tiles[tile].summary;
+        for &(tile, at) in &present {
+            let summary = &tiles[at].summary;
             for (index, component) in summary.components.iter().enumerate() {
                 let found = groups.get(&(tile, index)).map_or(0, Vec::len);
                 if found != component.cells {
                     return Err(FinalizeError::Inconsistent(format!(
                         "{}: component {index} of tile {tile} has {found} cells, its summary says {}",
-                        tiles[tile].file.display(),
+                        tiles[at].file.display(),
                         component.cells
                     ))
                     .into());
                 }
-                if !in_holes[tile][index] {
+                if !in_holes[at][index] {
                     order.push(((component.first.1, component.first.0), tile, index));
                 }
             }

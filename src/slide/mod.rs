@@ -54,6 +54,7 @@ pub use count::{CountAnalysis, RedCellArea};
 pub use merge::merge_shards;
 pub use reader::SlideReader;
 pub use run::{
-    run_slides, run_slides_handing_over, Handover, NoProgress, Progress, SlideOptions, Stage,
+    run_sampled_slides, run_slides, run_slides_handing_over, Handover, NoProgress, Progress,
+    Sampling, SlideOptions, Stage,
 };
 pub use shard::Shard;

@@ -80,6 +80,42 @@ impl Default for SlideOptions {
     }
 }
 
+/// A run that finds the cells of a sample of each large slide only (the red-cell run,
+/// [`crate::slide::count::measure_red_cell_areas`]): a slide of more than `budget` pixels is
+/// cut into a grid of its own, `tile`-pixel cores with the run's overlap (whatever the run's
+/// `--tile`), of which every k-th tile in diagonal order ([`TileGrid::diagonal_sample`]) is
+/// analysed, k = ⌈slide pixels / budget⌉: about `budget` pixels spread over the slide. The
+/// statistics pass still reads every tile. Cells are owned as in any run (by their first
+/// pixel, grown beyond the window where needed), so the sample's cells do not depend on
+/// `--tile`, the threads or a resume. A slide of at most `budget` pixels is analysed whole,
+/// with the run's tiles, exactly as without sampling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sampling {
+    /// Largest slide analysed whole, in pixels.
+    pub budget: u64,
+    /// Core size of the sample's grid.
+    pub tile: u32,
+}
+
+impl Sampling {
+    /// The sample's grid and tiles of a `width` × `height` slide, or `None` if the slide is
+    /// analysed whole.
+    pub fn tiles(
+        &self,
+        width: u32,
+        height: u32,
+        overlap: u32,
+    ) -> Result<Option<(TileGrid, Vec<usize>)>, GridError> {
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels <= self.budget {
+            return Ok(None);
+        }
+        let grid = TileGrid::new(width, height, self.tile, overlap)?;
+        let every = pixels.div_ceil(self.budget.max(1));
+        Ok(Some((grid, grid.diagonal_sample(every as usize))))
+    }
+}
+
 /// The stage a progress report is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -292,6 +328,20 @@ pub fn run_slides_handing_over<A: Analysis>(
     progress: &dyn Progress,
     handover: &mut Handover,
 ) -> Result<RunReport, SlideError> {
+    run_sampled_slides(analysis, slides, outdir, options, None, progress, handover)
+}
+
+/// [`run_slides_handing_over`] that finds cells only in a sample of each slide larger than
+/// `sampling`'s budget ([`Sampling`]); `None`: in every tile.
+pub fn run_sampled_slides<A: Analysis>(
+    analysis: &A,
+    slides: &[PathBuf],
+    outdir: &Path,
+    options: &SlideOptions,
+    sampling: Option<Sampling>,
+    progress: &dyn Progress,
+    handover: &mut Handover,
+) -> Result<RunReport, SlideError> {
     let mut earlier = std::mem::take(handover);
     if options.tile < 16 {
         return Err(SlideError::Settings(format!(
@@ -344,6 +394,7 @@ pub fn run_slides_handing_over<A: Analysis>(
             position,
             outdir,
             options,
+            sampling,
             tile_shard,
             progress,
             &mut earlier,
@@ -439,13 +490,24 @@ fn process_slide<A: Analysis>(
     position: usize,
     outdir: &Path,
     options: &SlideOptions,
+    sampling: Option<Sampling>,
     tile_shard: Option<Shard>,
     progress: &dyn Progress,
     earlier: &mut Handover,
 ) -> Result<ProcessedSlide, SlideError> {
     let mut reader = SlideReader::open(path)?;
     let (width, height) = reader.dimensions();
-    let grid = TileGrid::new(width, height, options.tile, options.overlap)?;
+    let sample = match sampling {
+        Some(sampling) => sampling.tiles(width, height, options.overlap)?,
+        None => None,
+    };
+    let (grid, sample) = match sample {
+        Some((grid, tiles)) => (grid, Some(tiles)),
+        None => (
+            TileGrid::new(width, height, options.tile, options.overlap)?,
+            None,
+        ),
+    };
     let id = slide_id(path);
     let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let info = RunInfo {
@@ -458,7 +520,7 @@ fn process_slide<A: Analysis>(
             height,
             bytes,
         },
-        tile: options.tile,
+        tile: grid.tile_size(),
         overlap: options.overlap,
         batch: options.batch,
         max_component: options.max_component,
@@ -466,6 +528,7 @@ fn process_slide<A: Analysis>(
         classes: analysis.classes(),
         columns: analysis.columns(),
         overview: OverviewGeometry::new(width, height),
+        sample: sample.clone(),
     };
     let dir = parts_dir(outdir, &id);
     let checkpoint = Checkpoint::prepare(&dir, &info, options.resume)?;
@@ -564,10 +627,13 @@ fn process_slide<A: Analysis>(
     };
 
     // Pass 2: cells.
-    let mine: Vec<usize> = match tile_shard {
+    let mut mine: Vec<usize> = match tile_shard {
         Some(shard) => shard.range(grid.len()).collect(),
         None => all_tiles,
     };
+    if let Some(sample) = &sample {
+        mine.retain(|tile| sample.binary_search(tile).is_ok());
+    }
     let done = checkpoint.finished_tiles()?;
     let pending: Vec<usize> = mine.iter().copied().filter(|t| !done.contains(t)).collect();
     let pixels: u64 = mine.iter().map(|&t| grid.tile(t).core.area()).sum();
@@ -1161,6 +1227,33 @@ mod tests {
         };
         assert_eq!(kept_slide_budget(&small, 1), 64 << 20);
         assert_eq!(slide_bytes(2688, 2048), 16_515_072);
+    }
+
+    #[test]
+    fn slides_over_the_budget_are_sampled_every_kth_diagonal_tile() {
+        let sampling = Sampling {
+            budget: 1_000_000,
+            tile: 1024,
+        };
+        // 1000 × 1000 pixels: exactly the budget, analysed whole.
+        assert_eq!(sampling.tiles(1000, 1000, 64).unwrap(), None);
+        // 4000 × 3000 = 12 MP: k = 12; 4 × 3 tiles of which the first in diagonal order.
+        let (grid, tiles) = sampling.tiles(4000, 3000, 64).unwrap().unwrap();
+        assert_eq!((grid.columns(), grid.rows(), grid.overlap()), (4, 3, 64));
+        assert_eq!(tiles, vec![0]);
+        // 4000 × 3000 with a 4 MP budget: k = 3, positions 0, 3, 6, 9 of
+        // 0 | 1 4 | 2 5 8 | 3 6 9 | 7 10 | 11.
+        let four = Sampling {
+            budget: 4_000_000,
+            ..sampling
+        };
+        assert_eq!(
+            four.tiles(4000, 3000, 64).unwrap().unwrap().1,
+            vec![0, 2, 3, 7]
+        );
+        // One pixel over: k = 2.
+        let (_, tiles) = sampling.tiles(1000, 1001, 0).unwrap().unwrap();
+        assert_eq!(tiles, vec![0]);
     }
 
     #[test]

@@ -289,6 +289,23 @@ impl TileGrid {
     pub fn index(&self, column: u32, row: u32) -> usize {
         row as usize * self.columns as usize + column as usize
     }
+
+    /// Every `every`-th tile in diagonal order, as row-major indices in increasing order: the
+    /// tiles ordered by anti-diagonal (`column + row`), then by row, and those at positions
+    /// 0, `every`, 2·`every`, … of that order taken. Consecutive tiles of the order run across
+    /// rows and columns, so the sample is spread over both (every row-major `every`-th tile
+    /// would be columns of the slide when the grid has a multiple of `every` columns). With
+    /// `every` ≤ 1, every tile.
+    pub fn diagonal_sample(&self, every: usize) -> Vec<usize> {
+        let (columns, rows) = (self.columns as usize, self.rows as usize);
+        let order = (0..columns + rows - 1).flat_map(|diagonal| {
+            (diagonal.saturating_sub(columns - 1)..=diagonal.min(rows - 1))
+                .map(move |row| row * columns + diagonal - row)
+        });
+        let mut sample: Vec<usize> = order.step_by(every.max(1)).collect();
+        sample.sort_unstable();
+        sample
+    }
 }
 
 #[cfg(test)]
@@ -332,6 +349,23 @@ mod tests {
                 bottom: false
             }
         );
+    }
+
+    #[test]
+    fn diagonal_samples_by_hand() {
+        // 4 columns, 3 rows; diagonal order (row-major indices):
+        // 0 | 1 4 | 2 5 8 | 3 6 9 | 7 10 | 11.
+        let grid = TileGrid::new(40, 30, 10, 2).unwrap();
+        assert_eq!(grid.diagonal_sample(1), (0..12).collect::<Vec<_>>());
+        // Positions 0, 3, 6, 9: tiles 0, 2, 3, 7.
+        assert_eq!(grid.diagonal_sample(3), vec![0, 2, 3, 7]);
+        // Positions 0, 5, 10: tiles 0, 8, 10 (rows 0, 2, 2; columns 0, 0, 2).
+        assert_eq!(grid.diagonal_sample(5), vec![0, 8, 10]);
+        assert_eq!(grid.diagonal_sample(12), vec![0]);
+        assert_eq!(grid.diagonal_sample(0), grid.diagonal_sample(1));
+        // One row: every k-th tile.
+        let row = TileGrid::new(50, 5, 10, 0).unwrap();
+        assert_eq!(row.diagonal_sample(2), vec![0, 2, 4]);
     }
 
     #[test]
