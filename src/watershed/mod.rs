@@ -129,8 +129,9 @@ fn padded_particles(frame: &Frame, mask: &GrayImage) -> Particles {
 /// share), each share runs the whole ImageJ sequence one particle after the other, each in a
 /// [`Window`] of its own (so that a particle's pixels stay in cache from step to step), and the
 /// result is the same as one pass over the whole image, for any number of threads (checked
-/// against that pass in the tests). Only the image-wide quantities are computed first: the EDM's minimum and
-/// maximum (they set the maxima's sorting key and the level scale) and the ridge heights.
+/// against that pass in the tests). Only the image-wide quantities are computed first: the
+/// EDM's minimum and maximum (they set the maxima's sorting key and the level scale) and the
+/// ridge heights.
 fn watershed_distance_map(
     frame: Frame,
     edm_padded: &[f32],
