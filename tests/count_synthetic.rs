@@ -12,12 +12,8 @@ struct Disc {
     colour: [u8; 3],
 }
 
-/// A field: 12 single red cells on a grid, one touching pair, one white cell, two platelets.
-/// Lengths scale with `scale` (red-cell radius 20 * scale).
-fn field(scale: f64, background: [u8; 3]) -> RgbImage {
-    let pink = [200, 120, 140];
-    let violet = [90, 60, 160];
-    let cytoplasm = [170, 160, 185];
+/// 12 single red cells of radius 20 on a 4 x 3 grid, 60 apart, the first centred at (40, 40).
+fn red_cell_grid(colour: [u8; 3]) -> Vec<Disc> {
     let mut discs = Vec::new();
     for row in 0..3 {
         for column in 0..4 {
@@ -25,10 +21,20 @@ fn field(scale: f64, background: [u8; 3]) -> RgbImage {
                 x: 40.0 + 60.0 * f64::from(column),
                 y: 40.0 + 60.0 * f64::from(row),
                 radius: 20.0,
-                colour: pink,
+                colour,
             });
         }
     }
+    discs
+}
+
+/// A field: 12 single red cells on a grid, one touching pair, one white cell, two platelets.
+/// Lengths scale with `scale` (red-cell radius 20 * scale).
+fn field(scale: f64, background: [u8; 3]) -> RgbImage {
+    let pink = [200, 120, 140];
+    let violet = [90, 60, 160];
+    let cytoplasm = [170, 160, 185];
+    let mut discs = red_cell_grid(pink);
     // Two cells overlapping a little: the watershed cuts them apart.
     discs.push(Disc {
         x: 300.0,
@@ -239,17 +245,7 @@ fn lobes_join_up_to_the_largest_white_cell() {
 ///   inside the cytoplasm: a granule clump or lobe of that cell, no platelet.
 fn platelet_beside_white_cell() -> RgbImage {
     let (pink, violet, cytoplasm) = ([200, 120, 140], [90, 60, 160], [170, 160, 185]);
-    let mut discs = Vec::new();
-    for row in 0..3 {
-        for column in 0..4 {
-            discs.push(Disc {
-                x: 40.0 + 60.0 * f64::from(column),
-                y: 40.0 + 60.0 * f64::from(row),
-                radius: 20.0,
-                colour: pink,
-            });
-        }
-    }
+    let mut discs = red_cell_grid(pink);
     let mut white = |x: f64, y: f64, nucleus: f64, cell: f64, piece_x: f64| {
         discs.push(Disc {
             x,

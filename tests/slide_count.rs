@@ -10,22 +10,21 @@
 //!   white cells within 1 (measured: 138 red cells against 140, 14 platelets against 12, 6
 //!   white cells against 6, 158 cells against 158).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use hemato::count::stain_maps::estimate_background;
 use hemato::slide::analysis::image_parameters;
-use hemato::slide::checkpoint::format_value;
 use hemato::slide::count::{measure_red_cell_areas, RED_CELL_SAMPLE_PIXELS};
 use hemato::slide::mosaic::{Mosaic, TiffCompression};
 use hemato::slide::{
-    analyse_image, run_slides, run_slides_handing_over, Analysis, CountAnalysis, Handover,
-    NoProgress, RedCellArea, SlideOptions,
+    analyse_image, run_slides, run_slides_handing_over, CountAnalysis, Handover, NoProgress,
+    RedCellArea, SlideOptions,
 };
 
 mod slide_support;
-use slide_support::smear_fields;
+use slide_support::{single_image_table, smear_fields};
 
 /// A 3 × 2 mosaic of six smear fields (2016 × 1024 pixels) as a tiled BigTIFF, the margins in
 /// the fields' background colour (the median of their single-image estimates).
@@ -57,25 +56,6 @@ fn options(tile: u32, overlap: u32, threads: usize) -> SlideOptions {
 
 fn rows(table: &str) -> usize {
     table.lines().count() - 1
-}
-
-/// `cells.csv` of the analysis run on the whole image at once (one set of parameters, one
-/// labelling of the whole foreground).
-fn whole_image_table(analysis: &CountAnalysis, id: &str, rgb: &image::RgbImage) -> String {
-    let parameters = image_parameters(analysis, rgb).unwrap();
-    let classes = analysis.classes();
-    let mut table = format!("slide,class,{}\n", analysis.columns().join(","));
-    for component in analyse_image(analysis, rgb, &parameters).unwrap() {
-        for cell in component.cells {
-            let values: Vec<String> = cell.values.iter().map(|&v| format_value(v)).collect();
-            table.push_str(&format!(
-                "{id},{},{}\n",
-                classes[cell.class],
-                values.join(",")
-            ));
-        }
-    }
-    table
 }
 
 #[test]
@@ -111,7 +91,7 @@ fn tile_sizes_and_threads_give_identical_cells() {
         mosaic.width(),
         mosaic.height(),
     ));
-    let expected = whole_image_table(&analysis, "mosaic", &whole);
+    let expected = single_image_table(&analysis, "mosaic", &whole, &BTreeSet::new());
     assert!(rows(&expected) > 150, "{} cells", rows(&expected));
     for (tile, overlap, threads) in [
         (512, 256, 2),

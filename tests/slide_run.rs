@@ -14,20 +14,19 @@
 //!   grown-region and slide-wide Fill Holes rules against the whole-image run.
 //! - Shards of one slide's tiles and of a list of slides, merged, equal the one-process run.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use hemato::slide::analysis::image_parameters;
-use hemato::slide::checkpoint::format_value;
 use hemato::slide::mosaic::{field_counts, Mosaic, TiffCompression};
 use hemato::slide::{
-    analyse_image, merge_shards, run_slides, Analysis, Level, NoProgress, Shard, SlideOptions,
-    StainWatershed,
+    merge_shards, run_slides, Analysis, Level, NoProgress, Shard, SlideOptions, StainWatershed,
 };
 use hemato::threshold::Method;
 use image::{Rgb, RgbImage};
 
 mod slide_support;
-use slide_support::smear_fields;
+use slide_support::{single_image_table, smear_fields};
 
 /// A 3 × 2 mosaic of six smear fields (2016 × 1024 pixels) written as a tiled BigTIFF.
 fn smear_mosaic(dir: &Path) -> (Mosaic, PathBuf) {
@@ -35,30 +34,6 @@ fn smear_mosaic(dir: &Path) -> (Mosaic, PathBuf) {
     let path = dir.join("mosaic.tif");
     mosaic.write(&path, 256, TiffCompression::Deflate).unwrap();
     (mosaic, path)
-}
-
-/// `cells.csv` as one run over the whole image gives it (slide-wide parameters from the whole
-/// image).
-fn single_image_table<A: Analysis>(analysis: &A, id: &str, rgb: &RgbImage) -> String {
-    let parameters = image_parameters(analysis, rgb).unwrap();
-    let classes = analysis.classes();
-    let mut table = String::from("slide,class");
-    for column in analysis.columns() {
-        table.push(',');
-        table.push_str(&column);
-    }
-    table.push('\n');
-    for component in analyse_image(analysis, rgb, &parameters).unwrap() {
-        for cell in component.cells {
-            let values: Vec<String> = cell.values.iter().map(|&v| format_value(v)).collect();
-            table.push_str(&format!(
-                "{id},{},{}\n",
-                classes[cell.class],
-                values.join(",")
-            ));
-        }
-    }
-    table
 }
 
 fn run(
@@ -95,7 +70,7 @@ fn tile_sizes_and_threads_give_the_single_image_table() {
         mosaic.width(),
         mosaic.height(),
     ));
-    let expected = single_image_table(&analysis, "mosaic", &whole);
+    let expected = single_image_table(&analysis, "mosaic", &whole, &BTreeSet::new());
     assert!(rows(&expected) > 150, "{} cells", rows(&expected));
     let mut overview = None;
     for (tile, overlap, threads) in [
@@ -246,7 +221,7 @@ fn rings_holes_and_clumps_across_tiny_tiles_match_the_whole_image() {
     );
     assert_eq!(mask.get_pixel(128, 128)[0], 255);
     assert_eq!(mask.get_pixel(128, 20)[0], 0);
-    let expected = single_image_table(&analysis, "synthetic", &image);
+    let expected = single_image_table(&analysis, "synthetic", &image, &BTreeSet::new());
     // Rings filled into discs: the disc inside the first ring is not a cell of its own.
     assert!(rows(&expected) > 25, "{} cells", rows(&expected));
     for (tile, overlap, threads) in [
@@ -408,7 +383,6 @@ fn thresholds_come_from_the_whole_slide() {
 #[test]
 fn components_larger_than_max_component_are_skipped_whatever_the_tiling() {
     use hemato::measure::{find_particles, ParticleOptions};
-    use std::collections::BTreeSet;
     let dir = tempfile::tempdir().unwrap();
     let image = synthetic_slide();
     let path = dir.path().join("synthetic.png");
@@ -426,21 +400,7 @@ fn components_larger_than_max_component_are_skipped_whatever_the_tiling() {
         .collect();
     // The large ring, the ring around (128, 128) and the diagonal chain.
     assert_eq!(large.len(), 3, "{large:?}");
-    let classes = analysis.classes();
-    let mut expected = format!("slide,class,{}\n", analysis.columns().join(","));
-    for component in analyse_image(&analysis, &image, &parameters).unwrap() {
-        if large.contains(&component.first) {
-            continue;
-        }
-        for cell in component.cells {
-            let values: Vec<String> = cell.values.iter().map(|&v| format_value(v)).collect();
-            expected.push_str(&format!(
-                "synthetic,{},{}\n",
-                classes[cell.class],
-                values.join(",")
-            ));
-        }
-    }
+    let expected = single_image_table(&analysis, "synthetic", &image, &large);
     // Tiles of 1000: one window holds every component whole; of 64 and 100: the large ones are
     // cut by their windows and grown until they are seen to be too large.
     for (tile, overlap, threads) in [(64, 8, 2), (100, 8, 1), (1000, 0, 1)] {

@@ -14,7 +14,7 @@
 
 use image::GrayImage;
 
-use crate::edm::{nearest_of_three, point, Point, NO_POINT};
+use crate::edm::{nearest_seed_pass, Point, NO_POINT};
 use crate::morphology::OBJECT;
 
 /// The largest squared distance `d` whose distance map value (`sqrt(d as f32)`, as
@@ -47,8 +47,10 @@ pub fn mark_within_distance(mask: &GrayImage, radius: f64, near: &mut GrayImage)
         || sweep(mask.as_raw(), width, Vertical::Down, limit, near.as_mut()),
         || sweep(mask.as_raw(), width, Vertical::Up, limit, &mut upwards),
     );
-    for (near, up) in near.as_mut().iter_mut().zip(upwards) {
-        *near |= up;
+    for ((near, up), &pixel) in near.as_mut().iter_mut().zip(upwards).zip(mask.as_raw()) {
+        if up == OBJECT || pixel == OBJECT {
+            *near = OBJECT;
+        }
     }
 }
 
@@ -60,7 +62,8 @@ enum Vertical {
 
 /// One vertical sweep (ImageJ's passes 1-2 or 3-4): for each row in order, a left-to-right and
 /// a right-to-left pass, each with its own candidates per column; marks `OBJECT` in `near` where
-/// a pass finds a squared distance within `limit` (object pixels themselves are at 0).
+/// a pass finds a squared distance within `limit` (the object pixels, at distance 0, are
+/// marked by [`mark_within_distance`]).
 fn sweep(mask: &[u8], width: usize, vertical: Vertical, limit: i64, near: &mut [u8]) {
     let height = mask.len() / width;
     let mut left_to_right = vec![NO_POINT; width];
@@ -77,10 +80,9 @@ fn sweep(mask: &[u8], width: usize, vertical: Vertical, limit: i64, near: &mut [
     }
 }
 
-/// One horizontal pass over a row, as `edmLine` of ImageJ's `EDM.java` (and
-/// `crate::edm`'s `line_pass`): `nearest[x]` is the candidate of column `x` from the row
-/// before, `previous` that of the pixel just visited and `diagonal` the previous column's from
-/// the row before.
+/// One horizontal pass over a row ([`nearest_seed_pass`] with the object pixels as seeds):
+/// marks the pixels within `limit` (the seeds themselves are marked by
+/// [`mark_within_distance`]).
 #[inline]
 fn line_pass(
     row: &[u8],
@@ -90,19 +92,11 @@ fn line_pass(
     columns: impl Iterator<Item = usize>,
     limit: i64,
 ) {
-    let mut previous = NO_POINT;
-    let mut diagonal = NO_POINT;
-    for x in columns {
-        let next_diagonal = nearest[x];
-        if row[x] == OBJECT {
-            nearest[x] = point(x, y);
-            near[x] = OBJECT;
-        } else if nearest_of_three(&mut nearest[x], previous, diagonal, x, y) <= limit {
+    nearest_seed_pass(row, OBJECT, nearest, y, columns, |x, distance| {
+        if distance <= limit {
             near[x] = OBJECT;
         }
-        previous = nearest[x];
-        diagonal = next_diagonal;
-    }
+    });
 }
 
 #[cfg(test)]
