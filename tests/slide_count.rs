@@ -12,11 +12,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::process::Command;
 
 use hemato::count::stain_maps::estimate_background;
 use hemato::slide::analysis::image_parameters;
 use hemato::slide::count::{measure_red_cell_areas, RED_CELL_SAMPLE_PIXELS};
+use hemato::slide::cuts::WatershedCuts;
 use hemato::slide::mosaic::{Mosaic, TiffCompression};
 use hemato::slide::{
     analyse_image, run_slides, run_slides_handing_over, CountAnalysis, Handover, NoProgress,
@@ -65,6 +67,7 @@ fn tile_sizes_and_threads_give_identical_cells() {
     let slides = [path];
     let mut areas = Vec::new();
     let mut handover = Handover::default();
+    let cuts = Arc::new(WatershedCuts::default());
     for tile in [512, 4096] {
         let out = dir.path().join(format!("scale-{tile}"));
         handover = Handover::default();
@@ -76,6 +79,7 @@ fn tile_sizes_and_threads_give_identical_cells() {
                 RED_CELL_SAMPLE_PIXELS,
                 &NoProgress,
                 &mut handover,
+                (tile == 4096).then(|| Arc::clone(&cuts)),
             )
             .unwrap(),
         );
@@ -117,12 +121,19 @@ fn tile_sizes_and_threads_give_identical_cells() {
             rows(&expected)
         );
     }
-    // The count run after the red-cell run (tiles of 4096) takes that run's statistics and
-    // decoded pixels instead of a statistics pass of its own: the same parameters as the run
-    // above that counted them itself (tiles of 1024), the same cells.
+    // The count run after the red-cell run (tiles of 4096) takes that run's statistics,
+    // decoded pixels and watershed cuts instead of a statistics pass and cuts of its own: the
+    // same parameters as the run above that counted them itself (tiles of 1024), the same
+    // cells.
+    let recorded = cuts.len();
+    assert!(recorded > 100, "{recorded} components recorded");
+    let taking = CountAnalysis {
+        cuts: Some(Arc::clone(&cuts)),
+        ..analysis.clone()
+    };
     let out = dir.path().join("handed-over");
     run_slides_handing_over(
-        &analysis,
+        &taking,
         &slides,
         &out,
         &options(1024, 256, 2),
@@ -145,6 +156,13 @@ fn tile_sizes_and_threads_give_identical_cells() {
     assert!(
         read(out.join("cells.csv")) == expected,
         "handed-over run's cells"
+    );
+    let left = cuts.len();
+    // 98 of 139 when written: the others lie near violet pixels (white cells, platelets),
+    // so their clusters hold more than the one particle.
+    assert!(
+        left * 2 < recorded,
+        "most clusters take their cut: {left} of {recorded} left"
     );
 }
 

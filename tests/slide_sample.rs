@@ -7,10 +7,12 @@
 //! each). The sampled area does not depend on `--tile` or the threads, and lies within 3 % of
 //! the whole slide's; the count run after it takes the statistics of every pixel.
 
+use std::sync::Arc;
 use std::path::{Path, PathBuf};
 
 use hemato::count::stain_maps::estimate_background;
 use hemato::slide::count::measure_red_cell_areas;
+use hemato::slide::cuts::WatershedCuts;
 use hemato::slide::mosaic::{Mosaic, TiffCompression};
 use hemato::slide::{
     run_slides, run_slides_handing_over, CountAnalysis, Handover, NoProgress, RedCellArea,
@@ -57,6 +59,7 @@ fn measure(
         budget,
         &NoProgress,
         &mut Handover::default(),
+        None,
     )
     .unwrap();
     let run: serde_json::Value = serde_json::from_str(
@@ -125,9 +128,11 @@ fn the_count_run_after_a_sample_takes_the_statistics_of_every_pixel() {
     let dir = tempfile::tempdir().unwrap();
     let slide = mosaic(dir.path(), 6);
     let slides = [slide];
-    // The red-cell run samples 2 of 6 tiles and hands its statistics over.
+    // The red-cell run samples 2 of 6 tiles and hands its statistics and the watershed cuts
+    // of the sampled components over.
     let sampled = dir.path().join("sampled");
     let mut handover = Handover::default();
+    let cuts = Arc::new(WatershedCuts::default());
     let areas = measure_red_cell_areas(
         &slides,
         &sampled,
@@ -135,12 +140,19 @@ fn the_count_run_after_a_sample_takes_the_statistics_of_every_pixel() {
         1_400_000,
         &NoProgress,
         &mut handover,
+        Some(Arc::clone(&cuts)),
     )
     .unwrap();
     let area = areas["mosaic"].expect("red cells are found");
     let analysis = CountAnalysis::new(RedCellArea::Fixed(area), None);
+    let recorded = cuts.len();
+    assert!(recorded > 20, "{recorded} components recorded");
+    let taking = CountAnalysis {
+        cuts: Some(Arc::clone(&cuts)),
+        ..analysis.clone()
+    };
     run_slides_handing_over(
-        &analysis,
+        &taking,
         &slides,
         &sampled,
         &options(2048, 2),
@@ -148,6 +160,7 @@ fn the_count_run_after_a_sample_takes_the_statistics_of_every_pixel() {
         &mut handover,
     )
     .unwrap();
+    assert!(cuts.len() < recorded, "some clusters take their cut");
     // The same count run alone, adding up every pixel itself with other tiles.
     let alone = dir.path().join("alone");
     run_slides(&analysis, &slides, &alone, &options(512, 1), &NoProgress).unwrap();

@@ -3,12 +3,13 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
 use hemato::count::scale::red_cell_area_pixels;
 use hemato::slide::count::{measure_red_cell_areas, RED_CELL_SAMPLE_PIXELS};
+use hemato::slide::cuts::WatershedCuts;
 use hemato::slide::{
     run_slides, run_slides_handing_over, CountAnalysis, Handover, Level, Progress, RedCellArea,
     Shard, SlideOptions, Stage, StainWatershed,
@@ -214,6 +215,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
             // The red-cell run hands its statistics and decoded pixels to the count run.
             let mut handover = Handover::default();
+            // And the watershed cuts of the red-cell components, so that the count run does
+            // not cut them again (hemato::slide::cuts).
+            let cuts = Arc::new(WatershedCuts::default());
             let red_cell_area = match (args.pixel_size, args.red_cell_area) {
                 (Some(size), _) => {
                     if !(size.is_finite() && size > 0.0) {
@@ -237,11 +241,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         sample_pixels(args.scale_sample_mp)?,
                         &bar,
                         &mut handover,
+                        Some(Arc::clone(&cuts)),
                     )
                     .with_context(context)?,
                 ),
             };
-            let analysis = CountAnalysis::new(red_cell_area, args.pixel_size);
+            let analysis = CountAnalysis {
+                cuts: Some(cuts),
+                ..CountAnalysis::new(red_cell_area, args.pixel_size)
+            };
             run_slides_handing_over(
                 &analysis,
                 &args.slides,

@@ -38,11 +38,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::cuts::{ParticleKey, WatershedCuts};
 use super::analysis::{
     crop_image, imagej_histogram, Analysis, AnalysisError, Cell, ComponentError, ComponentImage,
 };
@@ -58,7 +60,9 @@ use crate::count::stain_maps::{brightest_fraction_cut, Background, PixelStains, 
 use crate::count::{shape_values, CellClass, Kind, Scale, WhiteCellClassifier, SHAPE_COLUMNS};
 use crate::measure::{measure_shape, Calibration};
 use crate::morphology::{fill_holes, OBJECT};
+use crate::measure::{find_particles, Particle, ParticleOptions};
 use crate::segment::watershed_particles;
+use crate::watershed::{watershed, WatershedError};
 
 /// Bins of the brightness histogram (R + G + B: 0 to 765).
 const BRIGHTNESS_BINS: usize = 766;
@@ -206,6 +210,9 @@ pub struct CountAnalysis {
     pub red_cell_area: RedCellArea,
     /// Known pixel size in µm (for the white-cell features' scale); `None`: from `A`.
     pub pixel_size: Option<f64>,
+    /// The red-cell run's watershed cuts, taken instead of cutting a cluster again when it is
+    /// a particle that run cut ([`super::cuts`]); `None`: every cluster is cut here.
+    pub cuts: Option<Arc<WatershedCuts>>,
 }
 
 impl CountAnalysis {
@@ -216,6 +223,7 @@ impl CountAnalysis {
             classifier: WhiteCellClassifier::builtin(),
             red_cell_area,
             pixel_size,
+            cuts: None,
         }
     }
 
@@ -510,7 +518,7 @@ impl Analysis for CountAnalysis {
             slide_size: component.slide_size,
         };
         let masks = ClusterMasks::new(&sub, parameters, &self.settings);
-        let pieces = watershed_particles(&masks.cells)?;
+        let pieces = pieces_taking_cut(&masks.cells, sub.origin, self.cuts.as_deref())?;
         let detections: Vec<_> = find_cells(
             &masks.cells,
             &masks.nuclei,
@@ -600,6 +608,8 @@ impl Analysis for CountAnalysis {
 pub struct PieceShapes {
     /// The detector's settings.
     pub settings: Settings,
+    /// Where each component's watershed cut is recorded for the count run ([`super::cuts`]).
+    pub cuts: Option<Arc<WatershedCuts>>,
 }
 
 /// Classes of [`PieceShapes`].
@@ -675,7 +685,7 @@ impl Analysis for PieceShapes {
             return Ok(Vec::new());
         }
         let nuclei = piece_nuclei(component, parameters, &self.settings);
-        let pieces = watershed_particles(cells)?;
+        let pieces = pieces_recording_cut(cells, component.origin, self.cuts.as_deref())?;
         let shapes = describe_pieces(&pieces, &nuclei, &|bounds| {
             component.touches_slide_border(bounds)
         });
@@ -716,6 +726,49 @@ impl Analysis for PieceShapes {
 
 /// The smallest piece [`describe_pieces`] describes, in pixels.
 const MIN_PIECE: usize = 20;
+
+/// The watershed pieces of `cells` (a crop whose top-left pixel is `origin` in the slide),
+/// recording the cut pixels in `cuts` when the crop holds one particle.
+fn pieces_recording_cut(
+    cells: &GrayImage,
+    origin: (u32, u32),
+    cuts: Option<&WatershedCuts>,
+) -> Result<Vec<Particle>, WatershedError> {
+    let cut_mask = watershed(cells)?;
+    if let Some(key) = cuts.and_then(|_| ParticleKey::of_single_particle(cells, origin)) {
+        let cut = cells
+            .enumerate_pixels()
+            .filter(|&(x, y, value)| value.0[0] != 0 && cut_mask.get_pixel(x, y).0[0] == 0)
+            .map(|(x, y, _)| (origin.0 + x, origin.1 + y))
+            .collect();
+        cuts.expect("checked above").record(key, cut);
+    }
+    Ok(find_particles(&cut_mask, &ParticleOptions::default()))
+}
+
+/// The watershed pieces of `cells` (as [`watershed_particles`]; a crop whose top-left pixel is
+/// `origin` in the slide), from the cut recorded in `cuts` when the crop is one particle the
+/// red-cell run cut, else by cutting it here.
+fn pieces_taking_cut(
+    cells: &GrayImage,
+    origin: (u32, u32),
+    cuts: Option<&WatershedCuts>,
+) -> Result<Vec<Particle>, WatershedError> {
+    let recorded = cuts.and_then(|cuts| {
+        let key = ParticleKey::of_single_particle(cells, origin)?;
+        cuts.take(&key)
+    });
+    let Some(cut) = recorded else {
+        return watershed_particles(cells);
+    };
+    let mut cut_mask = GrayImage::from_fn(cells.width(), cells.height(), |x, y| {
+        image::Luma([if cells.get_pixel(x, y).0[0] != 0 { OBJECT } else { 0 }])
+    });
+    for (x, y) in cut {
+        cut_mask.put_pixel(x - origin.0, y - origin.1, image::Luma([0]));
+    }
+    Ok(find_particles(&cut_mask, &ParticleOptions::default()))
+}
 
 /// The nucleus pixels of a [`PieceShapes`] component: [`nucleus_mask`] on the component's
 /// pixels, without the four stain planes it is computed from.
@@ -813,13 +866,17 @@ pub fn measure_red_cell_areas(
     sample_pixels: u64,
     progress: &dyn Progress,
     handover: &mut Handover,
+    cuts: Option<Arc<WatershedCuts>>,
 ) -> Result<BTreeMap<String, Option<f64>>, ScaleError> {
     let scale_dir = outdir.join("scale");
     let options = SlideOptions {
         shard: options.shard.filter(|_| slides.len() > 1),
         ..options.clone()
     };
-    let analysis = PieceShapes::default();
+    let analysis = PieceShapes {
+        cuts,
+        ..PieceShapes::default()
+    };
     let sampling = Sampling {
         budget: sample_pixels,
         tile: RED_CELL_SAMPLE_TILE,

@@ -37,6 +37,7 @@ pub mod analysis;
 pub mod checkpoint;
 pub mod components;
 pub mod count;
+pub mod cuts;
 pub mod merge;
 pub mod mosaic;
 pub mod overview;
