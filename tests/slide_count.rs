@@ -12,8 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::process::Command;
+use std::sync::Arc;
 
 use hemato::count::stain_maps::estimate_background;
 use hemato::slide::analysis::image_parameters;

@@ -7,8 +7,8 @@
 //! each). The sampled area does not depend on `--tile` or the threads, and lies within 3 % of
 //! the whole slide's; the count run after it takes the statistics of every pixel.
 
-use std::sync::Arc;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use hemato::count::stain_maps::estimate_background;
 use hemato::slide::count::measure_red_cell_areas;

@@ -44,10 +44,10 @@ use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::cuts::{ParticleKey, WatershedCuts};
 use super::analysis::{
     crop_image, imagej_histogram, Analysis, AnalysisError, Cell, ComponentError, ComponentImage,
 };
+use super::cuts::{ParticleKey, WatershedCuts};
 use super::reach::mark_within_distance;
 use super::run::{run_sampled_slides, Handover, Progress, Sampling, SlideError, SlideOptions};
 use super::tiles::Rect;
@@ -58,9 +58,9 @@ use crate::count::fields::{
 use crate::count::report::UNCLASSIFIED_WHITE;
 use crate::count::stain_maps::{brightest_fraction_cut, Background, PixelStains, StainMaps};
 use crate::count::{shape_values, CellClass, Kind, Scale, WhiteCellClassifier, SHAPE_COLUMNS};
-use crate::measure::{measure_shape, Calibration};
+
+use crate::measure::{find_particles, measure_shape, Calibration, Particle, ParticleOptions};
 use crate::morphology::{fill_holes, OBJECT};
-use crate::measure::{find_particles, Particle, ParticleOptions};
 use crate::segment::watershed_particles;
 use crate::watershed::{watershed, WatershedError};
 
@@ -762,7 +762,11 @@ fn pieces_taking_cut(
         return watershed_particles(cells);
     };
     let mut cut_mask = GrayImage::from_fn(cells.width(), cells.height(), |x, y| {
-        image::Luma([if cells.get_pixel(x, y).0[0] != 0 { OBJECT } else { 0 }])
+        image::Luma([if cells.get_pixel(x, y).0[0] != 0 {
+            OBJECT
+        } else {
+            0
+        }])
     });
     for (x, y) in cut {
         cut_mask.put_pixel(x - origin.0, y - origin.1, image::Luma([0]));

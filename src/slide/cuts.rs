@@ -82,7 +82,12 @@ impl ParticleKey {
             | u8::from(bottom == mask.height()) << 3;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         for &(y, start, end) in &rows {
-            (y - first_y, start.wrapping_sub(first_x), end.wrapping_sub(first_x)).hash(&mut hasher);
+            (
+                y - first_y,
+                start.wrapping_sub(first_x),
+                end.wrapping_sub(first_x),
+            )
+                .hash(&mut hasher);
         }
         Some(ParticleKey {
             first: (origin.0 + first_x, origin.1 + first_y),
@@ -189,7 +194,10 @@ mod tests {
         assert_eq!(a.touched_edges, 0);
         // Another shape with the same first pixel, count and bounds.
         let other = mask(&["....", ".##.", "..#.", "...."]);
-        assert_ne!(ParticleKey::of_single_particle(&other, (10, 20)), Some(a.clone()));
+        assert_ne!(
+            ParticleKey::of_single_particle(&other, (10, 20)),
+            Some(a.clone())
+        );
         // Touching the crop's left and top edges is part of the key.
         let at_edge = mask(&["##.", "#..", "..."]);
         let key = ParticleKey::of_single_particle(&at_edge, (11, 21)).unwrap();
@@ -199,7 +207,10 @@ mod tests {
 
     #[test]
     fn only_single_particles_have_a_key() {
-        assert_eq!(ParticleKey::of_single_particle(&mask(&["...", "..."]), (0, 0)), None);
+        assert_eq!(
+            ParticleKey::of_single_particle(&mask(&["...", "..."]), (0, 0)),
+            None
+        );
         // Diagonal contact joins: one particle.
         assert!(ParticleKey::of_single_particle(&mask(&["#..", ".#."]), (0, 0)).is_some());
         assert_eq!(
