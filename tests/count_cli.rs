@@ -214,6 +214,31 @@ fn one_and_two_threads_give_the_same_bytes() {
     assert_eq!(run(1), run(2));
 }
 
+/// A single image is counted outside the pool's image loop (its own steps then use every
+/// thread): the same bytes for 1 and 3 threads.
+#[test]
+fn a_single_image_gives_the_same_bytes_on_any_number_of_threads() {
+    let run = |threads: usize| {
+        let folder = tempfile::tempdir().unwrap();
+        let cells = folder.path().join("cells.csv");
+        let output = hemato_in(
+            root(),
+            &[
+                "count",
+                "fixtures/smears/BloodImage_00003.jpg",
+                "--cells",
+                path(&cells),
+            ],
+            Some(threads),
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        (output.stdout, std::fs::read(&cells).unwrap())
+    };
+    let one = run(1);
+    assert!(one.1.len() > 1000, "cells table of {} bytes", one.1.len());
+    assert_eq!(one, run(3));
+}
+
 fn write_png(path: &Path, image: image::DynamicImage) {
     image.save(path).unwrap();
 }

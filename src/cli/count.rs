@@ -74,25 +74,36 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .expect("valid template"),
         )
     };
-    let counts: Vec<ImageCount> = images
-        .par_iter()
-        .enumerate()
-        .map(|(index, path)| {
-            let image = hemato::io::read_rgb_image(path)?;
-            let mut count = count_image(&image, &options, &classifier)
-                .with_context(|| format!("cannot count {}", path.display()))?;
-            if let (Some(folder), Some(name)) = (&args.overlay, overlay_names.get(index)) {
-                let drawn = overlay::draw_overlay(&image, &count);
-                hemato::io::write_rgb_png(&folder.join(name), &drawn)
-                    .with_context(|| format!("cannot write the overlay of {}", path.display()))?;
-            }
-            // The tables need the cells only: drop the regions' pixels, which would otherwise
-            // be held for every image of a large batch.
-            count.field.detections = Vec::new();
-            progress.inc(1);
-            Ok(count)
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let count_one = |(index, path): (usize, &PathBuf)| -> anyhow::Result<ImageCount> {
+        let image = hemato::io::read_rgb_image(path)?;
+        let mut count = count_image(&image, &options, &classifier)
+            .with_context(|| format!("cannot count {}", path.display()))?;
+        if let (Some(folder), Some(name)) = (&args.overlay, overlay_names.get(index)) {
+            let drawn = overlay::draw_overlay(&image, &count);
+            hemato::io::write_rgb_png(&folder.join(name), &drawn)
+                .with_context(|| format!("cannot write the overlay of {}", path.display()))?;
+        }
+        // The tables need the cells only: drop the regions' pixels, which would otherwise
+        // be held for every image of a large batch.
+        count.field.detections = Vec::new();
+        progress.inc(1);
+        Ok(count)
+    };
+    // Images in parallel; a single image from this thread, so that its own parallel steps
+    // (the watershed's shares of particles) use every thread of the pool.
+    let counts: Vec<ImageCount> = if images.len() > 1 {
+        images
+            .par_iter()
+            .enumerate()
+            .map(count_one)
+            .collect::<anyhow::Result<_>>()?
+    } else {
+        images
+            .iter()
+            .enumerate()
+            .map(count_one)
+            .collect::<anyhow::Result<_>>()?
+    };
     progress.finish_and_clear();
 
     let named: Vec<(String, &ImageCount)> = images

@@ -24,6 +24,7 @@ pub mod stain_maps;
 use std::path::{Path, PathBuf};
 
 use image::RgbImage;
+use rayon::prelude::*;
 
 use crate::measure::{measure_shape, Calibration, ShapeMeasurements};
 use crate::watershed::WatershedError;
@@ -323,25 +324,38 @@ pub fn count_image(
     let field = fields::detect(image, known_area)?;
     let scale = Scale::of(options.pixel_size, field.red_cell_diameter());
     let calibration = Calibration::default();
+    // Each detection is measured (and a white cell classified) on its own, in parallel, one
+    // task each (the few white cells cost most, and they may lie close together in the list);
+    // the cells are numbered in detection order afterwards.
+    let described: Vec<_> = field
+        .detections
+        .par_iter()
+        .with_max_len(1)
+        .map(|detection| {
+            let shape = measure_shape(&detection.particle, &calibration);
+            let mut features: Vec<(String, f64)> = SHAPE_COLUMNS
+                .iter()
+                .map(|name| name.to_string())
+                .zip(shape_values(&shape, detection.cells))
+                .collect();
+            let (class, probability) = match detection.kind {
+                Kind::RedCell => (Some(CellClass::Rbc), 1.0),
+                Kind::Platelet => (Some(CellClass::Platelet), 1.0),
+                Kind::WhiteCell => {
+                    let decision = classifier
+                        .classify(image, detection, scale.as_ref())
+                        .map_err(CountError::Classifier)?;
+                    features.extend(decision.features);
+                    (decision.class, decision.probability)
+                }
+            };
+            Ok((shape, features, class, probability))
+        })
+        .collect::<Result<_, CountError>>()?;
     let mut cells = Vec::new();
-    for (index, detection) in field.detections.iter().enumerate() {
-        let shape = measure_shape(&detection.particle, &calibration);
-        let mut features: Vec<(String, f64)> = SHAPE_COLUMNS
-            .iter()
-            .map(|name| name.to_string())
-            .zip(shape_values(&shape, detection.cells))
-            .collect();
-        let (class, probability) = match detection.kind {
-            Kind::RedCell => (Some(CellClass::Rbc), 1.0),
-            Kind::Platelet => (Some(CellClass::Platelet), 1.0),
-            Kind::WhiteCell => {
-                let decision = classifier
-                    .classify(image, detection, scale.as_ref())
-                    .map_err(CountError::Classifier)?;
-                features.extend(decision.features);
-                (decision.class, decision.probability)
-            }
-        };
+    for (index, (detection, (shape, features, class, probability))) in
+        field.detections.iter().zip(described).enumerate()
+    {
         for _ in 0..detection.cells {
             cells.push(Cell {
                 number: cells.len() + 1,
