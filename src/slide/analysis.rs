@@ -82,7 +82,7 @@ pub struct ComponentFailure {
 /// One connected component of the filled foreground, as an analysis sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct ComponentImage<'a> {
-    /// RGB pixels of the component's bounding box plus a margin of [`Analysis::context`]
+    /// RGB pixels of the component's bounding box plus a margin of [`Analysis::crop_margin`]
     /// pixels (no margin beyond the slide's border).
     pub rgb: &'a RgbImage,
     /// The component: 255 on its pixels, 0 elsewhere (other components in the box are 0).
@@ -91,9 +91,29 @@ pub struct ComponentImage<'a> {
     pub origin: (u32, u32),
     /// Width and height of the slide.
     pub slide_size: (u32, u32),
+    /// The component's bounding box, slide coordinates.
+    pub bounds: Rect,
+    /// The window the component was cut from, which holds its box plus [`Analysis::context`]
+    /// pixels (clipped to the slide), for [`ComponentImage::surroundings`].
+    pub window: &'a RgbImage,
+    /// Slide coordinates of the top-left pixel of `window`.
+    pub window_origin: (u32, u32),
 }
 
 impl ComponentImage<'_> {
+    /// The RGB pixels of the component's box plus `margin` pixels (clipped to the slide; at
+    /// most [`Analysis::context`]), and the slide coordinates of their top-left pixel: for an
+    /// analysis that reads more around some components than around most (the count analysis
+    /// reads a white cell's surroundings, and only a red cell's box).
+    pub fn surroundings(&self, margin: u32) -> (RgbImage, (u32, u32)) {
+        let crop = self
+            .bounds
+            .grown(Sides::all(margin), self.slide_size.0, self.slide_size.1);
+        let (x0, y0) = (crop.x - self.window_origin.0, crop.y - self.window_origin.1);
+        let rgb = crop_image(self.window, Rect::new(x0, y0, crop.width, crop.height));
+        (rgb, (crop.x, crop.y))
+    }
+
     /// Whether a box (in the coordinates of `rgb`) touches the slide's border.
     pub fn touches_slide_border(&self, bounds: &crate::measure::Bounds) -> bool {
         let (x, y) = (bounds.x + self.origin.0, bounds.y + self.origin.1);
@@ -180,6 +200,14 @@ pub trait Analysis: Sync {
         1
     }
 
+    /// The margin around a component's box in the crop [`Analysis::analyse_component`] gets
+    /// (`rgb` and `mask` of [`ComponentImage`]): [`Analysis::context`] unless the analysis reads
+    /// that much only around some components, which it then cuts from the window itself
+    /// ([`ComponentImage::surroundings`]). At most `context`.
+    fn crop_margin(&self, parameters: &Self::Parameters) -> u32 {
+        self.context(parameters)
+    }
+
     /// Whether holes of the foreground are filled (ImageJ's Fill Holes) before components are
     /// formed.
     fn fills_holes(&self) -> bool;
@@ -202,12 +230,12 @@ pub struct ComponentCells {
     pub cells: Vec<Cell>,
 }
 
-/// Cuts the component's box (bounds plus a margin of `context` pixels, clipped to the slide)
-/// out of a window and runs the analysis on it.
+/// Cuts the component's box (bounds plus a margin of [`Analysis::crop_margin`] pixels,
+/// clipped to the slide) out of a window and runs the analysis on it.
 ///
 /// `window_rgb` holds the window whose top-left pixel is `window_origin` in a slide of
-/// `slide_size`; `component` is in window coordinates and must lie inside the window with its
-/// margin.
+/// `slide_size`; `component` is in window coordinates and must lie inside the window with a
+/// margin of `context` ([`Analysis::context`]) pixels (clipped to the slide).
 pub(crate) fn analyse_window_component<A: Analysis>(
     analysis: &A,
     parameters: &A::Parameters,
@@ -224,7 +252,8 @@ pub(crate) fn analyse_window_component<A: Analysis>(
         bounds.width,
         bounds.height,
     );
-    let crop = slide_bounds.grown(Sides::all(context), slide_size.0, slide_size.1);
+    let margin = analysis.crop_margin(parameters).min(context);
+    let crop = slide_bounds.grown(Sides::all(margin), slide_size.0, slide_size.1);
     let (x0, y0) = (crop.x - window_origin.0, crop.y - window_origin.1);
     let rgb = crop_image(window_rgb, Rect::new(x0, y0, crop.width, crop.height));
     let mut mask = GrayImage::new(crop.width, crop.height);
@@ -239,6 +268,9 @@ pub(crate) fn analyse_window_component<A: Analysis>(
         mask: &mask,
         origin: (crop.x, crop.y),
         slide_size,
+        bounds: slide_bounds,
+        window: window_rgb,
+        window_origin,
     };
     let first = (
         component.first.0 + window_origin.0,
@@ -657,6 +689,33 @@ impl Analysis for StainWatershed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn surroundings_are_the_box_plus_the_margin_within_the_slide() {
+        // A 6 x 4 window at (10, 20) of a 16 x 24 slide; pixel (x, y) of the window holds
+        // (x, y, 0). The component's box is the 2 x 1 pixels at slide (12, 22).
+        let window = RgbImage::from_fn(6, 4, |x, y| image::Rgb([x as u8, y as u8, 0]));
+        let mask = GrayImage::new(2, 1);
+        let component = ComponentImage {
+            rgb: &window,
+            mask: &mask,
+            origin: (12, 22),
+            slide_size: (16, 24),
+            bounds: Rect::new(12, 22, 2, 1),
+            window: &window,
+            window_origin: (10, 20),
+        };
+        let (rgb, origin) = component.surroundings(1);
+        assert_eq!(origin, (11, 21));
+        assert_eq!(rgb.dimensions(), (4, 3));
+        assert_eq!(rgb.get_pixel(0, 0).0, [1, 1, 0]);
+        assert_eq!(rgb.get_pixel(3, 2).0, [4, 3, 0]);
+        // A margin of 2 reaches the slide's bottom edge (row 23): clipped there.
+        let (rgb, origin) = component.surroundings(2);
+        assert_eq!(origin, (10, 20));
+        assert_eq!(rgb.dimensions(), (6, 4));
+        assert_eq!(rgb, window);
+    }
 
     #[test]
     fn small_histograms_are_kept_exactly() {

@@ -50,7 +50,7 @@ use super::analysis::{
 use super::cuts::{ParticleKey, WatershedCuts};
 use super::reach::mark_within_distance;
 use super::run::{run_sampled_slides, Handover, Progress, Sampling, SlideError, SlideOptions};
-use super::tiles::Rect;
+use super::tiles::{Rect, Sides};
 use crate::count::fields::{
     cell_level, cell_threshold, describe_pieces, find_cells, interaction_reach, nucleus_mask,
     scaled_value, single_cell_area, threshold_density, PieceShape, Settings,
@@ -495,6 +495,12 @@ impl Analysis for CountAnalysis {
         }
     }
 
+    /// Detection reads the cluster's box plus 2 pixels; the classifier's context is cut from
+    /// the window for the clusters with a white cell ([`ComponentImage::surroundings`]).
+    fn crop_margin(&self, parameters: &CountParameters) -> u32 {
+        self.context(parameters).min(2)
+    }
+
     fn fills_holes(&self) -> bool {
         true
     }
@@ -508,15 +514,22 @@ impl Analysis for CountAnalysis {
             return Ok(Vec::new());
         };
         // Detection needs only the cluster and one pixel around it (the nucleus mask's 3 × 3
-        // mean), so it runs on the cluster's box plus 2 pixels; the classifier reads the whole
-        // context.
+        // mean), so it runs on the cluster's box plus 2 pixels (the crop is that already,
+        // `crop_margin`); the classifier reads the whole context, cut from the window only
+        // for a cluster with a white cell. Cells are measured in the frame of that context
+        // (its top-left pixel the origin), whichever pixels are copied: the same coordinates,
+        // so the same floating-point sums, for any tiling.
         let (sub_rgb, sub_mask, (sx, sy)) = cluster_box(component, 2);
         let sub = ComponentImage {
             rgb: &sub_rgb,
             mask: &sub_mask,
             origin: (component.origin.0 + sx, component.origin.1 + sy),
-            slide_size: component.slide_size,
+            ..*component
         };
+        let context = self.context(parameters);
+        let (width, height) = component.slide_size;
+        let frame = component.bounds.grown(Sides::all(context), width, height);
+        let (sx, sy) = (sub.origin.0 - frame.x, sub.origin.1 - frame.y);
         let masks = ClusterMasks::new(&sub, parameters, &self.settings);
         let pieces = pieces_taking_cut(&masks.cells, sub.origin, self.cuts.as_deref())?;
         let detections: Vec<_> = find_cells(
@@ -542,9 +555,13 @@ impl Analysis for CountAnalysis {
         .collect();
         let scale = Scale::of(self.pixel_size, parameters.diameter());
         let calibration = Calibration::default();
-        let (ox, oy) = component.origin;
+        let (ox, oy) = (frame.x, frame.y);
         let (dx, dy) = (f64::from(ox), f64::from(oy));
         let feature_count = crate::features::feature_names().len();
+        let surroundings = detections
+            .iter()
+            .any(|detection| detection.kind == Kind::WhiteCell)
+            .then(|| component.surroundings(context).0);
         let mut cells = Vec::new();
         for detection in &detections {
             let shape = measure_shape(&detection.particle, &calibration);
@@ -554,7 +571,11 @@ impl Analysis for CountAnalysis {
                 Kind::WhiteCell => {
                     let decision = self
                         .classifier
-                        .classify(component.rgb, detection, scale.as_ref())
+                        .classify(
+                            surroundings.as_ref().expect("cut for white cells"),
+                            detection,
+                            scale.as_ref(),
+                        )
                         .map_err(ComponentError::Classifier)?;
                     (
                         decision
@@ -1010,6 +1031,9 @@ mod tests {
                 mask,
                 origin: (0, 0),
                 slide_size: image.dimensions(),
+                bounds: Rect::new(0, 0, mask.width(), mask.height()),
+                window: rgb,
+                window_origin: (0, 0),
             };
             // The masks computed the long way: four stain planes, threshold, Fill Holes and
             // `nucleus_mask`, restricted to the component.
