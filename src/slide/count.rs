@@ -678,7 +678,7 @@ impl Analysis for PieceShapes {
         ))
     }
 
-    /// The cell mask: each pixel's density alone ([`cells_only`]: no violet plane, no stain
+    /// The cell mask: each pixel's density alone (`cells_only`: no violet plane, no stain
     /// unmixing).
     fn foreground(&self, rgb: &RgbImage, parameters: &CountParameters) -> GrayImage {
         cells_only(rgb, parameters)

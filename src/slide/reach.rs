@@ -7,7 +7,7 @@
 //! point from three neighbours) into a plane of `f32`, takes square roots and compares. On every
 //! window of a slide that was about 7 % of a count run (and five planes of the window's size).
 //! Here the same four passes run with the same candidates and the same tie-breaking, and each
-//! pass marks the pixels whose squared distance is at most [`squared_limit`] of the radius:
+//! pass marks the pixels whose squared distance is at most `squared_limit` of the radius:
 //! `sqrt(d as f32) <= radius as f32` is monotonic in `d`, and the smallest of the four passes is
 //! within the radius exactly when one of them is. The two vertical sweeps run on two threads.
 //! `tests` checks the result against `within_distance` pixel for pixel.

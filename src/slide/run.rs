@@ -10,16 +10,16 @@
 //!    its first pixel (raster order). An owned component that does not touch the window's border
 //!    (other than the slide's border) is analysed from the window. One that does is read again
 //!    from a larger region around it, grown until the component lies inside it, at most
-//!    `max_component` pixels wide and high ([`regrow`]); larger components are skipped with a
+//!    `max_component` pixels wide and high (`regrow`); larger components are skipped with a
 //!    warning.
 //! 3. The results of each batch of tiles are written to the checkpoint as soon as the batch is
 //!    complete; then `merge::finalize` writes `cells.csv`, `counts.csv` and the overview.
 //!
 //! Workers are threads of their own that take tiles in row-major order from a shared counter and
-//! run each tile inside the rayon pool (see [`run_pool`] for why they are not pool tasks); each
+//! run each tile inside the rayon pool (see `run_pool` for why they are not pool tasks); each
 //! holds one window (plus at most one grown region) at a time, and completed results wait only
 //! for their batch, which is never more than a few batches ahead of the oldest unfinished one. A
-//! slide small enough ([`kept_slide_budget`]) is kept decoded by the first pass for the second,
+//! slide small enough (`kept_slide_budget`) is kept decoded by the first pass for the second,
 //! so that it is decoded once. Peak memory is therefore set by the tile size, the overlap,
 //! `max_component` and the number of threads, not by the size of the slide.
 
