@@ -7,6 +7,7 @@
 //! | step | module |
 //! | --- | --- |
 //! | read rectangles of TIFF/BigTIFF (tiled, stripped, pyramids, JPEG/YCbCr), PNG, JPEG | [`reader`] |
+//! | keep decoded TIFF chunks for the overlapping windows of neighbouring tiles | [`chunk_cache`] |
 //! | cut the slide into cores and windows | [`tiles`] |
 //! | pixels within a distance of violet pixels, as `within_distance` without the distance map | [`reach`] |
 //! | label components and background regions of a window | [`components`] |
@@ -35,6 +36,7 @@
 
 pub mod analysis;
 pub mod checkpoint;
+pub mod chunk_cache;
 pub mod components;
 pub mod count;
 pub mod cuts;

@@ -5,7 +5,10 @@
 //! - **TIFF and BigTIFF**, tiled or stripped, uncompressed, LZW, Deflate, PackBits or JPEG, 8- or
 //!   16-bit grey, grey + alpha, RGB or RGBA, and YCbCr. Only the chunks (tiles or strips) a
 //!   rectangle touches are decoded; uncompressed 8-bit chunks are read row by row straight from
-//!   the file, so even a single-strip uncompressed TIFF is read in bounded memory.
+//!   the file, so even a single-strip uncompressed TIFF is read in bounded memory. Decoded
+//!   compressed chunks are kept in a [`ChunkCache`] shared by a reader and its reopened copies
+//!   (at most [`CHUNK_CACHE_BYTES`]), so that the overlapping windows of neighbouring tiles do
+//!   not decode the same chunks again.
 //! - **Pyramids** (Aperio SVS, tifffile/libvips pyramids, OME-TIFF): the full-resolution level is
 //!   the largest image among the top-level IFDs that are not marked as reduced-resolution
 //!   (`NewSubfileType` bit 0); thumbnails, reduced levels, labels and macro images are skipped.
@@ -37,7 +40,22 @@ use tiff::decoder::{ChunkType, Decoder, DecodingResult};
 use tiff::tags::Tag;
 use tiff::ColorType;
 
+use super::chunk_cache::{CacheStatistics, ChunkCache, DecodedChunk};
 use super::tiles::Rect;
+
+/// The default budget of decoded chunks a slide's readers share: 128 MiB of RGB pixels.
+///
+/// A window's chunks are reused by the next window of its grid row (the columns of their shared
+/// overlap) and, a grid row later, by the windows below (the rows of their shared overlap).
+/// With least-recently-used eviction the second reuse needs the chunks of a whole grid row of
+/// windows: the window's height, rounded out to whole chunks, times the slide's width. For the
+/// default 2048-pixel tiles with a 256-pixel overlap and 512-pixel TIFF tiles that is 6 chunk
+/// rows, 8.8 MiB of RGB per 1000 pixels of slide width: slides up to about 14,000 pixels wide
+/// get both reuses (every chunk decoded once per pass), wider ones the first (each window
+/// decodes only the chunks its left neighbour did not). On the 10752 x 8192 test mosaic 128 MiB
+/// decodes as few chunks as 192 MiB, and 64 MiB a quarter more (docs/performance-notes.md).
+/// The budget is fixed, so peak memory does not grow with the slide.
+pub const CHUNK_CACHE_BYTES: usize = 128 << 20;
 
 /// Why a slide could not be opened or read.
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +117,8 @@ pub enum SlideReadError {
     },
 }
 
-/// A slide opened for reading rectangles. Each thread opens its own with [`SlideReader::reopen`].
+/// A slide opened for reading rectangles. Each thread opens its own with [`SlideReader::reopen`];
+/// a TIFF's reopened readers share its cache of decoded chunks.
 pub struct SlideReader {
     path: PathBuf,
     width: u32,
@@ -154,8 +173,18 @@ fn codec_name(code: u16) -> (&'static str, bool) {
 
 impl SlideReader {
     /// Opens a slide: TIFF/BigTIFF by its signature, anything else through
-    /// [`crate::io::read_rgb_image`].
+    /// [`crate::io::read_rgb_image`]. A TIFF's decoded chunks are cached up to
+    /// [`CHUNK_CACHE_BYTES`].
     pub fn open(path: &Path) -> Result<SlideReader, SlideReadError> {
+        SlideReader::open_with_chunk_cache(path, CHUNK_CACHE_BYTES)
+    }
+
+    /// [`Self::open`] with a cache of at most `budget` bytes of decoded TIFF chunks (0: decode
+    /// every chunk on every read).
+    pub fn open_with_chunk_cache(
+        path: &Path,
+        budget: usize,
+    ) -> Result<SlideReader, SlideReadError> {
         let io = |source| SlideReadError::Io {
             path: path.to_path_buf(),
             source,
@@ -166,7 +195,7 @@ impl SlideReader {
             .map_err(io)?;
         let is_tiff = length == 4 && matches!(&magic, b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+");
         if is_tiff {
-            let source = TiffSource::open(path, None)?;
+            let source = TiffSource::open(path, None, Arc::new(ChunkCache::new(budget)))?;
             let (width, height) = (source.width, source.height);
             return Ok(SlideReader {
                 path: path.to_path_buf(),
@@ -220,6 +249,7 @@ impl SlideReader {
             Source::Tiff(tiff) => Source::Tiff(Box::new(TiffSource::open(
                 &self.path,
                 Some(tiff.ifd_index),
+                Arc::clone(&tiff.cache),
             )?)),
             Source::Memory(image) => Source::Memory(Arc::clone(image)),
         };
@@ -237,6 +267,14 @@ impl SlideReader {
         match &self.source {
             Source::Tiff(tiff) => tiff.chunk_height,
             Source::Memory(_) => 256,
+        }
+    }
+
+    /// What the cache of decoded chunks did so far (`None` for a slide held in memory).
+    pub fn chunk_cache_statistics(&self) -> Option<CacheStatistics> {
+        match &self.source {
+            Source::Tiff(tiff) => Some(tiff.cache.statistics()),
+            Source::Memory(_) => None,
         }
     }
 
@@ -423,12 +461,16 @@ struct TiffSource {
     offsets: Vec<u64>,
     byte_counts: Vec<u64>,
     jpeg_tables: Option<Vec<u8>>,
-    /// Decoded chunk bytes, reused from chunk to chunk.
-    scratch: Vec<u8>,
+    /// Decoded compressed chunks, shared with the reopened readers of the same image.
+    cache: Arc<ChunkCache>,
 }
 
 impl TiffSource {
-    fn open(path: &Path, ifd_index: Option<usize>) -> Result<TiffSource, SlideReadError> {
+    fn open(
+        path: &Path,
+        ifd_index: Option<usize>,
+        cache: Arc<ChunkCache>,
+    ) -> Result<TiffSource, SlideReadError> {
         let io = |source| SlideReadError::Io {
             path: path.to_path_buf(),
             source,
@@ -548,7 +590,7 @@ impl TiffSource {
             offsets,
             byte_counts,
             jpeg_tables,
-            scratch: Vec::new(),
+            cache,
         })
     }
 
@@ -637,31 +679,39 @@ impl TiffSource {
                 let part = chunk.intersection(&rect);
                 if self.reads_rows_directly() {
                     self.copy_rows_directly(index, chunk, part, rect, &mut output)?;
-                } else if self.decodes_rgb_directly() {
-                    self.copy_decoded_rgb(index, chunk, part, rect, &mut output)?;
                 } else {
-                    let rgb = self.decode_chunk(index, chunk)?;
-                    copy_part(&rgb, chunk, part, rect, &mut output);
+                    let decoded = self.decoded_chunk(index, chunk)?;
+                    copy_part(&decoded.rgb, decoded.rect, part, rect, &mut output);
                 }
             }
         }
         Ok(output)
     }
 
+    /// Chunk `index` (the slide rectangle `chunk`) decoded to RGB, from the cache or decoded now.
+    fn decoded_chunk(
+        &mut self,
+        index: u32,
+        chunk: Rect,
+    ) -> Result<Arc<DecodedChunk>, SlideReadError> {
+        let cache = Arc::clone(&self.cache);
+        cache.get_or_decode(index, || {
+            if self.decodes_rgb_directly() {
+                self.decode_rgb(index, chunk)
+            } else {
+                self.decode_chunk(index, chunk)
+            }
+        })
+    }
+
     /// Compressed 8-bit RGB (other than JPEG, whose colour space needs a look at each stream)
-    /// is decoded into a reused buffer and copied from there, without a chunk-sized copy.
+    /// is already RGB as decoded: its data rows are kept as they are, without a chunk-sized copy.
     fn decodes_rgb_directly(&self) -> bool {
         self.compression != 7 && self.chunky && matches!(self.colour, ColorType::RGB(8))
     }
 
-    fn copy_decoded_rgb(
-        &mut self,
-        index: u32,
-        chunk: Rect,
-        part: Rect,
-        rect: Rect,
-        output: &mut RgbImage,
-    ) -> Result<(), SlideReadError> {
+    /// Decodes compressed 8-bit RGB chunk `index`: the chunk's whole data rectangle.
+    fn decode_rgb(&mut self, index: u32, chunk: Rect) -> Result<DecodedChunk, SlideReadError> {
         // The chunk's data may be wider and higher than its part of the slide (edge tiles).
         let (data_width, data_height) = self.decoder.chunk_data_dimensions(index);
         if data_width < chunk.width || data_height < chunk.height {
@@ -670,20 +720,17 @@ impl TiffSource {
                 reason: format!("chunk {index} holds {data_width} x {data_height} pixels"),
             });
         }
-        let length = data_width as usize * data_height as usize * 3;
-        if self.scratch.len() < length {
-            self.scratch.resize(length, 0);
-        }
-        let data = &mut self.scratch[..length];
-        if let Err(error) = self.decoder.read_chunk_bytes(index, data) {
+        let mut rgb = vec![0u8; data_width as usize * data_height as usize * 3];
+        if let Err(error) = self.decoder.read_chunk_bytes(index, &mut rgb) {
             return Err(SlideReadError::Corrupt {
                 path: self.path.clone(),
                 reason: error.to_string(),
             });
         }
-        let data_rect = Rect::new(chunk.x, chunk.y, data_width, data_height);
-        copy_part(data, data_rect, part, rect, output);
-        Ok(())
+        Ok(DecodedChunk {
+            rect: Rect::new(chunk.x, chunk.y, data_width, data_height),
+            rgb,
+        })
     }
 
     fn copy_rows_directly(
@@ -736,8 +783,8 @@ impl TiffSource {
         })
     }
 
-    /// Decodes chunk `index` into RGB (chunk-sized, row-major).
-    fn decode_chunk(&mut self, index: u32, chunk: Rect) -> Result<Vec<u8>, SlideReadError> {
+    /// Decodes chunk `index` (any other layout) into RGB, chunk-sized.
+    fn decode_chunk(&mut self, index: u32, chunk: Rect) -> Result<DecodedChunk, SlideReadError> {
         let result = self
             .decoder
             .read_chunk(index)
@@ -782,7 +829,7 @@ impl TiffSource {
         if is_ycbcr {
             ycbcr_to_rgb(&mut rgb);
         }
-        Ok(rgb)
+        Ok(DecodedChunk { rect: chunk, rgb })
     }
 }
 
