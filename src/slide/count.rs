@@ -58,7 +58,6 @@ use crate::count::fields::{
 use crate::count::report::UNCLASSIFIED_WHITE;
 use crate::count::stain_maps::{brightest_fraction_cut, Background, PixelStains, StainMaps};
 use crate::count::{shape_values, CellClass, Kind, Scale, WhiteCellClassifier, SHAPE_COLUMNS};
-
 use crate::measure::{find_particles, measure_shape, Calibration, Particle, ParticleOptions};
 use crate::morphology::{fill_holes, OBJECT};
 use crate::segment::watershed_particles;
@@ -519,16 +518,17 @@ impl Analysis for CountAnalysis {
         // for a cluster with a white cell. Cells are measured in the frame of that context
         // (its top-left pixel the origin), whichever pixels are copied: the same coordinates,
         // so the same floating-point sums, for any tiling.
-        let (sub_rgb, sub_mask, (sx, sy)) = cluster_box(component, 2);
+        let (sub_rgb, sub_mask, (box_x, box_y)) = cluster_box(component, 2);
         let sub = ComponentImage {
             rgb: &sub_rgb,
             mask: &sub_mask,
-            origin: (component.origin.0 + sx, component.origin.1 + sy),
+            origin: (component.origin.0 + box_x, component.origin.1 + box_y),
             ..*component
         };
         let context = self.context(parameters);
         let (width, height) = component.slide_size;
         let frame = component.bounds.grown(Sides::all(context), width, height);
+        // Where the detection box lies in the frame the cells are measured in.
         let (sx, sy) = (sub.origin.0 - frame.x, sub.origin.1 - frame.y);
         let masks = ClusterMasks::new(&sub, parameters, &self.settings);
         let pieces = pieces_taking_cut(&masks.cells, sub.origin, self.cuts.as_deref())?;
@@ -756,13 +756,15 @@ fn pieces_recording_cut(
     cuts: Option<&WatershedCuts>,
 ) -> Result<Vec<Particle>, WatershedError> {
     let cut_mask = watershed(cells)?;
-    if let Some(key) = cuts.and_then(|_| ParticleKey::of_single_particle(cells, origin)) {
-        let cut = cells
-            .enumerate_pixels()
-            .filter(|&(x, y, value)| value.0[0] != 0 && cut_mask.get_pixel(x, y).0[0] == 0)
-            .map(|(x, y, _)| (origin.0 + x, origin.1 + y))
-            .collect();
-        cuts.expect("checked above").record(key, cut);
+    if let Some(cuts) = cuts {
+        if let Some(key) = ParticleKey::of_single_particle(cells, origin) {
+            let cut = cells
+                .enumerate_pixels()
+                .filter(|&(x, y, value)| value.0[0] != 0 && cut_mask.get_pixel(x, y).0[0] == 0)
+                .map(|(x, y, _)| (origin.0 + x, origin.1 + y))
+                .collect();
+            cuts.record(key, cut);
+        }
     }
     Ok(find_particles(&cut_mask, &ParticleOptions::default()))
 }
@@ -782,13 +784,12 @@ fn pieces_taking_cut(
     let Some(cut) = recorded else {
         return watershed_particles(cells);
     };
-    let mut cut_mask = GrayImage::from_fn(cells.width(), cells.height(), |x, y| {
-        image::Luma([if cells.get_pixel(x, y).0[0] != 0 {
-            OBJECT
-        } else {
-            0
-        }])
-    });
+    let objects = cells
+        .as_raw()
+        .iter()
+        .map(|&value| if value != 0 { OBJECT } else { 0 });
+    let mut cut_mask =
+        GrayImage::from_raw(cells.width(), cells.height(), objects.collect()).expect("same size");
     for (x, y) in cut {
         cut_mask.put_pixel(x - origin.0, y - origin.1, image::Luma([0]));
     }
