@@ -284,7 +284,7 @@ pub fn find_cells(
         .collect();
     let mut white_nuclei = GrayImage::new(width, height);
     for group in &white {
-        paint(&mut white_nuclei, &group.runs);
+        paint(&mut white_nuclei, &group.runs, OBJECT);
     }
     let reach = within_distance(&white_nuclei, diameter * settings.cytoplasm);
     // Red-cell pieces: pieces of the cut cell mask with (almost) no white nucleus that lie
@@ -308,14 +308,14 @@ pub fn find_cells(
         .collect();
     let mut white_cells = mask_of(&other_pieces, width, height);
     for group in &small {
-        erase(&mut white_cells, &group.runs);
+        paint(&mut white_cells, &group.runs, BACKGROUND);
     }
     for group in &white {
-        paint(&mut white_cells, &group.runs);
+        paint(&mut white_cells, &group.runs, OBJECT);
     }
     for group in &white {
         let region = cell_region(group, &white_cells, &reach, diameter * settings.cytoplasm);
-        paint(&mut taken, &region.runs);
+        paint(&mut taken, &region.runs, OBJECT);
         detections.push(Detection {
             kind: Kind::WhiteCell,
             particle: region,
@@ -330,7 +330,7 @@ pub fn find_cells(
             continue;
         }
         if let Some(particle) = particle_of_runs(&group.runs) {
-            paint(&mut platelets, &particle.runs);
+            paint(&mut platelets, &particle.runs, OBJECT);
             detections.push(Detection {
                 kind: Kind::Platelet,
                 particle,
@@ -641,13 +641,13 @@ fn nucleus_groups(
         if a == b {
             continue;
         }
+        if detached[a] || detached[b] {
+            continue;
+        }
         // A platelet-sized group beside a large nucleus joins it only as a lobe would.
         let beside = |small: usize, nucleus: usize| {
             holds_large[nucleus] && !holds_large[small] && areas[small] >= granule
         };
-        if detached[a] || detached[b] {
-            continue;
-        }
         if distance > lobe_gap
             && (beside(a, b) || beside(b, a))
             && background_share(cells, closest) >= 0.5
@@ -868,25 +868,18 @@ fn merged_particle(mask: &GrayImage) -> Option<Particle> {
     Some(first)
 }
 
-fn paint(mask: &mut GrayImage, runs: &[Run]) {
+/// Sets the pixels of `runs` in `mask` to `value`.
+fn paint(mask: &mut GrayImage, runs: &[Run], value: u8) {
     for run in runs {
         for x in run.x_start..run.x_end {
-            mask.put_pixel(x, run.y, Luma([OBJECT]));
-        }
-    }
-}
-
-fn erase(mask: &mut GrayImage, runs: &[Run]) {
-    for run in runs {
-        for x in run.x_start..run.x_end {
-            mask.put_pixel(x, run.y, Luma([BACKGROUND]));
+            mask.put_pixel(x, run.y, Luma([value]));
         }
     }
 }
 
 fn mask_of_runs(runs: &[Run], width: u32, height: u32) -> GrayImage {
     let mut mask = GrayImage::new(width, height);
-    paint(&mut mask, runs);
+    paint(&mut mask, runs, OBJECT);
     mask
 }
 

@@ -298,46 +298,30 @@ fn cells_and_violet(
     settings: &Settings,
 ) -> (GrayImage, GrayImage) {
     let stains = PixelStains::new(&parameters.background());
-    let cut = density_cut(parameters.level);
-    let (width, height) = rgb.dimensions();
-    let row = (width as usize).max(1);
-    let pixels = width as usize * height as usize;
-    let (mut cells, mut violet) = (vec![0u8; pixels], vec![0u8; pixels]);
-    let mark = |yes: bool| if yes { OBJECT } else { 0 };
-    cells
-        .par_chunks_mut(row)
-        .zip(violet.par_chunks_mut(row))
-        .zip(rgb.as_raw().par_chunks(3 * row))
-        .for_each(|((cells, violet), rgb_row)| {
-            for (x, rgb) in rgb_row.chunks_exact(3).enumerate() {
-                cells[x] = mark(stains.density(rgb) >= cut);
-                violet[x] = mark(stains.violet(rgb) > settings.nucleus_violet);
-            }
-        });
-    let image = |pixels| GrayImage::from_raw(width, height, pixels).expect("same size");
-    (image(cells), image(violet))
+    let violet = pixel_mask(rgb, |pixel| stains.violet(pixel) > settings.nucleus_violet);
+    (cells_only(rgb, parameters), violet)
 }
 
 /// The cell pixels of `rgb` alone (as [`cells_and_violet`], without the violet plane).
 fn cells_only(rgb: &RgbImage, parameters: &CountParameters) -> GrayImage {
     let stains = PixelStains::new(&parameters.background());
     let cut = density_cut(parameters.level);
+    pixel_mask(rgb, |pixel| stains.density(pixel) >= cut)
+}
+
+/// The pixels of `rgb` (as RGB triples) for which `keep` holds, as a mask; rows in parallel.
+fn pixel_mask(rgb: &RgbImage, keep: impl Fn(&[u8]) -> bool + Sync) -> GrayImage {
     let (width, height) = rgb.dimensions();
     let row = (width as usize).max(1);
-    let mut cells = vec![0u8; width as usize * height as usize];
-    cells
-        .par_chunks_mut(row)
+    let mut mask = vec![0u8; width as usize * height as usize];
+    mask.par_chunks_mut(row)
         .zip(rgb.as_raw().par_chunks(3 * row))
-        .for_each(|(cells, rgb_row)| {
-            for (value, rgb) in cells.iter_mut().zip(rgb_row.chunks_exact(3)) {
-                *value = if stains.density(rgb) >= cut {
-                    OBJECT
-                } else {
-                    0
-                };
+        .for_each(|(mask_row, rgb_row)| {
+            for (value, pixel) in mask_row.iter_mut().zip(rgb_row.chunks_exact(3)) {
+                *value = if keep(pixel) { OBJECT } else { 0 };
             }
         });
-    GrayImage::from_raw(width, height, cells).expect("same size")
+    GrayImage::from_raw(width, height, mask).expect("same size")
 }
 
 /// The RGB pixels and mask of the component's box plus `margin` pixels (within the view), and

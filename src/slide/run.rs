@@ -497,11 +497,11 @@ fn process_slide<A: Analysis>(
 ) -> Result<ProcessedSlide, SlideError> {
     let mut reader = SlideReader::open(path)?;
     let (width, height) = reader.dimensions();
-    let sample = match sampling {
-        Some(sampling) => sampling.tiles(width, height, options.overlap)?,
-        None => None,
-    };
-    let (grid, sample) = match sample {
+    let sampled = sampling
+        .map(|sampling| sampling.tiles(width, height, options.overlap))
+        .transpose()?
+        .flatten();
+    let (grid, sample) = match sampled {
         Some((grid, tiles)) => (grid, Some(tiles)),
         None => (
             TileGrid::new(width, height, options.tile, options.overlap)?,
