@@ -33,12 +33,12 @@ use crate::io::FloatImage;
 const NO_DISTANCE: i64 = i32::MAX as i64;
 
 /// A candidate nearest background point, `x` in the low and `y` in the high 32 bits.
-pub(crate) type Point = u64;
+type Point = u64;
 
 /// "No candidate yet" (ImageJ's `NO_POINT`): a point so far to the right of every image that its
 /// squared distance to any pixel is at least [`NO_DISTANCE`], so it never wins a comparison and
 /// needs no test of its own (images are narrower than 2²⁹ pixels: [`distance_map`] checks).
-pub(crate) const NO_POINT: Point = 1 << 30;
+const NO_POINT: Point = 1 << 30;
 
 fn point(x: usize, y: usize) -> Point {
     x as u64 | (y as u64) << 32
@@ -319,13 +319,12 @@ fn line_pass(
     });
 }
 
-/// One horizontal pass over a row (half of ImageJ's `edmLine`), the core that the distance map
-/// and [`crate::slide::reach`] share: `nearest[x]` holds the nearest seed point (pixels of
+/// One horizontal pass over a row (half of ImageJ's `edmLine`): `nearest[x]` holds the nearest seed point (pixels of
 /// `row` equal to `seed`) found so far for column `x` in this pass direction; `previous` is the
 /// point of the pixel just visited in this row and `diagonal` that of the previous row. Calls
 /// `visit(x, squared distance)` for every pixel that is not a seed.
 #[inline]
-pub(crate) fn nearest_seed_pass(
+fn nearest_seed_pass(
     row: &[u8],
     seed: u8,
     nearest: &mut [Point],
