@@ -15,8 +15,9 @@
 //! 3. The results of each batch of tiles are written to the checkpoint as soon as the batch is
 //!    complete; then `merge::finalize` writes `cells.csv`, `counts.csv` and the overview.
 //!
-//! Workers are threads of their own that take tiles in row-major order from a shared counter and
-//! run each tile inside the rayon pool (see `run_pool` for why they are not pool tasks); each
+//! Workers (one more than the pool's threads) are threads of their own that take tiles in
+//! row-major order from a shared counter and run each tile inside the rayon pool (see
+//! `run_pool` for why they are not pool tasks, and why one more); each
 //! holds one window (plus at most one grown region) at a time, and completed results wait only
 //! for their batch, which is never more than a few batches ahead of the oldest unfinished one. A
 //! slide small enough (`kept_slide_budget`) is kept decoded by the first pass for the second,
@@ -758,8 +759,14 @@ impl Drop for AbortOnPanic<'_> {
     }
 }
 
-/// Runs `work` on every tile of `batches` with `threads` workers, each with its own reader, and
-/// hands each batch's results (in tile order) to `done` as soon as the batch is complete.
+/// Runs `work` on every tile of `batches` with `threads + 1` workers, each with its own reader,
+/// and hands each batch's results (in tile order) to `done` as soon as the batch is complete.
+///
+/// One worker more than the pool has threads: a tile's last clusters (a large clump is analysed
+/// on one thread) leave a pool thread idle while its worker waits for them, unless another tile
+/// is under way to give it work. With as many workers as threads, the 88 MP mosaic ran 14 % of
+/// the time on one core; one more worker took the wall time 6 % down for 15 % more peak memory
+/// (a third window), and a fourth gained nothing more (docs/slides.md, "Speed").
 ///
 /// Each worker is a thread of its own that takes tiles in order and runs `work` inside `pool`
 /// (whose threads also run the parallel loops within a tile). Waiting (for the batches to
@@ -792,7 +799,7 @@ where
                 .map(move |(slot, &tile)| (batch, slot, tile))
         })
         .collect();
-    let workers = threads.min(jobs.len()).max(1);
+    let workers = (threads + 1).min(jobs.len()).max(1);
     let readers = (0..workers)
         .map(|_| reader.reopen())
         .collect::<Result<Vec<_>, _>>()?;
