@@ -319,10 +319,10 @@ fn line_pass(
     });
 }
 
-/// One horizontal pass over a row (half of ImageJ's `edmLine`): `nearest[x]` holds the nearest seed point (pixels of
-/// `row` equal to `seed`) found so far for column `x` in this pass direction; `previous` is the
-/// point of the pixel just visited in this row and `diagonal` that of the previous row. Calls
-/// `visit(x, squared distance)` for every pixel that is not a seed.
+/// One horizontal pass over a row (half of ImageJ's `edmLine`): `nearest[x]` holds the nearest
+/// seed point (pixels of `row` equal to `seed`) found so far for column `x` in this pass
+/// direction; `previous` is the point of the pixel just visited in this row and `diagonal` that
+/// of the previous row. Calls `visit(x, squared distance)` for every pixel that is not a seed.
 #[inline]
 fn nearest_seed_pass(
     row: &[u8],

@@ -39,6 +39,9 @@ fn squared_limit(radius: f64) -> i64 {
     if radius.is_nan() || radius < 0.0 {
         return -1;
     }
+    if radius >= (1u64 << 31) as f32 {
+        return i64::MAX; // beyond any image: every pixel is within it
+    }
     let within = |d: i64| (d as f32).sqrt() <= radius;
     let mut limit = (f64::from(radius) * f64::from(radius)).ceil() as i64 + 2;
     while limit >= 0 && !within(limit) {
@@ -86,8 +89,10 @@ const PARALLEL_FROM_ROWS: usize = 256;
 /// ```
 pub fn mark_within_distance(mask: &GrayImage, radius: f64, near: &mut GrayImage) {
     assert_eq!(mask.dimensions(), near.dimensions(), "same size");
-    let limit = squared_limit(radius);
     let (width, height) = (mask.width() as usize, mask.height() as usize);
+    // No two pixels of the image lie farther apart than its diagonal.
+    let diagonal = (width as i64 - 1).pow(2) + (height as i64 - 1).pow(2);
+    let limit = squared_limit(radius).min(diagonal);
     if width == 0 || height == 0 || limit < 0 {
         return;
     }
@@ -220,6 +225,19 @@ mod tests {
         });
         assert_eq!(near, expected);
         assert_eq!(near.as_raw().iter().filter(|&&v| v == OBJECT).count(), 13);
+    }
+
+    #[test]
+    fn radii_beyond_the_image_mark_all_of_it() {
+        let mut mask = GrayImage::new(7, 4);
+        mask.put_pixel(6, 3, image::Luma([OBJECT]));
+        for radius in [7.3, 1e12, f64::INFINITY] {
+            assert!(marked(&mask, radius).as_raw().iter().all(|&v| v == OBJECT));
+        }
+        // √(6² + 3²) = 6.71: the far corner lies just beyond 6.7.
+        assert_eq!(marked(&mask, 6.7).get_pixel(0, 0).0[0], 0);
+        assert_eq!(squared_limit(f64::INFINITY), i64::MAX);
+        assert_eq!(squared_limit(f64::NAN), -1);
     }
 
     #[test]
