@@ -603,7 +603,13 @@ mod tiff_io {
             },
         };
         let file = File::open(path).map_err(io_error(path))?;
-        let mut decoder = Decoder::new(BufReader::new(file)).map_err(corrupt)?;
+        // The tiff crate's default limit on the decoded image (256 MiB) refused RGB images
+        // above 89 MP as "limits exceeded"; allow what `check_dimensions` allows instead.
+        let mut limits = tiff::decoder::Limits::default();
+        limits.decoding_buffer_size = usize::try_from(MAX_PIXELS * 4 * 2).unwrap_or(usize::MAX);
+        let mut decoder = Decoder::new(BufReader::new(file))
+            .map_err(corrupt)?
+            .with_limits(limits);
         let (width, height) = decoder.dimensions().map_err(corrupt)?;
         check_dimensions(path, width.into(), height.into())?;
         let color = decoder.colortype().map_err(corrupt)?;
@@ -948,6 +954,29 @@ mod tests {
         let mut bytes = std::io::Cursor::new(Vec::new());
         image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
         bytes.into_inner()
+    }
+
+    #[test]
+    fn rgb_tiffs_above_256_mib_are_read() {
+        // 9,600² RGB = 276 MB decoded: above the tiff crate's default limit of 256 MiB
+        // (268 MB), which refused it as "limits exceeded"; Packbits keeps the file small.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("large.tif");
+        let side = 9_600u32;
+        let mut pixels = vec![200u8; (side * side * 3) as usize];
+        let last = pixels.len() - 3;
+        pixels[last..].copy_from_slice(&[10, 20, 30]);
+        let file = File::create(&path).unwrap();
+        tiff::encoder::TiffEncoder::new(std::io::BufWriter::new(file))
+            .unwrap()
+            .with_compression(tiff::encoder::Compression::Packbits)
+            .write_image::<tiff::encoder::colortype::RGB8>(side, side, &pixels)
+            .unwrap();
+        drop(pixels);
+        let image = read_rgb_image(&path).unwrap();
+        assert_eq!(image.dimensions(), (side, side));
+        assert_eq!(image.get_pixel(0, 0).0, [200, 200, 200]);
+        assert_eq!(image.get_pixel(side - 1, side - 1).0, [10, 20, 30]);
     }
 
     #[test]
