@@ -300,11 +300,12 @@ fn keep_smaller(old: &mut f32, new: f32) {
     }
 }
 
-/// One horizontal pass over a row (half of ImageJ's `edmLine`), storing squared distances:
-/// [`nearest_seed_pass`] with background (0) as the seeds. `keep` stores a squared distance:
-/// the first pass of a row overwrites, the others keep the smaller (ImageJ starts from
-/// `Float.MAX_VALUE` and keeps the smaller every time, which is the same since every pass finds
-/// a distance for every object pixel).
+/// One horizontal pass over a row (half of ImageJ's `edmLine`). `nearest[x]` holds the nearest
+/// background point found so far for column `x` in this pass direction; `previous` is the
+/// point of the pixel just visited in this row and `diagonal` that of the previous row.
+/// `keep` stores a squared distance: the first pass of a row overwrites, the others keep the
+/// smaller (ImageJ starts from `Float.MAX_VALUE` and keeps the smaller every time, which is the
+/// same since every pass finds a distance for every object pixel).
 #[inline]
 fn line_pass(
     row: &[u8],
@@ -314,35 +315,15 @@ fn line_pass(
     columns: impl Iterator<Item = usize>,
     keep: impl Fn(&mut f32, f32),
 ) {
-    nearest_seed_pass(row, 0, nearest, y, columns, |x, distance| {
-        keep(&mut squared[x], distance as f32)
-    });
-}
-
-/// One horizontal pass over a row (half of ImageJ's `edmLine`): `nearest[x]` holds the nearest
-/// seed point (pixels of `row` equal to `seed`) found so far for column `x` in this pass
-/// direction; `previous` is the point of the pixel just visited in this row and `diagonal` that
-/// of the previous row. Calls `visit(x, squared distance)` for every pixel that is not a seed.
-#[inline]
-fn nearest_seed_pass(
-    row: &[u8],
-    seed: u8,
-    nearest: &mut [Point],
-    y: usize,
-    columns: impl Iterator<Item = usize>,
-    mut visit: impl FnMut(usize, i64),
-) {
     let mut previous = NO_POINT;
     let mut diagonal = NO_POINT;
     for x in columns {
         let next_diagonal = nearest[x];
-        if row[x] == seed {
+        if row[x] == 0 {
             nearest[x] = point(x, y);
         } else {
-            visit(
-                x,
-                nearest_of_three(&mut nearest[x], previous, diagonal, x, y),
-            );
+            let distance = nearest_of_three(&mut nearest[x], previous, diagonal, x, y) as f32;
+            keep(&mut squared[x], distance);
         }
         previous = nearest[x];
         diagonal = next_diagonal;

@@ -36,6 +36,10 @@ pub type LabelImage = ImageBuffer<Luma<u32>, Vec<u32>>;
 /// Larger files are whole-slide images and are read tile by tile instead.
 pub const MAX_PIXELS: u64 = 1 << 30;
 
+/// Most bytes a decoder may allocate for one image: [`MAX_PIXELS`] of up to four 16-bit
+/// channels.
+const MAX_DECODED_BYTES: u64 = MAX_PIXELS * 4 * 2;
+
 /// An image as read from a file, in one of the four pixel types ImageJ has.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnyImage {
@@ -188,7 +192,7 @@ fn read_rgb_png_with_plane(
     }
     let file = File::open(path).ok()?;
     let limits = png::Limits {
-        bytes: usize::try_from(MAX_PIXELS * 4 * 2).unwrap_or(usize::MAX),
+        bytes: usize::try_from(MAX_DECODED_BYTES).unwrap_or(usize::MAX),
     };
     let mut decoder = png::Decoder::new_with_limits(BufReader::new(file), limits);
     // The image crate's setting: expand low bit depths, palettes and transparency, so the
@@ -453,7 +457,7 @@ fn decode_with_image_crate(path: &Path) -> Result<DynamicImage, ImageReadError> 
     let (width, height) = decoder.dimensions();
     check_dimensions(path, width.into(), height.into())?;
     let mut limits = image::Limits::no_limits();
-    limits.max_alloc = Some(MAX_PIXELS * 4 * 2);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
     decoder.set_limits(limits).map_err(corrupt)?;
     let expected_bytes = decoder.total_bytes();
     let mut pixels = vec![0u8; expected_bytes as usize];
@@ -606,7 +610,7 @@ mod tiff_io {
         // The tiff crate's default limit on the decoded image (256 MiB) refused RGB images
         // above 89 MP as "limits exceeded"; allow what `check_dimensions` allows instead.
         let mut limits = tiff::decoder::Limits::default();
-        limits.decoding_buffer_size = usize::try_from(MAX_PIXELS * 4 * 2).unwrap_or(usize::MAX);
+        limits.decoding_buffer_size = usize::try_from(MAX_DECODED_BYTES).unwrap_or(usize::MAX);
         let mut decoder = Decoder::new(BufReader::new(file))
             .map_err(corrupt)?
             .with_limits(limits);

@@ -9,7 +9,7 @@
 //! | read rectangles of TIFF/BigTIFF (tiled, stripped, pyramids, JPEG/YCbCr), PNG, JPEG | [`reader`] |
 //! | keep decoded TIFF chunks for the overlapping windows of neighbouring tiles | [`chunk_cache`] |
 //! | cut the slide into cores and windows | [`tiles`] |
-//! | pixels within a distance of violet pixels, as `within_distance` without the distance map | [`reach`] |
+//! | pixels within a Euclidean distance of violet pixels (a superset of `within_distance`) | [`reach`] |
 //! | label components and background regions of a window | [`components`] |
 //! | the per-component analysis contract and the stand-in analysis | [`analysis`] |
 //! | `hemato count`'s pipeline on slides (slide-wide parameters, clusters) | [`count`] |

@@ -246,21 +246,27 @@ mod tests {
         assert_eq!(marked(&GrayImage::new(0, 3), 10.0), GrayImage::new(0, 3));
     }
 
-    /// Every pixel within the limit of some object pixel, by trying every pair.
-    fn brute_force(mask: &GrayImage, radius: f64) -> GrayImage {
+    /// The reference: every object pixel paints, pixel by pixel, the disc of the squared limit
+    /// around it.
+    fn painted_discs(mask: &GrayImage, radius: f64) -> GrayImage {
         let limit = squared_limit(radius);
-        let seeds: Vec<(i64, i64)> = mask
-            .enumerate_pixels()
-            .filter(|(_, _, pixel)| pixel.0[0] == OBJECT)
-            .map(|(x, y, _)| (i64::from(x), i64::from(y)))
-            .collect();
-        GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
-            let within = seeds.iter().any(|&(seed_x, seed_y)| {
-                let (dx, dy) = (i64::from(x) - seed_x, i64::from(y) - seed_y);
-                dx * dx + dy * dy <= limit
-            });
-            image::Luma([if within { OBJECT } else { 0 }])
-        })
+        let reach = (limit as f64).sqrt() as i64 + 1;
+        let (width, height) = (i64::from(mask.width()), i64::from(mask.height()));
+        let mut near = GrayImage::new(mask.width(), mask.height());
+        for (x, y, pixel) in mask.enumerate_pixels() {
+            if pixel.0[0] != OBJECT {
+                continue;
+            }
+            let (x, y) = (i64::from(x), i64::from(y));
+            for ny in (y - reach).max(0)..(y + reach + 1).min(height) {
+                for nx in (x - reach).max(0)..(x + reach + 1).min(width) {
+                    if (nx - x).pow(2) + (ny - y).pow(2) <= limit {
+                        near.put_pixel(nx as u32, ny as u32, image::Luma([OBJECT]));
+                    }
+                }
+            }
+        }
+        near
     }
 
     fn holds(outer: &GrayImage, inner: &GrayImage) -> bool {
@@ -315,29 +321,7 @@ mod tests {
         }
         // Tall enough for the two bands: the field is 480 rows.
         assert!(image.height() as usize >= PARALLEL_FROM_ROWS);
-        assert_eq!(marked(&violet, 32.0), brute_force_rows(&violet, 32.0));
-    }
-
-    /// [`brute_force`] for large masks: every object pixel paints its disc.
-    fn brute_force_rows(mask: &GrayImage, radius: f64) -> GrayImage {
-        let limit = squared_limit(radius);
-        let reach = (limit as f64).sqrt() as i64 + 1;
-        let (width, height) = (i64::from(mask.width()), i64::from(mask.height()));
-        let mut near = GrayImage::new(mask.width(), mask.height());
-        for (x, y, pixel) in mask.enumerate_pixels() {
-            if pixel.0[0] != OBJECT {
-                continue;
-            }
-            let (x, y) = (i64::from(x), i64::from(y));
-            for ny in (y - reach).max(0)..(y + reach + 1).min(height) {
-                for nx in (x - reach).max(0)..(x + reach + 1).min(width) {
-                    if (nx - x).pow(2) + (ny - y).pow(2) <= limit {
-                        near.put_pixel(nx as u32, ny as u32, image::Luma([OBJECT]));
-                    }
-                }
-            }
-        }
-        near
+        assert_eq!(marked(&violet, 32.0), painted_discs(&violet, 32.0));
     }
 
     proptest! {
@@ -355,7 +339,7 @@ mod tests {
                 }
             }
             let discs = marked(&mask, radius);
-            prop_assert_eq!(&discs, &brute_force(&mask, radius));
+            prop_assert_eq!(&discs, &painted_discs(&mask, radius));
             prop_assert!(holds(&discs, &within_distance(&mask, radius)));
         }
     }
