@@ -19,7 +19,6 @@ use std::path::Path;
 
 use hemato::count::evaluation::{csv_dataset, voc_dataset, AnnotatedImage, TruthClass};
 use hemato::count::fields::{self, background_share, outline_distance, Settings};
-use hemato::count::stain_maps::{estimate_background, StainMaps};
 use hemato::measure::{find_particles, ParticleOptions};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -50,8 +49,7 @@ fn print_pieces(annotated: &AnnotatedImage, settings: &Settings) -> Result<(), B
     let (Some(area), Some(diameter)) = (field.red_cell_area, field.red_cell_diameter()) else {
         return Ok(());
     };
-    let maps = StainMaps::new(&image, &estimate_background(&image));
-    let level = fields::cell_level(&fields::density_histogram(&maps, settings), settings);
+    let (_, maps, level) = fields::stains_and_level(&image, settings);
     let cells = fields::cell_mask(&maps, level);
     let nuclei = fields::nucleus_mask(&maps, &cells, settings);
     let pieces = find_particles(&nuclei, &ParticleOptions::default());

@@ -18,7 +18,6 @@ use std::path::Path;
 
 use hemato::count::evaluation::{csv_dataset, voc_dataset, TruthClass};
 use hemato::count::fields::{self, Kind};
-use hemato::count::stain_maps::{estimate_background, StainMaps};
 use hemato::measure::{measure_shape, Calibration};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -38,9 +37,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             else {
                 continue;
             };
-            let maps = StainMaps::new(&image, &estimate_background(&image));
             let settings = fields::Settings::default();
-            let level = fields::cell_level(&fields::density_histogram(&maps, &settings), &settings);
+            let (_, maps, level) = fields::stains_and_level(&image, &settings);
             let unfilled = fields::cell_threshold(&maps, level);
             let filled = fields::cell_mask(&maps, level);
             let mut holes = image::GrayImage::new(width, height);

@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use hemato::count::stain_maps::estimate_background;
 use hemato::slide::analysis::image_parameters;
 use hemato::slide::count::{measure_red_cell_areas, RED_CELL_SAMPLE_PIXELS};
 use hemato::slide::cuts::WatershedCuts;
@@ -31,16 +30,8 @@ use slide_support::{single_image_table, smear_fields};
 /// A 3 × 2 mosaic of six smear fields (2016 × 1024 pixels) as a tiled BigTIFF, the margins in
 /// the fields' background colour (the median of their single-image estimates).
 fn smear_mosaic(dir: &Path) -> (Mosaic, PathBuf) {
-    let fields = smear_fields(6);
-    let mut backgrounds: Vec<[f64; 3]> = fields
-        .iter()
-        .map(|path| estimate_background(&hemato::io::read_rgb_image(path).unwrap()).rgb)
-        .collect();
-    let colour: [u8; 3] = std::array::from_fn(|c| {
-        backgrounds.sort_by(|a, b| a[c].total_cmp(&b[c]));
-        backgrounds[backgrounds.len() / 2][c].round() as u8
-    });
-    let mosaic = Mosaic::new(fields, 3, 2, 16, colour).unwrap();
+    let mut mosaic = Mosaic::new(smear_fields(6), 3, 2, 16, [0; 3]).unwrap();
+    mosaic.background = mosaic.fields_background();
     let path = dir.join("mosaic.tif");
     mosaic.write(&path, 256, TiffCompression::Deflate).unwrap();
     (mosaic, path)

@@ -22,7 +22,7 @@ pub enum Compression {
 /// single-image cell count.
 ///
 /// Fields (all the same size) are laid out row by row, used in turn, each with a margin of
-/// background colour so that no two fields touch. OUT.fields.csv lists every placed field and
+/// background colour (by default the fields' own) so that no two fields touch. OUT.fields.csv lists every placed field and
 /// the cell count of that padded field analysed alone: by `hemato count` (what `hemato slide`
 /// finds on the mosaic within about 2 %), or with --level/--method by the stain-watershed
 /// stand-in (what `hemato slide --analysis stain-watershed` finds, exactly with a fixed
@@ -46,8 +46,9 @@ pub struct Args {
     /// Background margin around each field, in pixels.
     #[arg(long, default_value_t = 16)]
     margin: u32,
-    /// Background colour R,G,B.
-    #[arg(long, default_value = "220,220,220", value_name = "R,G,B")]
+    /// Margin colour R,G,B, or `fields`: the median of the fields' own background colours
+    /// (the mosaic then looks like one smear).
+    #[arg(long, default_value = "fields", value_name = "R,G,B|fields")]
     background: String,
     /// TIFF tile size (multiple of 16).
     #[arg(long, default_value_t = 512)]
@@ -100,14 +101,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if sources.is_empty() {
         bail!("no field images found in {:?}", args.fields);
     }
-    let background: Vec<u8> = args
-        .background
-        .split(',')
-        .map(|v| v.trim().parse::<u8>())
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("--background {:?}: expected R,G,B", args.background))?;
-    let [r, g, b] = background[..] else {
-        bail!("--background {:?}: expected R,G,B", args.background);
+    let colour = if args.background == "fields" {
+        None
+    } else {
+        let background: Vec<u8> = args
+            .background
+            .split(',')
+            .map(|v| v.trim().parse::<u8>())
+            .collect::<Result<_, _>>()
+            .with_context(|| {
+                format!(
+                    "--background {:?}: expected R,G,B or fields",
+                    args.background
+                )
+            })?;
+        let [r, g, b] = background[..] else {
+            bail!(
+                "--background {:?}: expected R,G,B or fields",
+                args.background
+            );
+        };
+        Some([r, g, b])
     };
     let first = hemato::io::read_rgb_image(&sources[0])?;
     let (columns, rows) = match (&args.grid, &args.size) {
@@ -118,7 +132,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         (None, None) => bail!("give --size WxH or --grid CxR"),
     };
-    let mosaic = Mosaic::new(sources, columns, rows, args.margin, [r, g, b])?;
+    let mut mosaic = Mosaic::new(
+        sources,
+        columns,
+        rows,
+        args.margin,
+        colour.unwrap_or([0; 3]),
+    )?;
+    if colour.is_none() {
+        mosaic.background = mosaic.fields_background();
+    }
     let compression = match args.compression {
         Compression::None => TiffCompression::None,
         Compression::Deflate => TiffCompression::Deflate,

@@ -28,13 +28,12 @@
 use image::{GrayImage, Luma};
 use rayon::prelude::*;
 
-use super::stain_maps::{estimate_background, Background, StainMaps};
+use super::stain_maps::{Background, StainMaps};
+use super::view::FieldOfView;
 use crate::edm::distance_map;
 use crate::measure::shape::convex_hull;
 use crate::measure::trace::Vertex;
-use crate::measure::{
-    find_particles, measure_shape, Bounds, Calibration, Particle, ParticleOptions, Run,
-};
+use crate::measure::{find_particles, measure_shape, Calibration, Particle, ParticleOptions, Run};
 use crate::morphology::{fill_holes, BACKGROUND, OBJECT};
 use crate::segment::{mask_of, watershed_particles};
 use crate::threshold::{self, Background as ThresholdBackground, Method, Range};
@@ -174,6 +173,30 @@ pub struct FieldDetections {
     pub detections: Vec<Detection>,
 }
 
+impl Detection {
+    /// The same detection moved by `(dx, dy)` pixels (from a crop's coordinates to the image's
+    /// or the slide's); `None` when a coordinate would leave the `u32` range.
+    pub fn translated(&self, dx: u32, dy: u32) -> Option<Detection> {
+        let nucleus = self
+            .nucleus
+            .iter()
+            .map(|run| {
+                Some(Run {
+                    y: run.y.checked_add(dy)?,
+                    x_start: run.x_start.checked_add(dx)?,
+                    x_end: run.x_end.checked_add(dx)?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Detection {
+            kind: self.kind,
+            particle: self.particle.translated(i64::from(dx), i64::from(dy))?,
+            cells: self.cells,
+            nucleus,
+        })
+    }
+}
+
 impl FieldDetections {
     /// Diameter of a red cell in pixels, `2√(A/π)`.
     pub fn red_cell_diameter(&self) -> Option<f64> {
@@ -202,8 +225,8 @@ pub fn detect(
 
 /// [`detect`] with other settings.
 ///
-/// The steps are the public functions below, in this order: [`estimate_background`] and
-/// [`StainMaps`], [`density_histogram`] → [`cell_level`] → [`cell_mask`], [`nucleus_mask`],
+/// The steps are the public functions below, in this order: [`FieldOfView`] (with the
+/// background colour) and [`StainMaps`], [`density_histogram`] → [`cell_level`] → [`cell_mask`], [`nucleus_mask`],
 /// the watershed pieces and [`single_cell_area`], then [`find_cells`]. Whole slides
 /// (`hemato::slide::count`) run the same functions with slide-wide parameters.
 pub fn detect_with(
@@ -211,10 +234,9 @@ pub fn detect_with(
     red_cell_area: Option<f64>,
     settings: &Settings,
 ) -> Result<FieldDetections, WatershedError> {
-    let background = estimate_background(image);
-    let maps = StainMaps::new(image, &background);
+    let (view, maps, level) = stains_and_level(image, settings);
+    let background = view.background();
     let (width, height) = image.dimensions();
-    let level = cell_level(&density_histogram(&maps, settings), settings);
     let cells = cell_mask(&maps, level);
     let cell_density = median(
         maps.density
@@ -237,15 +259,15 @@ pub fn detect_with(
     let nuclei = nucleus_mask(&maps, &cells, settings);
     let pieces = watershed_particles(&cells)?;
     let estimated = red_cell_area.or_else(|| {
-        single_cell_area(&describe_pieces(&pieces, &nuclei, &|bounds| {
-            ParticleOptions::touches_edge(bounds, width, height)
+        single_cell_area(&describe_pieces(&pieces, &nuclei, &|piece| {
+            ParticleOptions::touches_edge(&piece.bounds, width, height) || view.touches(piece)
         }))
     });
     let Some(area) = estimated else {
         return Ok(empty);
     };
-    let detections = find_cells(&cells, &nuclei, pieces, area, settings, &|bounds| {
-        ParticleOptions::touches_edge(bounds, width, height)
+    let detections = find_cells(&cells, &nuclei, pieces, area, settings, &|piece| {
+        ParticleOptions::touches_edge(&piece.bounds, width, height) || view.touches(piece)
     });
     Ok(FieldDetections {
         background,
@@ -255,10 +277,23 @@ pub fn detect_with(
     })
 }
 
+/// The first steps of [`detect_with`]: the field of view (with its background colour), the
+/// stain maps (blank outside the view) and the cell level.
+pub fn stains_and_level(
+    image: &image::RgbImage,
+    settings: &Settings,
+) -> (FieldOfView, StainMaps, i32) {
+    let view = FieldOfView::of(image);
+    let mut maps = StainMaps::new(image, &view.background());
+    view.blank(&mut maps);
+    let level = cell_level(&density_histogram(&maps, &view, settings), settings);
+    (view, maps, level)
+}
+
 /// Finds white cells, platelets and red cells given the cell mask (holes filled), its nucleus
 /// mask, its watershed pieces and the area `A` of one red cell (steps 4 to 6 of the module
-/// docs). `at_border` tells whether a piece's bounding box touches the border of the image (or
-/// slide), where cells are cut and smaller fragments are kept.
+/// docs). `at_border` tells whether a piece touches the border of the image (or slide) or of
+/// its field of view, where cells are cut and smaller fragments are kept.
 ///
 /// Everything here reaches at most `max(nucleus_reach / 2 + 2 px, cytoplasm + 1 px)` red-cell
 /// diameters from a nucleus pixel across background ([`interaction_reach`]): the result on a
@@ -270,7 +305,7 @@ pub fn find_cells(
     pieces: Vec<Particle>,
     area: f64,
     settings: &Settings,
-    at_border: &dyn Fn(&Bounds) -> bool,
+    at_border: &dyn Fn(&Particle) -> bool,
 ) -> Vec<Detection> {
     let (width, height) = cells.dimensions();
     let diameter = 2.0 * (area / std::f64::consts::PI).sqrt();
@@ -346,7 +381,7 @@ pub fn find_cells(
         if pixels_in(&platelets, &piece.runs) as f64 >= 0.5 * size {
             continue;
         }
-        let smallest = if at_border(&piece.bounds) {
+        let smallest = if at_border(&piece) {
             settings.border_fragment
         } else {
             settings.fragment
@@ -383,11 +418,17 @@ pub fn scaled_value(density: f32) -> u8 {
 
 /// The histogram the cell level comes from: [`scaled_density`] of the pixels that are not
 /// violet (background and red cells: a large dark white cell must not set the level red cells
-/// are cut at). Additive: the histogram of an image is the sum of its parts' histograms.
-pub fn density_histogram(maps: &StainMaps, settings: &Settings) -> threshold::Histogram {
+/// are cut at) and lie in the field of view. Additive: the histogram of an image is the sum of
+/// its parts' histograms.
+pub fn density_histogram(
+    maps: &StainMaps,
+    view: &FieldOfView,
+    settings: &Settings,
+) -> threshold::Histogram {
     let mut histogram = [0u32; 256];
-    for (&density, &violet) in maps.density.iter().zip(&maps.violet) {
-        if violet <= settings.nucleus_violet {
+    let pixels = maps.density.iter().zip(&maps.violet).enumerate();
+    for (index, (&density, &violet)) in pixels {
+        if violet <= settings.nucleus_violet && view.contains(index) {
             histogram[usize::from(scaled_value(density))] += 1;
         }
     }
@@ -495,11 +536,12 @@ pub struct PieceShape {
 }
 
 /// The pieces [`single_cell_area`] looks at: at least 20 pixels and no nucleus pixel, with
-/// their shape. `at_border` tells whether a piece's box touches the image's (slide's) border.
+/// their shape. `at_border` tells whether a piece touches the image's (slide's) border or the
+/// edge of its field of view.
 pub fn describe_pieces(
     pieces: &[Particle],
     nuclei: &GrayImage,
-    at_border: &(dyn Fn(&Bounds) -> bool + Sync),
+    at_border: &(dyn Fn(&Particle) -> bool + Sync),
 ) -> Vec<PieceShape> {
     let calibration = Calibration::default();
     pieces
@@ -510,7 +552,7 @@ pub fn describe_pieces(
             let shape = measure_shape(piece, &calibration);
             PieceShape {
                 area: shape.area,
-                inside: !at_border(&piece.bounds),
+                inside: !at_border(piece),
                 round: shape.solidity >= 0.9 && shape.aspect_ratio <= 1.4,
             }
         })

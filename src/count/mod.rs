@@ -2,6 +2,7 @@
 //!
 //! | step | module |
 //! | --- | --- |
+//! | the field of view: frames and unlit corners left out | [`view`] |
 //! | background colour, stain amounts relative to it | [`stain_maps`] |
 //! | red cells, white cells, platelets on a field | [`fields`] |
 //! | pixel size: given, or from the median red-cell diameter | [`scale`] |
@@ -20,6 +21,7 @@ pub mod overlay;
 pub mod report;
 pub mod scale;
 pub mod stain_maps;
+pub mod view;
 
 use std::path::{Path, PathBuf};
 
@@ -256,6 +258,39 @@ pub struct ImageCount {
 }
 
 impl ImageCount {
+    /// The same count with every position moved by `(dx, dy)` pixels (from the part of an
+    /// image inside a frame to the image); `None` when a coordinate would leave the `u32`
+    /// range.
+    pub fn translated(self, dx: u32, dy: u32) -> Option<ImageCount> {
+        let detections = self
+            .field
+            .detections
+            .iter()
+            .map(|detection| detection.translated(dx, dy))
+            .collect::<Option<Vec<_>>>()?;
+        let cells = self
+            .cells
+            .into_iter()
+            .map(|cell| {
+                Some(Cell {
+                    x: cell.x + f64::from(dx),
+                    y: cell.y + f64::from(dy),
+                    bx: cell.bx.checked_add(dx)?,
+                    by: cell.by.checked_add(dy)?,
+                    ..cell
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(ImageCount {
+            field: FieldDetections {
+                detections,
+                ..self.field
+            },
+            scale: self.scale,
+            cells,
+        })
+    }
+
     /// Number of cells of `class`.
     pub fn count(&self, class: CellClass) -> u64 {
         self.cells
@@ -318,6 +353,14 @@ pub fn count_image(
     if let Some(size) = options.pixel_size {
         if !(size.is_finite() && size > 0.0) {
             return Err(CountError::BadPixelSize(size));
+        }
+    }
+    // A flat frame is not part of the field: count the rectangle inside it (positions inside
+    // it plus its corner stay inside the image, so the translation cannot fail).
+    if let Some([x0, y0, x1, y1]) = view::framed_field(image) {
+        let inside = image::imageops::crop_imm(image, x0, y0, x1 - x0, y1 - y0).to_image();
+        if let Some(count) = count_image(&inside, options, classifier)?.translated(x0, y0) {
+            return Ok(count);
         }
     }
     let known_area = options.pixel_size.map(scale::red_cell_area_pixels);

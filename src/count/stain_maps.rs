@@ -45,17 +45,30 @@ pub(crate) fn brightest_fraction_cut(brightness_counts: &[u64]) -> usize {
 ///
 /// An empty image gives white.
 pub fn estimate_background(image: &RgbImage) -> Background {
-    if image.width() == 0 || image.height() == 0 {
-        return Background { rgb: [255.0; 3] };
-    }
+    estimate_background_of(image, |_| true)
+}
+
+/// [`estimate_background`] of the pixels for which `in_view` (given the row-major index) holds:
+/// the field of view ([`super::view`]). White when there are none.
+pub fn estimate_background_of(image: &RgbImage, in_view: impl Fn(usize) -> bool) -> Background {
+    let pixels = || {
+        image
+            .pixels()
+            .enumerate()
+            .filter(|&(index, _)| in_view(index))
+            .map(|(_, pixel)| pixel)
+    };
     let mut brightness_counts = [0u64; 766];
-    for pixel in image.pixels() {
+    for pixel in pixels() {
         brightness_counts[brightness(pixel.0)] += 1;
+    }
+    if brightness_counts.iter().all(|&count| count == 0) {
+        return Background { rgb: [255.0; 3] };
     }
     let cut = brightest_fraction_cut(&brightness_counts);
     let bin = |value: u8| usize::from(value / 8);
     let mut histogram = vec![0u32; 32 * 32 * 32];
-    for pixel in image.pixels() {
+    for pixel in pixels() {
         if brightness(pixel.0) >= cut {
             let [r, g, b] = pixel.0.map(bin);
             histogram[(r * 32 + g) * 32 + b] += 1;
@@ -70,7 +83,7 @@ pub fn estimate_background(image: &RgbImage) -> Background {
         .expect("the histogram has bins");
     let mut sum = [0f64; 3];
     let mut count = 0f64;
-    for pixel in image.pixels() {
+    for pixel in pixels() {
         let bins = pixel.0.map(bin);
         if (0..3).all(|c| bins[c].abs_diff(mode[c]) <= 1) {
             for (total, &value) in sum.iter_mut().zip(&pixel.0) {

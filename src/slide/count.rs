@@ -522,20 +522,10 @@ impl Analysis for CountAnalysis {
             pieces,
             area,
             &self.settings,
-            &|bounds| sub.touches_slide_border(bounds),
+            &|piece| sub.touches_slide_border(&piece.bounds),
         )
         .into_iter()
-        .filter_map(|mut detection| {
-            detection.particle = detection
-                .particle
-                .translated(i64::from(sx), i64::from(sy))?;
-            for run in &mut detection.nucleus {
-                run.y += sy;
-                run.x_start += sx;
-                run.x_end += sx;
-            }
-            Some(detection)
-        })
+        .filter_map(|detection| detection.translated(sx, sy))
         .collect();
         let scale = Scale::of(self.pixel_size, parameters.diameter());
         let calibration = Calibration::default();
@@ -691,8 +681,8 @@ impl Analysis for PieceShapes {
         }
         let nuclei = piece_nuclei(component, parameters, &self.settings);
         let pieces = pieces_recording_cut(cells, component.origin, self.cuts.as_deref())?;
-        let shapes = describe_pieces(&pieces, &nuclei, &|bounds| {
-            component.touches_slide_border(bounds)
+        let shapes = describe_pieces(&pieces, &nuclei, &|piece| {
+            component.touches_slide_border(&piece.bounds)
         });
         let (ox, oy) = component.origin;
         // `describe_pieces` keeps the pieces of at least 20 pixels without nucleus pixels, in
@@ -1078,7 +1068,11 @@ mod tests {
         let background = estimate_background(&image);
         let maps = StainMaps::new(&image, &background);
         let exact = cell_level(
-            &crate::count::fields::density_histogram(&maps, &settings),
+            &crate::count::fields::density_histogram(
+                &maps,
+                &crate::count::view::FieldOfView::whole(background),
+                &settings,
+            ),
             &settings,
         );
         let mut statistics = vec![0u64; STATISTICS_LEN];

@@ -286,6 +286,24 @@ impl Mosaic {
         Ok(mosaic)
     }
 
+    /// The fields' own background colour: per channel, the median over the fields of
+    /// [`crate::count::stain_maps::estimate_background`] (upper middle for even counts),
+    /// rounded. Margins in this colour make the mosaic look like one smear, as `hemato count`
+    /// sees each field; margins of another flat colour are a frame that `hemato count` crops
+    /// ([`crate::count::view`]) but a slide run, which estimates one background for the whole
+    /// slide, may take for the background.
+    pub fn fields_background(&self) -> [u8; 3] {
+        let mut backgrounds: Vec<[f64; 3]> = self
+            .fields
+            .par_iter()
+            .map(|field| crate::count::stain_maps::estimate_background(field).rgb)
+            .collect();
+        std::array::from_fn(|channel| {
+            backgrounds.sort_by(|a, b| a[channel].total_cmp(&b[channel]));
+            backgrounds[backgrounds.len() / 2][channel].round() as u8
+        })
+    }
+
     /// The grid (columns, rows) of whole fields that covers at least `width` × `height`.
     pub fn grid_for(field: (u32, u32), margin: u32, width: u32, height: u32) -> (u32, u32) {
         let pitch = (field.0 + 2 * margin, field.1 + 2 * margin);

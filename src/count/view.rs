@@ -1,0 +1,360 @@
+//! The field of view: which pixels of an image show the smear.
+//!
+//! Microscope images are not always smear from edge to edge. A camera behind a round field
+//! stop records black corners; software pads or letterboxes images with a flat frame. Such
+//! pixels are not background and not cells, and left in they wreck every estimate that is
+//! relative to the image: on a BCCD field a 16-pixel black frame took the cell level above
+//! every red cell (0 cells instead of 28), black corners left 4 red cells of 28, and a light
+//! grey frame became "the background", which made the whole smear "cell" (3,919 red cells).
+//!
+//! Two kinds of pixels are left out:
+//!
+//! 1. **A flat frame** ([`framed_field`]): rows and columns at the image's edges in which every
+//!    pixel has the frame's exact colour (a corner's), peeled side by side while they last,
+//!    when that colour is not the background's (within [`SAME_AS_BACKGROUND`] levels in every
+//!    channel of the background of the rest). `hemato count` counts the rectangle inside such a frame as the
+//!    image (the same cells as the image without its frame) and reports positions in the
+//!    framed image. A margin in the background's own colour (a mosaic's padding, an empty
+//!    strip of slide) stays: it is background.
+//! 2. **Unlit pixels** ([`FieldOfView::of`]): pixels with every channel at most
+//!    [`UNLIT_LEVEL`], connected (4-way) to the image's edge through such pixels. No stain is
+//!    that dark: over the 70 annotated fields and 160 PBC images of `../shared/data`, the
+//!    darkest pixel's brightest channel is 53 (a single dark speck of 29 pixels in an Aslan
+//!    corner excepted). Unlit pixels take no part in the background colour or the cell level,
+//!    are neither cell nor nucleus, and a piece that touches them is cut by the edge of the
+//!    view, as a piece that touches the image's border is (it keeps the smaller fragment
+//!    limit).
+//!
+//! ```
+//! use hemato::count::view::{framed_field, FieldOfView};
+//! use image::{Rgb, RgbImage};
+//!
+//! // A 6 × 4 field with a bright and a dark pixel, inside a one-pixel black frame.
+//! let image = RgbImage::from_fn(8, 6, |x, y| {
+//!     let inside = (1..7).contains(&x) && (1..5).contains(&y);
+//!     Rgb(match (inside, x, y) {
+//!         (false, _, _) => [0, 0, 0],
+//!         (true, 3, 2) => [120, 40, 150],
+//!         _ => [200, 190, 180],
+//!     })
+//! });
+//! assert_eq!(framed_field(&image), Some([1, 1, 7, 5]));
+//! // Without the crop, the black frame is unlit and outside the view.
+//! let view = FieldOfView::of(&image);
+//! assert_eq!(view.outside_pixels(), 48 - 24);
+//! assert!(!view.contains(0) && view.contains(8 + 1));
+//! ```
+
+use image::{GrayImage, RgbImage};
+
+use crate::measure::Particle;
+use crate::morphology::{BACKGROUND, OBJECT};
+
+use super::stain_maps::{estimate_background, estimate_background_of, Background, StainMaps};
+
+/// A pixel is unlit when none of its channels exceeds this level.
+pub const UNLIT_LEVEL: u8 = 32;
+
+/// A flat frame whose colour lies within this many levels of the background's in every
+/// channel is background, not a frame (the background's own bin neighbourhood spans about
+/// ±8 levels around its mode).
+pub const SAME_AS_BACKGROUND: f64 = 8.0;
+
+/// The pixels of an image that show the smear, and the background colour estimated from them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldOfView {
+    /// [`OBJECT`] where a pixel lies outside the view; `None` when every pixel is in view.
+    outside: Option<GrayImage>,
+    /// The background colour of the pixels in view.
+    background: Background,
+}
+
+impl FieldOfView {
+    /// Finds the unlit pixels of `image` (module docs) and the background colour of the rest.
+    pub fn of(image: &RgbImage) -> FieldOfView {
+        let (width, height) = image.dimensions();
+        let mut outside = GrayImage::new(width, height);
+        if flood_unlit(image, &mut outside) == 0 {
+            return FieldOfView::whole(estimate_background(image));
+        }
+        let background =
+            estimate_background_of(image, |index| outside.as_raw()[index] == BACKGROUND);
+        FieldOfView {
+            outside: Some(outside),
+            background,
+        }
+    }
+
+    /// A view that holds every pixel, with the given background.
+    pub fn whole(background: Background) -> FieldOfView {
+        FieldOfView {
+            outside: None,
+            background,
+        }
+    }
+
+    /// The background colour of the pixels in view.
+    pub fn background(&self) -> Background {
+        self.background
+    }
+
+    /// Whether the pixel at row-major `index` is in view.
+    pub fn contains(&self, index: usize) -> bool {
+        self.outside
+            .as_ref()
+            .is_none_or(|outside| outside.as_raw()[index] == BACKGROUND)
+    }
+
+    /// Number of pixels outside the view.
+    pub fn outside_pixels(&self) -> usize {
+        self.outside.as_ref().map_or(0, |outside| {
+            outside
+                .pixels()
+                .filter(|pixel| pixel.0[0] == OBJECT)
+                .count()
+        })
+    }
+
+    /// Clears every stain amount of the pixels outside the view, so that they are neither cell
+    /// nor nucleus.
+    pub fn blank(&self, maps: &mut StainMaps) {
+        let Some(outside) = &self.outside else {
+            return;
+        };
+        for (index, &mark) in outside.as_raw().iter().enumerate() {
+            if mark == OBJECT {
+                maps.density[index] = 0.0;
+                maps.blue[index] = 0.0;
+                maps.eosin[index] = 0.0;
+                maps.violet[index] = 0.0;
+            }
+        }
+    }
+
+    /// Whether a pixel of `particle` has an outside pixel among its 8 neighbours: the piece is
+    /// cut by the edge of the view.
+    pub fn touches(&self, particle: &Particle) -> bool {
+        let Some(outside) = &self.outside else {
+            return false;
+        };
+        let (width, height) = outside.dimensions();
+        particle.runs.iter().any(|run| {
+            let rows = run.y.saturating_sub(1)..=(run.y + 1).min(height - 1);
+            let columns = run.x_start.saturating_sub(1)..(run.x_end + 1).min(width);
+            rows.into_iter().any(|y| {
+                columns
+                    .clone()
+                    .any(|x| outside.get_pixel(x, y).0[0] == OBJECT)
+            })
+        })
+    }
+}
+
+/// The rectangle `[x0, y0, x1, y1]` (ends exclusive) inside a flat frame that is not the
+/// background's colour (module docs), or `None` when the image has no such frame. A "frame"
+/// that leaves less than half of the image inside is not one (a few cells on an exactly
+/// uniform, synthetic background peel down to the cells).
+pub fn framed_field(image: &RgbImage) -> Option<[u32; 4]> {
+    let [x0, y0, x1, y1] = inside_flat_frame(image);
+    let whole = [0, 0, image.width(), image.height()];
+    let inner_area = u64::from(x1 - x0) * u64::from(y1 - y0);
+    let area = u64::from(image.width()) * u64::from(image.height());
+    if [x0, y0, x1, y1] == whole || inner_area < area.div_ceil(2) {
+        return None;
+    }
+    let inside = |x: u32, y: u32| (x0..x1).contains(&x) && (y0..y1).contains(&y);
+    let width = image.width() as usize;
+    let background = estimate_background_of(image, |index| {
+        inside((index % width) as u32, (index / width) as u32)
+    });
+    let frame_is_background = image.enumerate_pixels().all(|(x, y, pixel)| {
+        inside(x, y)
+            || pixel
+                .0
+                .iter()
+                .zip(&background.rgb)
+                .all(|(&value, &mean)| (f64::from(value) - mean).abs() <= SAME_AS_BACKGROUND)
+    });
+    (!frame_is_background).then_some([x0, y0, x1, y1])
+}
+
+/// The rectangle `[x0, y0, x1, y1]` (ends exclusive) left after peeling rows and columns of
+/// one exact colour, the frame's, from the image's sides, side by side while they last. The
+/// frame's colour is that of one of the corners: the one that peels the most pixels (ties: the
+/// first of top left, top right, bottom left, bottom right).
+fn inside_flat_frame(image: &RgbImage) -> [u32; 4] {
+    let (width, height) = image.dimensions();
+    if width == 0 || height == 0 {
+        return [0, 0, width, height];
+    }
+    let corners = [
+        (0, 0),
+        (width - 1, 0),
+        (0, height - 1),
+        (width - 1, height - 1),
+    ];
+    let area = |[x0, y0, x1, y1]: [u32; 4]| u64::from(x1 - x0) * u64::from(y1 - y0);
+    corners
+        .iter()
+        .map(|&(x, y)| peel(image, image.get_pixel(x, y).0))
+        .min_by_key(|&inner| area(inner))
+        .unwrap_or([0, 0, width, height])
+}
+
+/// [`inside_flat_frame`] for one frame colour.
+fn peel(image: &RgbImage, colour: [u8; 3]) -> [u32; 4] {
+    let (mut x0, mut y0, mut x1, mut y1) = (0, 0, image.width(), image.height());
+    let row = |y: u32, x0: u32, x1: u32| (x0..x1).all(|x| image.get_pixel(x, y).0 == colour);
+    let column = |x: u32, y0: u32, y1: u32| (y0..y1).all(|y| image.get_pixel(x, y).0 == colour);
+    loop {
+        let before = [x0, y0, x1, y1];
+        while y0 < y1 && row(y0, x0, x1) {
+            y0 += 1;
+        }
+        while y1 > y0 && row(y1 - 1, x0, x1) {
+            y1 -= 1;
+        }
+        while x0 < x1 && column(x0, y0, y1) {
+            x0 += 1;
+        }
+        while x1 > x0 && column(x1 - 1, y0, y1) {
+            x1 -= 1;
+        }
+        if [x0, y0, x1, y1] == before {
+            return before;
+        }
+    }
+}
+
+/// Marks the unlit pixels connected to the image's edge through unlit pixels (4-connected);
+/// returns how many it marked.
+fn flood_unlit(image: &RgbImage, outside: &mut GrayImage) -> usize {
+    let (width, height) = image.dimensions();
+    let unlit = |x: u32, y: u32| image.get_pixel(x, y).0.iter().all(|&v| v <= UNLIT_LEVEL);
+    let marked = |outside: &GrayImage, x: u32, y: u32| outside.get_pixel(x, y).0[0] == OBJECT;
+    let mut queue = Vec::new();
+    for y in 0..height {
+        for x in 0..width {
+            let at_edge = x == 0 || y == 0 || x + 1 == width || y + 1 == height;
+            if at_edge && unlit(x, y) {
+                queue.push((x, y));
+            }
+        }
+    }
+    for &(x, y) in &queue {
+        outside.put_pixel(x, y, image::Luma([OBJECT]));
+    }
+    let mut count = queue.len();
+    while let Some((x, y)) = queue.pop() {
+        for (nx, ny) in neighbours(x, y, width, height).into_iter().flatten() {
+            if !marked(outside, nx, ny) && unlit(nx, ny) {
+                outside.put_pixel(nx, ny, image::Luma([OBJECT]));
+                count += 1;
+                queue.push((nx, ny));
+            }
+        }
+    }
+    count
+}
+
+/// The 4 neighbours of `(x, y)` that lie inside a `width` × `height` image.
+fn neighbours(x: u32, y: u32, width: u32, height: u32) -> [Option<(u32, u32)>; 4] {
+    [
+        x.checked_sub(1).map(|nx| (nx, y)),
+        (x + 1 < width).then_some((x + 1, y)),
+        y.checked_sub(1).map(|ny| (x, ny)),
+        (y + 1 < height).then_some((x, y + 1)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::{find_particles, ParticleOptions};
+    use image::Rgb;
+
+    /// A 12 × 10 grey field with one pink pixel, inside frames of `left, top, right, bottom`
+    /// pixels of `colour`.
+    fn framed(colour: [u8; 3], [left, top, right, bottom]: [u32; 4]) -> RgbImage {
+        RgbImage::from_fn(12 + left + right, 10 + top + bottom, |x, y| {
+            let inside = (left..left + 12).contains(&x) && (top..top + 10).contains(&y);
+            Rgb(match (inside, x - left.min(x), y - top.min(y)) {
+                (false, _, _) => colour,
+                (true, 2, 2) => [190, 110, 150],
+                _ => [200, 195, 190],
+            })
+        })
+    }
+
+    #[test]
+    fn frames_of_uneven_width_are_peeled() {
+        let image = framed([255, 255, 255], [1, 0, 3, 2]);
+        assert_eq!(framed_field(&image), Some([1, 0, 13, 10]));
+        // No frame: the grey field's uniform rows peel down to its pink pixel, which is less
+        // than half of the image.
+        assert_eq!(framed_field(&framed([0, 0, 0], [0; 4])), None);
+    }
+
+    #[test]
+    fn a_frame_of_the_background_colour_is_kept() {
+        // Within 8 levels of the background (200, 195, 190) in every channel: background.
+        assert_eq!(framed_field(&framed([206, 190, 197], [2; 4])), None);
+        assert_eq!(
+            framed_field(&framed([209, 195, 190], [2; 4])),
+            Some([2, 2, 14, 12])
+        );
+    }
+
+    #[test]
+    fn only_unlit_pixels_reached_from_the_edge_are_outside() {
+        // Unlit pixels: a column on the left edge, and an enclosed one in the middle.
+        let image = RgbImage::from_fn(6, 5, |x, y| {
+            Rgb(if x == 0 || (x == 3 && y == 2) {
+                [UNLIT_LEVEL, 10, 0]
+            } else {
+                [200, 200, 200]
+            })
+        });
+        let view = FieldOfView::of(&image);
+        assert_eq!(view.outside_pixels(), 5);
+        assert!(!view.contains(6) && view.contains(2 * 6 + 3));
+        assert_eq!(view.background().rgb, [200.0; 3]);
+        // One level brighter is lit.
+        let lit = RgbImage::from_pixel(3, 3, Rgb([UNLIT_LEVEL + 1, 0, 0]));
+        assert_eq!(FieldOfView::of(&lit).outside_pixels(), 0);
+    }
+
+    #[test]
+    fn pieces_beside_the_unlit_region_touch_the_view_edge() {
+        // Unlit left column; one piece beside it (columns 1-2), one a column away (4).
+        let image = RgbImage::from_fn(6, 4, |x, _| Rgb(if x == 0 { [0; 3] } else { [200; 3] }));
+        let view = FieldOfView::of(&image);
+        let mask = GrayImage::from_fn(6, 4, |x, y| {
+            image::Luma([if (y == 1 && x <= 2 && x >= 1) || x == 4 {
+                OBJECT
+            } else {
+                BACKGROUND
+            }])
+        });
+        let pieces = find_particles(&mask, &ParticleOptions::default());
+        let touching: Vec<bool> = pieces.iter().map(|piece| view.touches(piece)).collect();
+        // Raster order: the column (first pixel at row 0), then the row piece.
+        assert_eq!(touching, [false, true]);
+        assert!(!FieldOfView::whole(view.background()).touches(&pieces[1]));
+    }
+
+    #[test]
+    fn blanked_pixels_carry_no_stain() {
+        let image = RgbImage::from_fn(4, 1, |x, _| {
+            Rgb(if x == 0 { [5, 5, 5] } else { [200, 200, 200] })
+        });
+        let view = FieldOfView::of(&image);
+        let mut maps = StainMaps::new(&image, &view.background());
+        assert!(maps.density[0] > 1.0);
+        view.blank(&mut maps);
+        assert_eq!(
+            [maps.density[0], maps.blue[0], maps.eosin[0], maps.violet[0]],
+            [0.0; 4]
+        );
+    }
+}

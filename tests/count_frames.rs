@@ -1,0 +1,120 @@
+//! `hemato count` on fields that are not smear from edge to edge: a flat frame around the field
+//! (padding, letterboxing) and the black corners of a round field stop (`hemato::count::view`).
+//!
+//! The reference is the same field without the frame: a frame adds no cell and takes none away.
+//! Before the field of view existed, a 16-pixel frame around BCCD_00003 gave 0 cells (black),
+//! and around BCCD_00005 3,919 red cells (light grey, taken for the background).
+
+use std::path::Path;
+
+use hemato::count::view::{framed_field, FieldOfView, UNLIT_LEVEL};
+use hemato::count::{count_image, CountOptions, ImageCount, WhiteCellClassifier};
+use image::{Rgb, RgbImage};
+
+fn field() -> RgbImage {
+    hemato::io::read_rgb_image(Path::new("fixtures/smears/BloodImage_00003.jpg")).unwrap()
+}
+
+fn framed(image: &RgbImage, margin: u32, colour: [u8; 3]) -> RgbImage {
+    let mut framed = RgbImage::from_pixel(
+        image.width() + 2 * margin,
+        image.height() + 2 * margin,
+        Rgb(colour),
+    );
+    image::imageops::replace(&mut framed, image, i64::from(margin), i64::from(margin));
+    framed
+}
+
+fn count(image: &RgbImage) -> ImageCount {
+    count_image(
+        image,
+        &CountOptions::default(),
+        &WhiteCellClassifier::builtin(),
+    )
+    .unwrap()
+}
+
+/// Every cell of `inner` appears in `outer`, moved by `(shift, shift)`, with the same class,
+/// probability and features.
+fn assert_same_cells(inner: &ImageCount, outer: &ImageCount, shift: u32) {
+    assert_eq!(inner.cells.len(), outer.cells.len());
+    for (a, b) in inner.cells.iter().zip(&outer.cells) {
+        assert_eq!((a.bx + shift, a.by + shift), (b.bx, b.by));
+        assert_eq!((a.x + f64::from(shift), a.y + f64::from(shift)), (b.x, b.y));
+        assert_eq!((a.class, a.probability), (b.class, b.probability));
+        assert_eq!(a.features, b.features);
+    }
+    assert_eq!(inner.field.red_cell_area, outer.field.red_cell_area);
+}
+
+#[test]
+fn a_flat_frame_of_any_colour_changes_no_cell() {
+    let image = field();
+    let plain = count(&image);
+    assert!(plain.cells.len() > 20, "{} cells", plain.cells.len());
+    for colour in [[0, 0, 0], [220, 220, 220], [255, 255, 255], [40, 200, 90]] {
+        let outer = framed(&image, 16, colour);
+        assert_eq!(
+            framed_field(&outer),
+            Some([16, 16, 16 + image.width(), 16 + image.height()]),
+            "{colour:?}"
+        );
+        assert_same_cells(&plain, &count(&outer), 16);
+    }
+}
+
+#[test]
+fn a_margin_in_the_background_colour_is_background() {
+    let image = field();
+    let background = FieldOfView::of(&image)
+        .background()
+        .rgb
+        .map(|c| c.round() as u8);
+    let outer = framed(&image, 16, background);
+    assert_eq!(framed_field(&outer), None);
+}
+
+#[test]
+fn black_corners_are_outside_the_view_and_count_nothing() {
+    let image = field();
+    let (width, height) = image.dimensions();
+    let radius = 0.45 * f64::from(width.max(height));
+    let outside = |x: u32, y: u32| {
+        let dx = f64::from(x) - f64::from(width) / 2.0;
+        let dy = f64::from(y) - f64::from(height) / 2.0;
+        dx.hypot(dy) > radius
+    };
+    let mut vignetted = image.clone();
+    for (x, y, pixel) in vignetted.enumerate_pixels_mut() {
+        if outside(x, y) {
+            *pixel = Rgb([UNLIT_LEVEL / 2; 3]);
+        }
+    }
+    let corners = image
+        .enumerate_pixels()
+        .filter(|(x, y, _)| outside(*x, *y))
+        .count();
+    let view = FieldOfView::of(&vignetted);
+    assert_eq!(view.outside_pixels(), corners);
+    // The corners hold a few cells of the plain field; what is left is counted as on the
+    // plain field. Without the view, the unlit corners set the cell level above the red cells.
+    let plain = count(&image);
+    let corner_cells = plain
+        .cells
+        .iter()
+        .filter(|cell| outside(cell.x as u32, cell.y as u32))
+        .count();
+    let seen = count(&vignetted);
+    let expected = plain.cells.len() - corner_cells;
+    assert!(
+        seen.cells.len().abs_diff(expected) <= 2,
+        "{} cells, {} expected ({} in the corners)",
+        seen.cells.len(),
+        expected,
+        corner_cells
+    );
+    assert!(seen
+        .cells
+        .iter()
+        .all(|cell| !outside(cell.x as u32, cell.y as u32)));
+}
