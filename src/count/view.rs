@@ -102,7 +102,7 @@ impl FieldOfView {
     pub fn contains(&self, index: usize) -> bool {
         self.outside
             .as_ref()
-            .is_none_or(|outside| outside.as_raw()[index] == BACKGROUND)
+            .map_or(true, |outside| outside.as_raw()[index] == BACKGROUND)
     }
 
     /// Number of pixels outside the view.
@@ -330,7 +330,7 @@ mod tests {
         let image = RgbImage::from_fn(6, 4, |x, _| Rgb(if x == 0 { [0; 3] } else { [200; 3] }));
         let view = FieldOfView::of(&image);
         let mask = GrayImage::from_fn(6, 4, |x, y| {
-            image::Luma([if (y == 1 && x <= 2 && x >= 1) || x == 4 {
+            image::Luma([if (y == 1 && (1..=2).contains(&x)) || x == 4 {
                 OBJECT
             } else {
                 BACKGROUND
