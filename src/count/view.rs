@@ -11,11 +11,13 @@
 //!
 //! 1. **A flat frame** ([`framed_field`]): rows and columns at the image's edges in which every
 //!    pixel has the frame's exact colour (a corner's), peeled side by side while they last,
-//!    when that colour is not the background's (within [`SAME_AS_BACKGROUND`] levels in every
-//!    channel of the background of the rest). `hemato count` counts the rectangle inside such a frame as the
-//!    image (the same cells as the image without its frame) and reports positions in the
-//!    framed image. A margin in the background's own colour (a mosaic's padding, an empty
-//!    strip of slide) stays: it is background.
+//!    when that colour does not pass for the background of the rest: brighter than it by
+//!    more than [`SAME_AS_BACKGROUND`] levels in a channel (it would be taken for the
+//!    background), or darker by [`BACKGROUND_DENSITY`] of optical density or more (it would
+//!    be cell). `hemato count` counts the rectangle inside such a frame as the image (the same
+//!    cells as the image without its frame) and reports positions in the framed image. A
+//!    margin that passes for background (a mosaic's padding in the fields' background colour,
+//!    an empty strip of slide) stays.
 //! 2. **Unlit pixels** ([`FieldOfView::of`]): pixels with every channel at most
 //!    [`UNLIT_LEVEL`], connected (4-way) to the image's edge through such pixels. No stain is
 //!    that dark: over the 70 annotated fields and 160 PBC images of `../shared/data`, the
@@ -55,10 +57,14 @@ use super::stain_maps::{estimate_background, estimate_background_of, Background,
 /// A pixel is unlit when none of its channels exceeds this level.
 pub const UNLIT_LEVEL: u8 = 32;
 
-/// A flat frame whose colour lies within this many levels of the background's in every
-/// channel is background, not a frame (the background's own bin neighbourhood spans about
-/// ±8 levels around its mode).
+/// A flat frame brighter than the background by more than this many levels in a channel is a
+/// frame, not background (the background's own bin neighbourhood spans about ±8 levels around
+/// its mode).
 pub const SAME_AS_BACKGROUND: f64 = 8.0;
+
+/// A flat frame darker than the background by this much total optical density or more is a
+/// frame, not background: the lowest cell level (`Settings::min_cell_density`).
+pub const BACKGROUND_DENSITY: f64 = 0.15;
 
 /// The pixels of an image that show the smear, and the background colour estimated from them.
 #[derive(Clone, Debug, PartialEq)]
@@ -155,11 +161,10 @@ impl FieldOfView {
 /// that leaves less than half of the image inside is not one (a few cells on an exactly
 /// uniform, synthetic background peel down to the cells).
 pub fn framed_field(image: &RgbImage) -> Option<[u32; 4]> {
-    let [x0, y0, x1, y1] = inside_flat_frame(image);
-    let whole = [0, 0, image.width(), image.height()];
+    let ([x0, y0, x1, y1], colour) = inside_flat_frame(image)?;
     let inner_area = u64::from(x1 - x0) * u64::from(y1 - y0);
     let area = u64::from(image.width()) * u64::from(image.height());
-    if [x0, y0, x1, y1] == whole || inner_area < area.div_ceil(2) {
+    if inner_area < area.div_ceil(2) {
         return None;
     }
     let inside = |x: u32, y: u32| (x0..x1).contains(&x) && (y0..y1).contains(&y);
@@ -167,25 +172,31 @@ pub fn framed_field(image: &RgbImage) -> Option<[u32; 4]> {
     let background = estimate_background_of(image, |index| {
         inside((index % width) as u32, (index / width) as u32)
     });
-    let frame_is_background = image.enumerate_pixels().all(|(x, y, pixel)| {
-        inside(x, y)
-            || pixel
-                .0
-                .iter()
-                .zip(&background.rgb)
-                .all(|(&value, &mean)| (f64::from(value) - mean).abs() <= SAME_AS_BACKGROUND)
-    });
-    (!frame_is_background).then_some([x0, y0, x1, y1])
+    (!looks_like_background(colour, &background)).then_some([x0, y0, x1, y1])
+}
+
+/// Whether a frame of `colour` is as good as background: no channel more than
+/// [`SAME_AS_BACKGROUND`] levels brighter than the background (a brighter colour, all in one
+/// bin, would be taken for the background), and darker by less than [`BACKGROUND_DENSITY`] of
+/// total optical density (below every cell level, so it is never cell).
+fn looks_like_background(colour: [u8; 3], background: &Background) -> bool {
+    let values = colour.map(f64::from);
+    let not_brighter = (0..3).all(|c| values[c] <= background.rgb[c] + SAME_AS_BACKGROUND);
+    let density: f64 = (0..3)
+        .map(|c| (background.rgb[c] / values[c].max(1.0)).ln().max(0.0))
+        .sum();
+    not_brighter && density < BACKGROUND_DENSITY
 }
 
 /// The rectangle `[x0, y0, x1, y1]` (ends exclusive) left after peeling rows and columns of
-/// one exact colour, the frame's, from the image's sides, side by side while they last. The
-/// frame's colour is that of one of the corners: the one that peels the most pixels (ties: the
-/// first of top left, top right, bottom left, bottom right).
-fn inside_flat_frame(image: &RgbImage) -> [u32; 4] {
+/// one exact colour, the frame's, from the image's sides, side by side while they last, and
+/// that colour; `None` when nothing peels or everything does. The frame's colour is that of one
+/// of the corners: the one that peels the most pixels (ties: the first of top left, top right,
+/// bottom left, bottom right).
+fn inside_flat_frame(image: &RgbImage) -> Option<([u32; 4], [u8; 3])> {
     let (width, height) = image.dimensions();
     if width == 0 || height == 0 {
-        return [0, 0, width, height];
+        return None;
     }
     let corners = [
         (0, 0),
@@ -194,11 +205,14 @@ fn inside_flat_frame(image: &RgbImage) -> [u32; 4] {
         (width - 1, height - 1),
     ];
     let area = |[x0, y0, x1, y1]: [u32; 4]| u64::from(x1 - x0) * u64::from(y1 - y0);
-    corners
+    let (inner, colour) = corners
         .iter()
-        .map(|&(x, y)| peel(image, image.get_pixel(x, y).0))
-        .min_by_key(|&inner| area(inner))
-        .unwrap_or([0, 0, width, height])
+        .map(|&(x, y)| {
+            let colour = image.get_pixel(x, y).0;
+            (peel(image, colour), colour)
+        })
+        .min_by_key(|&(inner, _)| area(inner))?;
+    (inner != [0, 0, width, height] && area(inner) > 0).then_some((inner, colour))
 }
 
 /// [`inside_flat_frame`] for one frame colour.
@@ -297,12 +311,14 @@ mod tests {
 
     #[test]
     fn a_frame_of_the_background_colour_is_kept() {
-        // Within 8 levels of the background (200, 195, 190) in every channel: background.
-        assert_eq!(framed_field(&framed([206, 190, 197], [2; 4])), None);
-        assert_eq!(
-            framed_field(&framed([209, 195, 190], [2; 4])),
-            Some([2, 2, 14, 12])
-        );
+        // Background (200, 195, 190). At most 8 levels brighter: background.
+        assert_eq!(framed_field(&framed([208, 203, 198], [2; 4])), None);
+        let frame = Some([2, 2, 14, 12]);
+        assert_eq!(framed_field(&framed([209, 195, 190], [2; 4])), frame);
+        // Darker by less than 0.15 of optical density: background. ln(200 / 180) +
+        // ln(195 / 190) = 0.131; ln(200 / 180) + ln(195 / 185) = 0.158.
+        assert_eq!(framed_field(&framed([180, 190, 190], [2; 4])), None);
+        assert_eq!(framed_field(&framed([180, 185, 190], [2; 4])), frame);
     }
 
     #[test]
