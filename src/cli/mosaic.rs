@@ -59,6 +59,10 @@ pub struct Args {
     /// Skip the per-field counts (OUT.fields.csv lists the layout only).
     #[arg(long)]
     no_counts: bool,
+    /// Count the fields (with `hemato count`) at this known pixel size in µm, as `hemato slide
+    /// --pixel-size` counts the mosaic; default: each field's own estimate.
+    #[arg(long, value_name = "UM", conflicts_with_all = ["level", "method"])]
+    pixel_size: Option<f64>,
     /// Count with the stain-watershed stand-in at this fixed threshold level (as `hemato slide
     /// --analysis stain-watershed --level`).
     #[arg(long, value_name = "0-255", conflicts_with = "method")]
@@ -159,7 +163,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 &StainWatershed::new(Level::Auto(Method::parse(method)?))?,
                 &mosaic,
             )?),
-            (None, None) => Some(count_field_counts(&mosaic)?),
+            (None, None) => Some(count_field_counts(
+                &mosaic,
+                &hemato::count::CountOptions {
+                    pixel_size: args.pixel_size,
+                },
+            )?),
         }
     };
     let mut table = String::from("column,row,x,y,width,height,source");

@@ -446,17 +446,20 @@ pub fn field_counts<A: Analysis>(analysis: &A, mosaic: &Mosaic) -> Result<Vec<us
 }
 
 /// The cell count of each padded field (index = source) by `hemato count` on that field alone
-/// ([`crate::count::count_image`] with the built-in model and an estimated pixel size): what
-/// `hemato slide`'s count analysis should find on the mosaic, within the differences
-/// `docs/slides.md` lists.
-pub fn count_field_counts(mosaic: &Mosaic) -> Result<Vec<usize>, MosaicError> {
+/// ([`crate::count::count_image`] with the built-in model and `options`): what `hemato slide`'s
+/// count analysis should find on the mosaic with the same options, within the differences
+/// `docs/slides.md` lists. With an estimated pixel size each field has its own red-cell size
+/// and the slide one for all, so give a known pixel size for a comparison within 2 %.
+pub fn count_field_counts(
+    mosaic: &Mosaic,
+    options: &crate::count::CountOptions,
+) -> Result<Vec<usize>, MosaicError> {
     let classifier = crate::count::WhiteCellClassifier::builtin();
-    let options = crate::count::CountOptions::default();
     (0..mosaic.sources.len())
         .into_par_iter()
         .map(|source| {
             let padded = mosaic.padded_field(source);
-            crate::count::count_image(&padded, &options, &classifier)
+            crate::count::count_image(&padded, options, &classifier)
                 .map(|count| count.cells.len())
                 .map_err(|error| MosaicError::Count {
                     path: mosaic.sources[source].clone(),
