@@ -278,14 +278,13 @@ pub fn detect_with(
 }
 
 /// The first steps of [`detect_with`]: the field of view (with its background colour), the
-/// stain maps (blank outside the view) and the cell level.
+/// stain maps (no stain outside the view) and the cell level.
 pub fn stains_and_level(
     image: &image::RgbImage,
     settings: &Settings,
 ) -> (FieldOfView, StainMaps, i32) {
     let view = FieldOfView::of(image);
-    let mut maps = StainMaps::new(image, &view.background());
-    view.blank(&mut maps);
+    let maps = StainMaps::new(image, &view.background());
     let level = cell_level(&density_histogram(&maps, &view, settings), settings);
     (view, maps, level)
 }

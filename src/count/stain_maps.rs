@@ -151,9 +151,13 @@ impl PixelStains {
         }
     }
 
-    /// The optical densities of one pixel's R, G and B against the background.
+    /// The optical densities of one pixel's R, G and B against the background; none for an
+    /// unlit pixel, which shows no smear ([`super::view`]).
     #[inline]
     fn od(&self, rgb: &[u8]) -> [f32; 3] {
+        if super::view::is_unlit(rgb) {
+            return [0.0; 3];
+        }
         [0, 1, 2].map(|c| self.tables[c][usize::from(rgb[c])])
     }
 

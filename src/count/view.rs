@@ -18,14 +18,16 @@
 //!    cells as the image without its frame) and reports positions in the framed image. A
 //!    margin that passes for background (a mosaic's padding in the fields' background colour,
 //!    an empty strip of slide) stays.
-//! 2. **Unlit pixels** ([`FieldOfView::of`]): pixels with every channel at most
-//!    [`UNLIT_LEVEL`], connected (4-way) to the image's edge through such pixels. No stain is
+//! 2. **Unlit pixels** ([`is_unlit`]): pixels with every channel below [`UNLIT_LEVEL`], the
+//!    black corners of a round field stop, black padding, a scanner's black filler. No stain is
 //!    that dark: over the 70 annotated fields and 160 PBC images of `../shared/data`, the
 //!    darkest pixel's brightest channel is 53 (a single dark speck of 29 pixels in an Aslan
-//!    corner excepted). Unlit pixels take no part in the background colour or the cell level,
-//!    are neither cell nor nucleus, and a piece that touches them is cut by the edge of the
-//!    view, as a piece that touches the image's border is (it keeps the smaller fragment
-//!    limit).
+//!    corner excepted). Unlit pixels have no optical density
+//!    ([`super::stain_maps::PixelStains`]), so they are neither cell nor nucleus, on single
+//!    images and slides alike; they take no part in the background colour or the cell level
+//!    ([`FieldOfView`], and a slide's statistics); and a piece beside them is cut by the edge
+//!    of the view, as a piece at the image's border is (it keeps the smaller fragment limit;
+//!    on slides `ComponentImage::piece_at_border`).
 //!
 //! ```
 //! use hemato::count::view::{framed_field, FieldOfView};
@@ -41,7 +43,7 @@
 //!     })
 //! });
 //! assert_eq!(framed_field(&image), Some([1, 1, 7, 5]));
-//! // Without the crop, the black frame is unlit and outside the view.
+//! // Without the crop, the black frame is unlit: outside the view.
 //! let view = FieldOfView::of(&image);
 //! assert_eq!(view.outside_pixels(), 48 - 24);
 //! assert!(!view.contains(0) && view.contains(8 + 1));
@@ -52,10 +54,18 @@ use image::{GrayImage, RgbImage};
 use crate::measure::Particle;
 use crate::morphology::{BACKGROUND, OBJECT};
 
-use super::stain_maps::{estimate_background, estimate_background_of, Background, StainMaps};
+use super::stain_maps::{estimate_background, estimate_background_of, Background};
 
-/// A pixel is unlit when none of its channels exceeds this level.
+/// A pixel is unlit when every channel is below this level: the first 4 of the 32 colour bins
+/// of 8 levels the background is looked for in, so that slide statistics can leave unlit pixels
+/// out bin by bin.
 pub const UNLIT_LEVEL: u8 = 32;
+
+/// Whether a pixel (R, G, B) is unlit (module docs).
+#[inline]
+pub fn is_unlit(rgb: &[u8]) -> bool {
+    rgb[0] < UNLIT_LEVEL && rgb[1] < UNLIT_LEVEL && rgb[2] < UNLIT_LEVEL
+}
 
 /// A flat frame brighter than the background by more than this many levels in a channel is a
 /// frame, not background (the background's own bin neighbourhood spans about ±8 levels around
@@ -78,11 +88,16 @@ pub struct FieldOfView {
 impl FieldOfView {
     /// Finds the unlit pixels of `image` (module docs) and the background colour of the rest.
     pub fn of(image: &RgbImage) -> FieldOfView {
-        let (width, height) = image.dimensions();
-        let mut outside = GrayImage::new(width, height);
-        if flood_unlit(image, &mut outside) == 0 {
+        if !image.pixels().any(|pixel| is_unlit(&pixel.0)) {
             return FieldOfView::whole(estimate_background(image));
         }
+        let outside = GrayImage::from_fn(image.width(), image.height(), |x, y| {
+            image::Luma([if is_unlit(&image.get_pixel(x, y).0) {
+                OBJECT
+            } else {
+                BACKGROUND
+            }])
+        });
         let background =
             estimate_background_of(image, |index| outside.as_raw()[index] == BACKGROUND);
         FieldOfView {
@@ -121,39 +136,31 @@ impl FieldOfView {
         })
     }
 
-    /// Clears every stain amount of the pixels outside the view, so that they are neither cell
-    /// nor nucleus.
-    pub fn blank(&self, maps: &mut StainMaps) {
-        let Some(outside) = &self.outside else {
-            return;
-        };
-        for (index, &mark) in outside.as_raw().iter().enumerate() {
-            if mark == OBJECT {
-                maps.density[index] = 0.0;
-                maps.blue[index] = 0.0;
-                maps.eosin[index] = 0.0;
-                maps.violet[index] = 0.0;
-            }
-        }
-    }
-
     /// Whether a pixel of `particle` has an outside pixel among its 8 neighbours: the piece is
     /// cut by the edge of the view.
     pub fn touches(&self, particle: &Particle) -> bool {
         let Some(outside) = &self.outside else {
             return false;
         };
-        let (width, height) = outside.dimensions();
-        particle.runs.iter().any(|run| {
-            let rows = run.y.saturating_sub(1)..=(run.y + 1).min(height - 1);
-            let columns = run.x_start.saturating_sub(1)..(run.x_end + 1).min(width);
-            rows.into_iter().any(|y| {
-                columns
-                    .clone()
-                    .any(|x| outside.get_pixel(x, y).0[0] == OBJECT)
-            })
+        touches_where(particle, outside.dimensions(), |x, y| {
+            outside.get_pixel(x, y).0[0] == OBJECT
         })
     }
+}
+
+/// Whether a pixel of `particle` has, among its 8 neighbours inside a `width` × `height` image,
+/// one for which `outside(x, y)` holds.
+pub fn touches_where(
+    particle: &Particle,
+    (width, height): (u32, u32),
+    outside: impl Fn(u32, u32) -> bool,
+) -> bool {
+    particle.runs.iter().any(|run| {
+        let rows = run.y.saturating_sub(1)..=(run.y + 1).min(height.saturating_sub(1));
+        let columns = run.x_start.saturating_sub(1)..(run.x_end + 1).min(width);
+        rows.into_iter()
+            .any(|y| columns.clone().any(|x| outside(x, y)))
+    })
 }
 
 /// The rectangle `[x0, y0, x1, y1]` (ends exclusive) inside a flat frame that is not the
@@ -240,50 +247,10 @@ fn peel(image: &RgbImage, colour: [u8; 3]) -> [u32; 4] {
     }
 }
 
-/// Marks the unlit pixels connected to the image's edge through unlit pixels (4-connected);
-/// returns how many it marked.
-fn flood_unlit(image: &RgbImage, outside: &mut GrayImage) -> usize {
-    let (width, height) = image.dimensions();
-    let unlit = |x: u32, y: u32| image.get_pixel(x, y).0.iter().all(|&v| v <= UNLIT_LEVEL);
-    let marked = |outside: &GrayImage, x: u32, y: u32| outside.get_pixel(x, y).0[0] == OBJECT;
-    let mut queue = Vec::new();
-    for y in 0..height {
-        for x in 0..width {
-            let at_edge = x == 0 || y == 0 || x + 1 == width || y + 1 == height;
-            if at_edge && unlit(x, y) {
-                queue.push((x, y));
-            }
-        }
-    }
-    for &(x, y) in &queue {
-        outside.put_pixel(x, y, image::Luma([OBJECT]));
-    }
-    let mut count = queue.len();
-    while let Some((x, y)) = queue.pop() {
-        for (nx, ny) in neighbours(x, y, width, height).into_iter().flatten() {
-            if !marked(outside, nx, ny) && unlit(nx, ny) {
-                outside.put_pixel(nx, ny, image::Luma([OBJECT]));
-                count += 1;
-                queue.push((nx, ny));
-            }
-        }
-    }
-    count
-}
-
-/// The 4 neighbours of `(x, y)` that lie inside a `width` × `height` image.
-fn neighbours(x: u32, y: u32, width: u32, height: u32) -> [Option<(u32, u32)>; 4] {
-    [
-        x.checked_sub(1).map(|nx| (nx, y)),
-        (x + 1 < width).then_some((x + 1, y)),
-        y.checked_sub(1).map(|ny| (x, ny)),
-        (y + 1 < height).then_some((x, y + 1)),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::count::stain_maps::StainMaps;
     use crate::measure::{find_particles, ParticleOptions};
     use image::Rgb;
 
@@ -322,21 +289,21 @@ mod tests {
     }
 
     #[test]
-    fn only_unlit_pixels_reached_from_the_edge_are_outside() {
-        // Unlit pixels: a column on the left edge, and an enclosed one in the middle.
+    fn unlit_pixels_are_outside_wherever_they_are() {
+        // Unlit pixels: a column on the left edge, and one in the middle.
         let image = RgbImage::from_fn(6, 5, |x, y| {
             Rgb(if x == 0 || (x == 3 && y == 2) {
-                [UNLIT_LEVEL, 10, 0]
+                [UNLIT_LEVEL - 1, 10, 0]
             } else {
                 [200, 200, 200]
             })
         });
         let view = FieldOfView::of(&image);
-        assert_eq!(view.outside_pixels(), 5);
-        assert!(!view.contains(6) && view.contains(2 * 6 + 3));
+        assert_eq!(view.outside_pixels(), 6);
+        assert!(!view.contains(6) && !view.contains(2 * 6 + 3) && view.contains(1));
         assert_eq!(view.background().rgb, [200.0; 3]);
-        // One level brighter is lit.
-        let lit = RgbImage::from_pixel(3, 3, Rgb([UNLIT_LEVEL + 1, 0, 0]));
+        // One channel at the level is lit.
+        let lit = RgbImage::from_pixel(3, 3, Rgb([0, UNLIT_LEVEL, 0]));
         assert_eq!(FieldOfView::of(&lit).outside_pixels(), 0);
     }
 
@@ -360,17 +327,18 @@ mod tests {
     }
 
     #[test]
-    fn blanked_pixels_carry_no_stain() {
-        let image = RgbImage::from_fn(4, 1, |x, _| {
-            Rgb(if x == 0 { [5, 5, 5] } else { [200, 200, 200] })
+    fn unlit_pixels_carry_no_stain() {
+        let background = Background { rgb: [200.0; 3] };
+        let image = RgbImage::from_fn(2, 1, |x, _| {
+            Rgb(if x == 0 { [31, 31, 31] } else { [32, 31, 31] })
         });
-        let view = FieldOfView::of(&image);
-        let mut maps = StainMaps::new(&image, &view.background());
-        assert!(maps.density[0] > 1.0);
-        view.blank(&mut maps);
+        let maps = StainMaps::new(&image, &background);
         assert_eq!(
             [maps.density[0], maps.blue[0], maps.eosin[0], maps.violet[0]],
             [0.0; 4]
         );
+        // ln(200 / 32) + 2 ln(200 / 31), by hand.
+        let expected = (200f64 / 32.0).ln() + 2.0 * (200f64 / 31.0).ln();
+        assert!((f64::from(maps.density[1]) - expected).abs() < 1e-5);
     }
 }

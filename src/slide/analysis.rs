@@ -122,6 +122,16 @@ impl ComponentImage<'_> {
             || x + bounds.width == self.slide_size.0
             || y + bounds.height == self.slide_size.1
     }
+
+    /// Whether a piece (coordinates of `rgb` and `mask`) is cut by the slide's border or by
+    /// unlit pixels ([`crate::count::view`]): where `hemato count` keeps the smaller fragments.
+    /// `rgb` holds a margin of at least one pixel around the piece wherever the slide does.
+    pub fn piece_at_border(&self, piece: &crate::measure::Particle) -> bool {
+        self.touches_slide_border(&piece.bounds)
+            || crate::count::view::touches_where(piece, self.rgb.dimensions(), |x, y| {
+                crate::count::view::is_unlit(&self.rgb.get_pixel(x, y).0)
+            })
+    }
 }
 
 /// One cell found by an analysis, in slide coordinates.

@@ -57,6 +57,7 @@ use crate::count::fields::{
 };
 use crate::count::report::UNCLASSIFIED_WHITE;
 use crate::count::stain_maps::{brightest_fraction_cut, Background, PixelStains, StainMaps};
+use crate::count::view::is_unlit;
 use crate::count::{shape_values, CellClass, Kind, Scale, WhiteCellClassifier, SHAPE_COLUMNS};
 use crate::measure::{find_particles, measure_shape, Calibration, Particle, ParticleOptions};
 use crate::morphology::{fill_holes, OBJECT};
@@ -77,10 +78,14 @@ pub const STATISTICS_LEN: usize = BRIGHTNESS_BINS + 4 * COLOUR_BINS;
 const COLOUR_STATISTICS: &str = "colour statistics";
 
 /// Adds the background and density statistics of `rgb` (see the module docs) to `statistics`
-/// ([`STATISTICS_LEN`] counters).
+/// ([`STATISTICS_LEN`] counters). Unlit pixels show no smear and are left out, as a single
+/// image leaves them out of its background and level ([`crate::count::view`]).
 pub fn add_colour_statistics(rgb: &RgbImage, statistics: &mut [u64]) {
     let (brightness, colours) = statistics.split_at_mut(BRIGHTNESS_BINS);
     for pixel in rgb.pixels() {
+        if is_unlit(&pixel.0) {
+            continue;
+        }
         let [r, g, b] = pixel.0;
         brightness[usize::from(r) + usize::from(g) + usize::from(b)] += 1;
         let bin = (usize::from(r / 8) * 32 + usize::from(g / 8)) * 32 + usize::from(b / 8);
@@ -541,7 +546,7 @@ impl Analysis for CountAnalysis {
             pieces,
             area,
             &self.settings,
-            &|piece| sub.touches_slide_border(&piece.bounds),
+            &|piece| sub.piece_at_border(piece),
         )
         .into_iter()
         .filter_map(|detection| detection.translated(sx, sy))
@@ -700,9 +705,7 @@ impl Analysis for PieceShapes {
         }
         let nuclei = piece_nuclei(component, parameters, &self.settings);
         let pieces = pieces_recording_cut(cells, component.origin, self.cuts.as_deref())?;
-        let shapes = describe_pieces(&pieces, &nuclei, &|piece| {
-            component.touches_slide_border(&piece.bounds)
-        });
+        let shapes = describe_pieces(&pieces, &nuclei, &|piece| component.piece_at_border(piece));
         let (ox, oy) = component.origin;
         // `describe_pieces` keeps the pieces of at least 20 pixels without nucleus pixels, in
         // order: pair them again with their pieces for positions.
