@@ -153,12 +153,17 @@ impl PixelStains {
 
     /// The optical densities of one pixel's R, G and B against the background; none for an
     /// unlit pixel, which shows no smear ([`super::view`]).
-    #[inline]
+    #[inline(always)]
     fn od(&self, rgb: &[u8]) -> [f32; 3] {
-        if super::view::is_unlit(rgb) {
+        let (r, g, b) = (rgb[0], rgb[1], rgb[2]);
+        if super::view::is_unlit(&[r, g, b]) {
             return [0.0; 3];
         }
-        [0, 1, 2].map(|c| self.tables[c][usize::from(rgb[c])])
+        [
+            self.tables[0][usize::from(r)],
+            self.tables[1][usize::from(g)],
+            self.tables[2][usize::from(b)],
+        ]
     }
 
     /// The density of one pixel alone (the first value of [`PixelStains::of`], the same
