@@ -22,11 +22,11 @@ pub enum Compression {
 /// single-image cell count.
 ///
 /// Fields (all the same size) are laid out row by row, used in turn, each with a margin of
-/// background colour (by default the fields' own) so that no two fields touch. OUT.fields.csv lists every placed field and
-/// the cell count of that padded field analysed alone: by `hemato count` (what `hemato slide`
-/// finds on the mosaic within about 2 %), or with --level/--method by the stain-watershed
-/// stand-in (what `hemato slide --analysis stain-watershed` finds, exactly with a fixed
-/// --level).
+/// background colour (by default the fields' own) so that no two fields touch.
+/// OUT.fields.csv lists every placed field and the cell count of that padded field analysed
+/// alone: by `hemato count` (what `hemato slide` finds on the mosaic within about 2 % when both
+/// are given the same --pixel-size), or with --level/--method by the stain-watershed stand-in
+/// (what `hemato slide --analysis stain-watershed` finds, exactly with a fixed --level).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:
   hemato mosaic ../shared/data/smears-sample/images/ --size 40000x40000 -o mosaic40k.tif")]

@@ -226,8 +226,9 @@ pub fn detect(
 /// [`detect`] with other settings.
 ///
 /// The steps are the public functions below, in this order: [`FieldOfView`] (with the
-/// background colour) and [`StainMaps`], [`density_histogram`] → [`cell_level`] → [`cell_mask`], [`nucleus_mask`],
-/// the watershed pieces and [`single_cell_area`], then [`find_cells`]. Whole slides
+/// background colour) and [`StainMaps`], [`density_histogram`] → [`cell_level`] (together
+/// [`stains_and_level`]) → [`cell_mask`], [`nucleus_mask`], the watershed pieces and
+/// [`single_cell_area`], then [`find_cells`]. Whole slides
 /// (`hemato::slide::count`) run the same functions with slide-wide parameters.
 pub fn detect_with(
     image: &image::RgbImage,

@@ -33,7 +33,7 @@
 //! use hemato::count::view::{framed_field, FieldOfView};
 //! use image::{Rgb, RgbImage};
 //!
-//! // A 6 × 4 field with a bright and a dark pixel, inside a one-pixel black frame.
+//! // A 6 × 4 grey field with one violet pixel, inside a one-pixel black frame.
 //! let image = RgbImage::from_fn(8, 6, |x, y| {
 //!     let inside = (1..7).contains(&x) && (1..5).contains(&y);
 //!     Rgb(match (inside, x, y) {
