@@ -264,3 +264,33 @@ fn subtype_call_of_the_bccd_fixtures() {
         assert_eq!(subtype_call(&no_boxes, &without), SubtypeCall::NotFound);
     }
 }
+
+/// A dense PBC field whose pale red-cell centres fill one colour bin more than the cream
+/// background does: the background is the brighter of the two large colour clouds
+/// (`count::stain_maps::background_bin`). With the fullest bin as the background, the red cells
+/// were taken for it and the eosinophil was found as two monocytes. The reference is PBC's
+/// folder (the annotators' class) and the one white cell in the image.
+#[test]
+fn a_dense_field_keeps_its_background_and_its_one_eosinophil() {
+    let path = shared_data("pbc/eosinophil/EO_641313.jpg");
+    let rgb = hemato::io::read_rgb_image(&path).unwrap();
+    let count = count_image(
+        &rgb,
+        &CountOptions::default(),
+        &WhiteCellClassifier::builtin(),
+    )
+    .unwrap();
+    let background = count.field.background.rgb;
+    assert!(background.iter().sum::<f64>() > 650.0, "{background:?}");
+    assert_eq!(count.white_total(), 1);
+    assert_eq!(
+        count.count(hemato::count::CellClass::Eosinophil),
+        1,
+        "{:?}",
+        count
+            .cells
+            .iter()
+            .map(|cell| cell.class)
+            .collect::<Vec<_>>()
+    );
+}

@@ -9,8 +9,9 @@
 //!    ([`add_colour_statistics`]): a histogram of brightness (R + G + B, 766 bins) and, per
 //!    colour bin of 8 × 8 × 8 levels, the number of pixels and the sums of their R, G and B. The
 //!    background is `estimate_background`'s: the brightest 40 % of pixels (the exact brightness
-//!    cut), the most frequent colour bin among them, the mean colour of that bin and its 26
-//!    neighbours (exact sums). A bin counts as bright when its mean brightness reaches the cut
+//!    cut), the background's colour bin among them (`background_bin`: the fullest bin of the
+//!    brightest major colour cloud), the mean colour of that bin and its 26 neighbours (exact
+//!    sums). A bin counts as bright when its mean brightness reaches the cut
 //!    (the single-image code decides per pixel). The cell level is `cell_level` of the density
 //!    histogram, with each bin's pixels spread evenly over the bin's 512 colours (the
 //!    single-image code uses each pixel's own density).
@@ -56,7 +57,9 @@ use crate::count::fields::{
     scaled_value, single_cell_area, threshold_density, PieceShape, Settings,
 };
 use crate::count::report::UNCLASSIFIED_WHITE;
-use crate::count::stain_maps::{brightest_fraction_cut, Background, PixelStains, StainMaps};
+use crate::count::stain_maps::{
+    background_bin, brightest_fraction_cut, Background, PixelStains, StainMaps, COLOUR_BINS,
+};
 use crate::count::view::is_unlit;
 use crate::count::{shape_values, CellClass, Kind, Scale, WhiteCellClassifier, SHAPE_COLUMNS};
 use crate::measure::{find_particles, measure_shape, Calibration, Particle, ParticleOptions};
@@ -66,8 +69,6 @@ use crate::watershed::{watershed, WatershedError};
 
 /// Bins of the brightness histogram (R + G + B: 0 to 765).
 const BRIGHTNESS_BINS: usize = 766;
-/// Colour bins of 8 levels per channel.
-const COLOUR_BINS: usize = 32 * 32 * 32;
 /// Length of the statistics: brightness histogram, then per colour bin its count and the sums
 /// of R, G and B.
 pub const STATISTICS_LEN: usize = BRIGHTNESS_BINS + 4 * COLOUR_BINS;
@@ -107,16 +108,19 @@ pub fn background_from_statistics(statistics: &[u64]) -> Background {
     }
     let cut = brightest_fraction_cut(brightness);
     let entry = |bin: usize| &colours[4 * bin..4 * bin + 4];
-    // The most frequent bright bin; ties go to the later (brighter) index.
-    let mode = (0..COLOUR_BINS)
+    // The bright bins' histogram, and the background's bin in it.
+    let bright: Vec<u64> = (0..COLOUR_BINS)
         .map(|bin| {
             let [count, r, g, b] = [0, 1, 2, 3].map(|i| entry(bin)[i]);
-            let bright = count > 0 && (r + g + b) as f64 / count as f64 >= cut as f64;
-            (if bright { count } else { 0 }, bin)
+            let is_bright = count > 0 && (r + g + b) as f64 / count as f64 >= cut as f64;
+            if is_bright {
+                count
+            } else {
+                0
+            }
         })
-        .max()
-        .map(|(_, bin)| [bin / 1024, (bin / 32) % 32, bin % 32])
-        .expect("there are bins");
+        .collect();
+    let mode = background_bin(&bright);
     let mut sum = [0u64; 3];
     let mut count = 0u64;
     for bin in 0..COLOUR_BINS {
