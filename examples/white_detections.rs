@@ -22,6 +22,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         model,
         classes,
         columns,
+        ..
     } = &classifier
     else {
         return Err("the built-in classifier has a model".into());

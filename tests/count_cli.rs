@@ -355,3 +355,28 @@ fn unusable_models_are_refused() {
     assert!(message.contains("white-cell features"), "{message}");
     assert!(!message.contains("panicked"), "{message}");
 }
+
+#[test]
+fn trust_model_takes_the_models_call_over_the_gate() {
+    // PBC's ERB_102372 is an erythroblast (its folder is the label). The built-in model calls
+    // it one with probability 0.851, under the gate's 0.9: by default it is counted as the
+    // most probable white class (ig); with --trust-model as an erythroblast, outside the
+    // white-cell total.
+    let image = "fixtures/pbc/erythroblast/ERB_102372.jpg";
+    let column = |output: &Output, name: &str| -> String {
+        let text = stdout(output);
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let index = header.iter().position(|&column| column == name).unwrap();
+        row[index].to_string()
+    };
+    let gated = hemato(&["count", image, "-q"]);
+    assert!(gated.status.success(), "{}", stderr(&gated));
+    assert_eq!(column(&gated, "erythroblast"), "0");
+    assert_eq!(column(&gated, "wbc_total"), "1");
+    let trusted = hemato(&["count", image, "-q", "--trust-model"]);
+    assert!(trusted.status.success(), "{}", stderr(&trusted));
+    assert_eq!(column(&trusted, "erythroblast"), "1");
+    assert_eq!(column(&trusted, "wbc_total"), "0");
+}

@@ -382,6 +382,7 @@ fn a_classifier_failure_stops_the_run_and_says_where() {
         model,
         classes,
         mut columns,
+        choice,
     } = WhiteCellClassifier::builtin()
     else {
         panic!("the built-in classifier has a model");
@@ -395,6 +396,7 @@ fn a_classifier_failure_stops_the_run_and_says_where() {
         model,
         classes,
         columns,
+        choice,
     };
     // The whole-image reference fails too.
     let rgb = hemato::io::read_rgb_image(&field).unwrap();

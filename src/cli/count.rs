@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use hemato::count::report::{cells_csv, counts_csv, summary};
 use hemato::count::{
-    count_image, list_images, overlay, CountOptions, ImageCount, WhiteCellClassifier,
+    count_image, list_images, overlay, ClassChoice, CountOptions, ImageCount, WhiteCellClassifier,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -28,6 +28,10 @@ pub struct Args {
     /// White-cell model (hemato model file) instead of the built-in one.
     #[arg(long, value_name = "MODEL.json")]
     model: Option<PathBuf>,
+    /// Take the model's most probable class for every nucleated cell, without the class gate
+    /// (for a model trained on this microscope's images; docs/counting.md, step 7).
+    #[arg(long)]
+    trust_model: bool,
     /// Pixel size in µm (default: estimated from the median red-cell diameter, 7.5 µm).
     #[arg(long, value_name = "UM")]
     pixel_size: Option<f64>,
@@ -59,10 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("cannot create the overlay folder {}", folder.display()))?;
     }
-    let classifier = match &args.model {
-        Some(path) => WhiteCellClassifier::load(path)?,
-        None => WhiteCellClassifier::builtin(),
-    };
+    let classifier = white_cell_classifier(args.model.as_deref(), args.trust_model)?;
     let options = CountOptions {
         pixel_size: args.pixel_size,
     };
@@ -143,4 +144,22 @@ fn overlay_file_names(images: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
             Ok(name)
         })
         .collect()
+}
+
+/// The model file's classifier, else the built-in one; with `trust`, choosing the most
+/// probable class ([`ClassChoice::MostProbable`]) instead of the gated one.
+pub fn white_cell_classifier(
+    model: Option<&Path>,
+    trust: bool,
+) -> anyhow::Result<WhiteCellClassifier> {
+    let classifier = match model {
+        Some(path) => WhiteCellClassifier::load(path)?,
+        None => WhiteCellClassifier::builtin(),
+    };
+    let choice = if trust {
+        ClassChoice::MostProbable
+    } else {
+        ClassChoice::Gated
+    };
+    Ok(classifier.with_choice(choice))
 }

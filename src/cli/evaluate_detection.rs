@@ -38,6 +38,10 @@ pub struct Args {
     /// White-cell model instead of the built-in one.
     #[arg(long, value_name = "MODEL.json")]
     model: Option<PathBuf>,
+    /// Take the model's most probable class, without the class gate (as `hemato count
+    /// --trust-model`).
+    #[arg(long)]
+    trust_model: bool,
     /// At most this many images per class folder.
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
@@ -115,10 +119,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.voc.is_empty() && args.csv.is_empty() && args.folders.is_empty() {
         bail!("give at least one dataset: --voc DIR, --csv DIR or --folders DIR");
     }
-    let classifier = match &args.model {
-        Some(path) => WhiteCellClassifier::load(path)?,
-        None => WhiteCellClassifier::builtin(),
-    };
+    let classifier = super::count::white_cell_classifier(args.model.as_deref(), args.trust_model)?;
     let mut report = String::new();
     let mut datasets: Vec<(PathBuf, Vec<AnnotatedImage>)> = Vec::new();
     for directory in &args.voc {

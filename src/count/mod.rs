@@ -30,7 +30,7 @@ use rayon::prelude::*;
 
 use crate::measure::{measure_shape, Calibration, ShapeMeasurements};
 use crate::watershed::WatershedError;
-pub use classifier::WhiteCellClassifier;
+pub use classifier::{ClassChoice, WhiteCellClassifier};
 pub use fields::{Detection, FieldDetections, Kind};
 pub use scale::Scale;
 

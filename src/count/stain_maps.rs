@@ -39,7 +39,7 @@ pub(crate) fn brightest_fraction_cut(brightness_counts: &[u64]) -> usize {
 
 /// Estimates the background colour: among the brightest 40 % of pixels (by R + G + B), the
 /// fullest colour bin (3-D histogram with bins of 8 levels) of the brightest major colour cloud
-/// ([`background_bin`]), refined as the mean of the pixels in that bin and its 26 neighbours.
+/// (`background_bin`), refined as the mean of the pixels in that bin and its 26 neighbours.
 /// Cells are darker than the slide in every stain; red-cell centres and refractile specks are
 /// bright too, but vary in colour, and where pale red-cell centres do form a large cloud (dense
 /// fields), it is darker than the background's.
