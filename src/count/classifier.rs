@@ -82,8 +82,8 @@ pub enum ClassChoice {
     #[default]
     Gated,
     /// The model's most probable class ([`most_probable`]), for a model trained on the same
-    /// microscope's images: there the gate only overrules right calls (held-out PBC images:
-    /// macro F1 0.881 gated, 0.908 without; docs/accuracy.md).
+    /// microscope's images: there the calls the gate overrules are mostly right (held-out PBC
+    /// images: macro F1 0.881 gated, 0.908 without; docs/accuracy.md).
     MostProbable,
 }
 
@@ -224,11 +224,13 @@ impl WhiteCellClassifier {
             circularity: feature(NUCLEUS_CIRCULARITY),
         };
         let probabilities = probabilities.row(0).to_vec();
-        let (best, probability) = match choice {
+        let chosen = match choice {
             ClassChoice::Gated => choose_class(&probabilities, classes, nucleus),
             ClassChoice::MostProbable => most_probable(&probabilities, classes, &|_| true),
-        }
-        .unwrap_or((0, f64::NAN));
+        };
+        let Some((best, probability)) = chosen else {
+            return Ok(Decision::unclassified());
+        };
         Ok(Decision {
             class: Some(classes[best]),
             probability,
@@ -291,7 +293,7 @@ pub struct GateNucleus {
 }
 
 /// The class of a nucleated detection from the model's probabilities (in the order of
-/// `classes`) and its nucleus, with the probability of that class.
+/// `classes`) and its nucleus, with the probability of that class (`None` without classes).
 ///
 /// The detector has already decided that the object is nucleated, so a white-cell class is
 /// the default: the most probable one. The model may overrule the detector (platelet,
