@@ -284,3 +284,81 @@ fn shard_auto_reads_slurm_and_kubernetes_variables() {
         stderr(&output)
     );
 }
+
+#[test]
+fn model_and_trust_model_choose_the_white_cell_classes() {
+    // PBC's ERB_102372 is an erythroblast (its folder is the label); the built-in model calls
+    // it one with probability 0.851, under the class gate's 0.9 (as in tests/count_cli.rs).
+    let image = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/pbc/erythroblast/ERB_102372.jpg")
+        .display()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let counts = |out: &Path| -> Vec<(String, String)> {
+        let text = std::fs::read_to_string(out.join("counts.csv")).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+        let row = lines.next().unwrap().split(',').map(String::from);
+        header.into_iter().zip(row).collect()
+    };
+    let value = |counts: &[(String, String)], name: &str| {
+        counts
+            .iter()
+            .find(|(column, _)| column == name)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let gated = dir.path().join("gated");
+    let output = hemato(&["slide", &image, "--quiet", "-o", gated.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let gated_counts = counts(&gated);
+    assert_eq!(value(&gated_counts, "erythroblast"), "0");
+    assert_eq!(value(&gated_counts, "wbc_total"), "1");
+    let trusted = dir.path().join("trusted");
+    let output = hemato(&[
+        "slide",
+        &image,
+        "--quiet",
+        "--trust-model",
+        "-o",
+        trusted.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let trusted_counts = counts(&trusted);
+    assert_eq!(value(&trusted_counts, "erythroblast"), "1");
+    assert_eq!(value(&trusted_counts, "wbc_total"), "0");
+    // A run is not resumed with another class choice.
+    let output = hemato(&[
+        "slide",
+        &image,
+        "--quiet",
+        "--resume",
+        "-o",
+        gated.to_str().unwrap(),
+        "--trust-model",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("different settings"),
+        "{}",
+        stderr(&output)
+    );
+    // A model over other features is refused before any work, with the reason.
+    let output = hemato(&[
+        "slide",
+        &image,
+        "--quiet",
+        "--model",
+        "models/bloodcells.json",
+        "-o",
+        dir.path().join("other").to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("white-cell features"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!dir.path().join("other").join("counts.csv").exists());
+}

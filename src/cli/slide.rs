@@ -72,6 +72,13 @@ pub struct Args {
     /// stand-in: eosin threshold, watershed per clump, 33 ImageJ measurements).
     #[arg(long, value_name = "NAME", default_value = "count")]
     analysis: String,
+    /// White-cell model (hemato model file) instead of the built-in one (count analysis).
+    #[arg(long, value_name = "MODEL.json")]
+    model: Option<PathBuf>,
+    /// Take the model's most probable class for every nucleated cell, without the class gate
+    /// (count analysis; as `hemato count --trust-model`).
+    #[arg(long)]
+    trust_model: bool,
     /// Pixel size in µm: the red-cell area is that of a 7.5 µm disc (count analysis; default:
     /// measured on each slide).
     #[arg(long, value_name = "UM", conflicts_with = "red_cell_area")]
@@ -213,6 +220,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     "--level and --method belong to --analysis stain-watershed; the count analysis finds its own cell level"
                 );
             }
+            let classifier =
+                super::count::white_cell_classifier(args.model.as_deref(), args.trust_model)?;
             // The red-cell run hands its statistics and decoded pixels to the count run.
             let mut handover = Handover::default();
             // And the watershed cuts of the red-cell components, so that the count run does
@@ -248,6 +257,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             };
             let analysis = CountAnalysis {
                 cuts: Some(cuts),
+                classifier,
                 ..CountAnalysis::new(red_cell_area, args.pixel_size)
             };
             run_slides_handing_over(
@@ -260,8 +270,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             )
         }
         "stain-watershed" => {
-            if args.pixel_size.is_some() || args.red_cell_area.is_some() {
-                anyhow::bail!("--pixel-size and --red-cell-area belong to --analysis count");
+            if args.pixel_size.is_some()
+                || args.red_cell_area.is_some()
+                || args.model.is_some()
+                || args.trust_model
+            {
+                anyhow::bail!(
+                    "--pixel-size, --red-cell-area, --model and --trust-model belong to --analysis count"
+                );
             }
             let level = match args.level {
                 Some(level) => Level::Fixed(level),

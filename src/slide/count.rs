@@ -380,6 +380,21 @@ fn cluster_box(component: &ComponentImage, margin: u32) -> (RgbImage, GrayImage,
     )
 }
 
+/// What a checkpoint records of the white-cell classifier: its shape, the CRC-32 of its model
+/// file's JSON (another model with the same classes and features is another model) and how it
+/// chooses classes, so that a run is never resumed with another model.
+fn classifier_description(classifier: &WhiteCellClassifier) -> String {
+    match classifier {
+        WhiteCellClassifier::None => "none".to_string(),
+        WhiteCellClassifier::Model { model, choice, .. } => format!(
+            "{} classes, {} features, model crc32 {:08x}, {choice:?}",
+            model.class_names().len(),
+            model.feature_names().len(),
+            crc32fast::hash(model.to_json().as_bytes())
+        ),
+    }
+}
+
 /// Clears the pixels of `mask` outside `inside`.
 fn keep_inside(mask: &mut GrayImage, inside: &GrayImage) {
     for (value, &keep) in mask.as_mut().iter_mut().zip(inside.as_raw()) {
@@ -413,10 +428,7 @@ impl Analysis for CountAnalysis {
         serde_json::json!({
             "analysis": "count",
             "detector": format!("{:?}", self.settings),
-            "classifier": match &self.classifier {
-                WhiteCellClassifier::None => "none".to_string(),
-                WhiteCellClassifier::Model { model, .. } => format!("{} classes, {} features", model.class_names().len(), model.feature_names().len()),
-            },
+            "classifier": classifier_description(&self.classifier),
             "red_cell_area": red_cell_area,
             "pixel_size": self.pixel_size,
             "count_columns": count_columns,
