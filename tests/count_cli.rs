@@ -380,3 +380,80 @@ fn trust_model_takes_the_models_call_over_the_gate() {
     assert_eq!(column(&trusted, "erythroblast"), "1");
     assert_eq!(column(&trusted, "wbc_total"), "0");
 }
+
+/// The counts table's rows without their image column.
+fn rows_without_names(counts: &str) -> Vec<String> {
+    counts
+        .lines()
+        .skip(1)
+        .map(|line| line.split_once(',').unwrap().1.to_string())
+        .collect()
+}
+
+/// Copies of one field have that field's red cells, so the pooled red-cell size is the field's
+/// own (a median of repeated values is the value's median) and every copy counts as the field
+/// counted alone.
+#[test]
+fn a_shared_scale_over_copies_of_one_field_is_the_fields_own() {
+    let folder = tempfile::tempdir().unwrap();
+    let field = root().join("fixtures/smears/BloodImage_00003.jpg");
+    for name in ["a.jpg", "b.jpg", "c.jpg"] {
+        std::fs::copy(&field, folder.path().join(name)).unwrap();
+    }
+    let alone = hemato(&["count", path(&field), "-q"]);
+    assert!(alone.status.success(), "{}", stderr(&alone));
+    let shared = hemato(&["count", path(folder.path()), "--shared-scale", "-q"]);
+    assert!(shared.status.success(), "{}", stderr(&shared));
+    let alone_row = rows_without_names(&stdout(&alone))[0].clone();
+    let shared_rows = rows_without_names(&stdout(&shared));
+    assert_eq!(shared_rows.len(), 4, "three images and the total");
+    for row in &shared_rows[..3] {
+        assert_eq!(row, &alone_row);
+    }
+    let message = stderr(&shared);
+    assert!(
+        message.contains("one pixel size for all 3 images"),
+        "{message}"
+    );
+}
+
+/// Two BCCD fields (one microscope): their own estimates differ (0.0896 and 0.0929 µm), the
+/// shared one is a single size for both, the same on 1 and 2 threads.
+#[test]
+fn a_shared_scale_gives_every_image_one_pixel_size() {
+    let arguments = ["count", "fixtures/smears", "--shared-scale"];
+    let sizes = |output: &Output| -> Vec<String> {
+        stderr(output)
+            .lines()
+            .filter(|line| line.starts_with("fixtures/"))
+            .map(|line| line.split_whitespace().last().unwrap().to_string())
+            .collect()
+    };
+    let own = hemato(&["count", "fixtures/smears"]);
+    let own_sizes = sizes(&own);
+    assert_eq!(own_sizes.len(), 2, "{}", stderr(&own));
+    assert_ne!(own_sizes[0], own_sizes[1]);
+    let one = hemato_in(root(), &arguments, Some(1));
+    assert!(one.status.success(), "{}", stderr(&one));
+    let shared_sizes = sizes(&one);
+    assert_eq!(shared_sizes.len(), 2, "{}", stderr(&one));
+    assert_eq!(shared_sizes[0], shared_sizes[1]);
+    assert!(shared_sizes[0].ends_with('*'), "marked as estimated");
+    let two = hemato_in(root(), &arguments, Some(2));
+    assert_eq!(one.stdout, two.stdout);
+    assert_eq!(one.stderr, two.stderr);
+}
+
+#[test]
+fn a_shared_scale_and_a_pixel_size_are_refused_together() {
+    let output = hemato(&[
+        "count",
+        "fixtures/smears",
+        "--shared-scale",
+        "--pixel-size",
+        "0.1",
+    ]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("cannot be used with"), "{message}");
+}

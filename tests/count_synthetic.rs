@@ -2,7 +2,10 @@
 //! cells), a violet nucleus in a pale cytoplasm (a white cell), small violet dots (platelets)
 //! on a green-grey background, at two magnifications and on two backgrounds.
 
-use hemato::count::{count_image, CellClass, CountOptions, Kind, WhiteCellClassifier};
+use hemato::count::{
+    count_image, red_cell_pieces, shared_red_cell_area, CellClass, CountError, CountOptions, Kind,
+    WhiteCellClassifier,
+};
 use image::{Rgb, RgbImage};
 
 struct Disc {
@@ -123,6 +126,7 @@ fn a_known_pixel_size_is_used_as_given() {
     let image = field(1.0, [200, 210, 205]);
     let options = CountOptions {
         pixel_size: Some(0.1875),
+        ..CountOptions::default()
     };
     let count = count_image(&image, &options, &WhiteCellClassifier::None).unwrap();
     let scale = count.scale.unwrap();
@@ -320,4 +324,52 @@ fn a_platelet_beside_a_white_cell_stays_a_platelet() {
     let field = hemato::count::fields::detect_with(&image, None, &former).unwrap();
     assert_eq!(field.count(Kind::Platelet), 0);
     assert_eq!(field.count(Kind::WhiteCell), 2);
+}
+
+/// Two drawn fields of one magnification (discs of radius 20 px): the red-cell area pooled over
+/// both is a disc's (within 5 %), and each field counted at it counts exactly, with that one
+/// estimated scale.
+#[test]
+fn a_shared_red_cell_area_is_pooled_over_fields_and_used_by_each() {
+    let fields = [field(1.0, [200, 210, 205]), field(1.0, [235, 225, 200])];
+    let pieces = fields.iter().map(|image| red_cell_pieces(image).unwrap());
+    let area = shared_red_cell_area(pieces).unwrap();
+    let disc = std::f64::consts::PI * 400.0;
+    assert!((area - disc).abs() <= 0.05 * disc, "{area}");
+    let options = CountOptions {
+        shared_red_cell_area: Some(area),
+        ..CountOptions::default()
+    };
+    for image in &fields {
+        let count = count_image(image, &options, &WhiteCellClassifier::None).unwrap();
+        assert_eq!(count.count(CellClass::Rbc), 14);
+        assert_eq!(count.count(CellClass::Platelet), 2);
+        assert_eq!(count.white_total(), 1);
+        let scale = count.scale.unwrap();
+        assert!(scale.estimated);
+        let diameter = 2.0 * (area / std::f64::consts::PI).sqrt();
+        assert!((scale.pixel_size - 7.5 / diameter).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn a_shared_red_cell_area_must_be_a_positive_number() {
+    let image = field(1.0, [200, 210, 205]);
+    for area in [0.0, -5.0, f64::NAN, f64::INFINITY] {
+        let options = CountOptions {
+            shared_red_cell_area: Some(area),
+            ..CountOptions::default()
+        };
+        let result = count_image(&image, &options, &WhiteCellClassifier::None);
+        assert!(
+            matches!(result, Err(CountError::BadRedCellArea(_))),
+            "{area}"
+        );
+    }
+    // No image with red cells: no shared area.
+    let empty = RgbImage::from_pixel(64, 64, Rgb([200, 210, 205]));
+    assert_eq!(
+        shared_red_cell_area([red_cell_pieces(&empty).unwrap()]),
+        None
+    );
 }

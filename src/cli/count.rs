@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use hemato::count::report::{cells_csv, counts_csv, summary};
 use hemato::count::{
-    count_image, list_images, overlay, ClassChoice, CountOptions, ImageCount, WhiteCellClassifier,
+    count_image, list_images, overlay, red_cell_pieces, shared_red_cell_area, ClassChoice,
+    CountOptions, ImageCount, WhiteCellClassifier,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -35,6 +36,11 @@ pub struct Args {
     /// Pixel size in µm (default: estimated from the median red-cell diameter, 7.5 µm).
     #[arg(long, value_name = "UM")]
     pixel_size: Option<f64>,
+    /// Estimate one pixel size from the red cells of all the images together, instead of one
+    /// per image (for fields of one microscope at one magnification, as `hemato slide` does over
+    /// a slide; each image is read twice).
+    #[arg(long, conflicts_with = "pixel_size")]
+    shared_scale: bool,
     /// Write the counts table here (one row per image, then a total row).
     #[arg(short, long, value_name = "COUNTS.csv")]
     output: Option<PathBuf>,
@@ -64,17 +70,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("cannot create the overlay folder {}", folder.display()))?;
     }
     let classifier = white_cell_classifier(args.model.as_deref(), args.trust_model)?;
+    let progress = |steps: u64, what: &str| {
+        if args.quiet || images.len() < 2 {
+            ProgressBar::hidden()
+        } else {
+            let template =
+                format!("{{bar:40}} {{pos}}/{{len}} images{what}, {{elapsed}} (eta {{eta}})");
+            ProgressBar::new(steps)
+                .with_style(ProgressStyle::with_template(&template).expect("valid template"))
+        }
+    };
+    let shared_red_cell_area = if args.shared_scale {
+        let bar = progress(images.len() as u64, " measured for the shared scale");
+        let area = shared_scale(&images, &bar)?;
+        bar.finish_and_clear();
+        report_shared_scale(area, images.len(), "images");
+        area
+    } else {
+        None
+    };
     let options = CountOptions {
         pixel_size: args.pixel_size,
+        shared_red_cell_area,
     };
-    let progress = if args.quiet || images.len() < 2 {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(images.len() as u64).with_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} images, {elapsed} (eta {eta})")
-                .expect("valid template"),
-        )
-    };
+    let progress = progress(images.len() as u64, "");
     let count_one = |(index, path): (usize, &PathBuf)| -> anyhow::Result<ImageCount> {
         let image = hemato::io::read_rgb_image(path)?;
         let mut count = count_image(&image, &options, &classifier)
@@ -122,6 +141,36 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     eprint!("{}", summary(&named));
     Ok(())
+}
+
+/// Prints the shared scale `hemato count` and `hemato mosaic` count `count` images (`what`) at.
+pub fn report_shared_scale(red_cell_area: Option<f64>, count: usize, what: &str) {
+    match red_cell_area.and_then(hemato::count::Scale::of_red_cell_area) {
+        Some(scale) => eprintln!(
+            "one pixel size for all {count} {what}: {:.4} µm (red-cell diameter {:.1} px)",
+            scale.pixel_size,
+            scale.red_cell_diameter.unwrap_or(f64::NAN)
+        ),
+        None => {
+            eprintln!("no red cells in any of the {count} {what}: each is counted at its own scale")
+        }
+    }
+}
+
+/// One red cell's area over all `images` ([`shared_red_cell_area`]), the images read in
+/// parallel.
+fn shared_scale(images: &[PathBuf], progress: &ProgressBar) -> anyhow::Result<Option<f64>> {
+    let pieces: Vec<_> = images
+        .par_iter()
+        .map(|path| {
+            let image = hemato::io::read_rgb_image(path)?;
+            let pieces = red_cell_pieces(&image)
+                .with_context(|| format!("cannot measure the red cells of {}", path.display()))?;
+            progress.inc(1);
+            Ok(pieces)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(shared_red_cell_area(pieces))
 }
 
 /// Overlay file names: each image's file stem with `.png`; two inputs with the same stem

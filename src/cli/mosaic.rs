@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::ValueEnum;
-use hemato::slide::mosaic::{count_field_counts, field_counts, Mosaic, TiffCompression};
+use hemato::slide::mosaic::{
+    count_field_counts, field_counts, shared_red_cell_area, Mosaic, TiffCompression,
+};
 use hemato::slide::{Level, StainWatershed};
 use hemato::threshold::Method;
 
@@ -63,6 +65,11 @@ pub struct Args {
     /// --pixel-size` counts the mosaic; default: each field's own estimate.
     #[arg(long, value_name = "UM", conflicts_with_all = ["level", "method"])]
     pixel_size: Option<f64>,
+    /// Count the fields at one pixel size estimated from the red cells of all of them together
+    /// (as `hemato count --shared-scale` and as `hemato slide` measures it over the mosaic);
+    /// default: each field's own estimate.
+    #[arg(long, conflicts_with_all = ["pixel_size", "level", "method"])]
+    shared_scale: bool,
     /// Count with the stain-watershed stand-in at this fixed threshold level (as `hemato slide
     /// --analysis stain-watershed --level`).
     #[arg(long, value_name = "0-255", conflicts_with = "method")]
@@ -163,12 +170,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 &StainWatershed::new(Level::Auto(Method::parse(method)?))?,
                 &mosaic,
             )?),
-            (None, None) => Some(count_field_counts(
-                &mosaic,
-                &hemato::count::CountOptions {
-                    pixel_size: args.pixel_size,
-                },
-            )?),
+            (None, None) => {
+                let shared_red_cell_area = if args.shared_scale {
+                    let area = shared_red_cell_area(&mosaic)?;
+                    super::count::report_shared_scale(area, mosaic.placed().len(), "placed fields");
+                    area
+                } else {
+                    None
+                };
+                Some(count_field_counts(
+                    &mosaic,
+                    &hemato::count::CountOptions {
+                        pixel_size: args.pixel_size,
+                        shared_red_cell_area,
+                    },
+                )?)
+            }
         }
     };
     let mut table = String::from("column,row,x,y,width,height,source");

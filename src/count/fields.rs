@@ -235,9 +235,82 @@ pub fn detect_with(
     red_cell_area: Option<f64>,
     settings: &Settings,
 ) -> Result<FieldDetections, WatershedError> {
+    let SegmentedField {
+        view,
+        cells,
+        nuclei,
+        pieces,
+        cell_density,
+    } = segment_field(image, settings)?;
+    let empty = FieldDetections {
+        background: view.background(),
+        cell_density,
+        red_cell_area: None,
+        detections: Vec::new(),
+    };
+    if cell_density == 0.0 {
+        return Ok(empty);
+    }
+    let at_border = cut_by_edge(&view, cells.dimensions());
+    let estimated =
+        red_cell_area.or_else(|| single_cell_area(&describe_pieces(&pieces, &nuclei, &at_border)));
+    let Some(area) = estimated else {
+        return Ok(empty);
+    };
+    let detections = find_cells(&cells, &nuclei, pieces, area, settings, &at_border);
+    Ok(FieldDetections {
+        red_cell_area: Some(area),
+        detections,
+        ..empty
+    })
+}
+
+/// The pieces of a field's cell mask that [`detect`] estimates the red-cell area from
+/// ([`describe_pieces`]; empty for a field without cells). Pooled over several fields of one
+/// microscope, [`single_cell_area`] gives one area for all of them, as a slide run does over
+/// its slide.
+pub fn red_cell_pieces(
+    image: &image::RgbImage,
+    settings: &Settings,
+) -> Result<Vec<PieceShape>, WatershedError> {
+    let field = segment_field(image, settings)?;
+    if field.cell_density == 0.0 {
+        return Ok(Vec::new());
+    }
+    let at_border = cut_by_edge(&field.view, field.cells.dimensions());
+    Ok(describe_pieces(&field.pieces, &field.nuclei, &at_border))
+}
+
+/// Steps 1 to 3 of the module docs up to the scale: what both the scale and the cells come
+/// from.
+struct SegmentedField {
+    view: FieldOfView,
+    cells: GrayImage,
+    nuclei: GrayImage,
+    /// The watershed pieces of `cells` (empty when `cell_density` is 0).
+    pieces: Vec<Particle>,
+    /// Median total density of the cell pixels; 0 when there are none.
+    cell_density: f32,
+}
+
+/// Whether a piece touches the border of a `width` × `height` image or the edge of its field
+/// of view, where cells are cut.
+fn cut_by_edge(
+    view: &FieldOfView,
+    (width, height): (u32, u32),
+) -> impl Fn(&Particle) -> bool + Sync + '_ {
+    move |piece: &Particle| {
+        ParticleOptions::touches_edge(&piece.bounds, width, height) || view.touches(piece)
+    }
+}
+
+/// The field of view, the cell mask (holes filled), its nuclei and its watershed pieces; the
+/// masks and pieces are left empty for a field without cells.
+fn segment_field(
+    image: &image::RgbImage,
+    settings: &Settings,
+) -> Result<SegmentedField, WatershedError> {
     let (view, maps, level) = stains_and_level(image, settings);
-    let background = view.background();
-    let (width, height) = image.dimensions();
     let cells = cell_mask(&maps, level);
     let cell_density = median(
         maps.density
@@ -248,33 +321,23 @@ pub fn detect_with(
             .collect(),
     )
     .unwrap_or(0.0);
-    let empty = FieldDetections {
-        background,
-        cell_density,
-        red_cell_area: None,
-        detections: Vec::new(),
-    };
     if cell_density == 0.0 {
-        return Ok(empty);
+        return Ok(SegmentedField {
+            view,
+            nuclei: GrayImage::new(0, 0),
+            cells,
+            pieces: Vec::new(),
+            cell_density,
+        });
     }
     let nuclei = nucleus_mask(&maps, &cells, settings);
     let pieces = watershed_particles(&cells)?;
-    let estimated = red_cell_area.or_else(|| {
-        single_cell_area(&describe_pieces(&pieces, &nuclei, &|piece| {
-            ParticleOptions::touches_edge(&piece.bounds, width, height) || view.touches(piece)
-        }))
-    });
-    let Some(area) = estimated else {
-        return Ok(empty);
-    };
-    let detections = find_cells(&cells, &nuclei, pieces, area, settings, &|piece| {
-        ParticleOptions::touches_edge(&piece.bounds, width, height) || view.touches(piece)
-    });
-    Ok(FieldDetections {
-        background,
+    Ok(SegmentedField {
+        view,
+        cells,
+        nuclei,
+        pieces,
         cell_density,
-        red_cell_area: Some(area),
-        detections,
     })
 }
 

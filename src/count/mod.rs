@@ -31,7 +31,7 @@ use rayon::prelude::*;
 use crate::measure::{measure_shape, Calibration, ShapeMeasurements};
 use crate::watershed::WatershedError;
 pub use classifier::{ClassChoice, WhiteCellClassifier};
-pub use fields::{Detection, FieldDetections, Kind};
+pub use fields::{Detection, FieldDetections, Kind, PieceShape};
 pub use scale::Scale;
 
 /// The classes `hemato count` reports, in the column order of the counts table.
@@ -237,6 +237,9 @@ pub enum CountError {
     /// The pixel size is not a positive number.
     #[error("the pixel size must be a positive number of µm, not {0}")]
     BadPixelSize(f64),
+    /// The shared red-cell area is not a positive number.
+    #[error("the shared red-cell area must be a positive number of pixels, not {0}")]
+    BadRedCellArea(f64),
 }
 
 /// Settings of a count.
@@ -244,6 +247,10 @@ pub enum CountError {
 pub struct CountOptions {
     /// Known pixel size in µm; `None` estimates it from the red cells.
     pub pixel_size: Option<f64>,
+    /// Without a pixel size: the area in pixels of one red cell measured over a set of images
+    /// of one microscope ([`shared_red_cell_area`]), used instead of each image's own estimate.
+    /// `None`: each image's own.
+    pub shared_red_cell_area: Option<f64>,
 }
 
 /// The result of counting one image.
@@ -355,6 +362,11 @@ pub fn count_image(
             return Err(CountError::BadPixelSize(size));
         }
     }
+    if let Some(area) = options.shared_red_cell_area {
+        if !(area.is_finite() && area > 0.0) {
+            return Err(CountError::BadRedCellArea(area));
+        }
+    }
     // A flat frame is not part of the field: count the rectangle inside it (positions inside
     // it plus its corner stay inside the image, so the translation cannot fail).
     if let Some([x0, y0, x1, y1]) = view::framed_field(image) {
@@ -363,7 +375,10 @@ pub fn count_image(
             return Ok(count);
         }
     }
-    let known_area = options.pixel_size.map(scale::red_cell_area_pixels);
+    let known_area = options
+        .pixel_size
+        .map(scale::red_cell_area_pixels)
+        .or(options.shared_red_cell_area);
     let field = fields::detect(image, known_area)?;
     let scale = Scale::of(options.pixel_size, field.red_cell_diameter());
     let calibration = Calibration::default();
@@ -421,6 +436,31 @@ pub fn count_image(
         scale,
         cells,
     })
+}
+
+/// The pieces of an image's cell mask that its own red-cell area would be estimated from
+/// ([`fields::red_cell_pieces`]), inside a flat frame as [`count_image`] counts it.
+pub fn red_cell_pieces(image: &RgbImage) -> Result<Vec<PieceShape>, WatershedError> {
+    let settings = fields::Settings::default();
+    match view::framed_field(image) {
+        Some([x0, y0, x1, y1]) => {
+            let inside = image::imageops::crop_imm(image, x0, y0, x1 - x0, y1 - y0).to_image();
+            fields::red_cell_pieces(&inside, &settings)
+        }
+        None => fields::red_cell_pieces(image, &settings),
+    }
+}
+
+/// One red cell's area in pixels over several images of one microscope at one magnification:
+/// the median of [`fields::single_cell_area`] over all their [`red_cell_pieces`] together, as
+/// `hemato slide` measures it over a slide. One image's estimate rests on its few round single
+/// cells and scatters by about ±10 % in diameter between fields of one microscope
+/// (docs/counting.md, step 3); `None` when no image has red cells.
+pub fn shared_red_cell_area(
+    pieces_per_image: impl IntoIterator<Item = Vec<PieceShape>>,
+) -> Option<f64> {
+    let pooled: Vec<PieceShape> = pieces_per_image.into_iter().flatten().collect();
+    fields::single_cell_area(&pooled)
 }
 
 /// The shape columns of the cells table (after the fixed columns, before the features).

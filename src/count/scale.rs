@@ -37,6 +37,14 @@ impl Scale {
             _ => None,
         }
     }
+
+    /// The estimated scale of a red cell of `area` pixels (its diameter `2√(A/π)`); `None` for
+    /// an area that is not a positive number.
+    pub fn of_red_cell_area(area: f64) -> Option<Scale> {
+        (area.is_finite() && area > 0.0)
+            .then(|| Scale::of(None, Some(2.0 * (area / std::f64::consts::PI).sqrt())))
+            .flatten()
+    }
 }
 
 /// The area in pixels of a normal red cell at `pixel_size` µm per pixel.
@@ -57,6 +65,16 @@ mod tests {
         assert!(scale.estimated);
         assert_eq!(Scale::of(Some(0.1), Some(100.0)).unwrap().pixel_size, 0.1);
         assert_eq!(Scale::of(None, None), None);
+    }
+
+    #[test]
+    fn estimated_from_area() {
+        // A disc of radius 50 px: 100 px across → 0.075 µm.
+        let scale = Scale::of_red_cell_area(std::f64::consts::PI * 2500.0).unwrap();
+        assert!((scale.pixel_size - 0.075).abs() < 1e-12);
+        assert!((scale.red_cell_diameter.unwrap() - 100.0).abs() < 1e-9);
+        assert_eq!(Scale::of_red_cell_area(0.0), None);
+        assert_eq!(Scale::of_red_cell_area(f64::NAN), None);
     }
 
     #[test]

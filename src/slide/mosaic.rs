@@ -469,6 +469,28 @@ pub fn count_field_counts(
         .collect()
 }
 
+/// One red cell's area over the padded fields as placed on the mosaic
+/// ([`crate::count::shared_red_cell_area`], a field placed twice counting twice): the scale
+/// `hemato mosaic --shared-scale` counts the fields at, pooled as `hemato slide` pools the
+/// pieces of the whole mosaic.
+pub fn shared_red_cell_area(mosaic: &Mosaic) -> Result<Option<f64>, MosaicError> {
+    let pieces = (0..mosaic.sources.len())
+        .into_par_iter()
+        .map(|source| {
+            crate::count::red_cell_pieces(&mosaic.padded_field(source)).map_err(|error| {
+                MosaicError::Count {
+                    path: mosaic.sources[source].clone(),
+                    source: error.into(),
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let placed = mosaic.placed();
+    Ok(crate::count::shared_red_cell_area(
+        placed.iter().map(|field| pieces[field.source].clone()),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
