@@ -203,6 +203,40 @@ fn mosaic_writes_a_tiled_bigtiff_with_field_counts() {
     assert_eq!(cells.lines().count() - 1, expected);
 }
 
+/// Aslan's image-86 was photographed under other light: its background, (116, 170, 189), lies
+/// 0.30 OD from the margins' colour, the median of the three fields' backgrounds; the fixtures'
+/// two Aslan fields lie within 0.02 of it (docs/slides.md).
+#[test]
+fn mosaic_names_the_fields_whose_background_is_far_from_the_margins() {
+    let dir = tempfile::tempdir().unwrap();
+    let slide = dir.path().join("mosaic.tif");
+    let slide = slide.to_str().unwrap();
+    let far = "../shared/data/aslan-sample/images/image-86.png";
+    let fields = ["fixtures/aslan/image-1.png", "fixtures/aslan/image-101.png"];
+    let with_far = [
+        &["mosaic"],
+        &fields[..],
+        &[far, "--grid", "3x1", "--no-counts", "-o", slide],
+    ];
+    let output = hemato(&with_far.concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("the background of 1 of 3 fields"),
+        "{message}"
+    );
+    assert!(message.contains("image-86.png (0.30 OD)"), "{message}");
+    assert!(!message.contains("image-1.png ("), "{message}");
+    let without = [
+        &["mosaic"],
+        &fields[..],
+        &["--grid", "2x1", "--no-counts", "-o", slide],
+    ];
+    let output = hemato(&without.concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+}
+
 #[test]
 fn shard_auto_reads_slurm_and_kubernetes_variables() {
     let dir = tempfile::tempdir().unwrap();

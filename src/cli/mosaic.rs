@@ -152,6 +152,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     )?;
     if colour.is_none() {
         mosaic.background = mosaic.fields_background();
+        warn_of_far_backgrounds(&mosaic);
     }
     let compression = match args.compression {
         Compression::None => TiffCompression::None,
@@ -224,4 +225,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     );
     Ok(())
+}
+
+/// Names the fields whose own background is far from the margins' (the fields' median), which a
+/// slide run over the mosaic cannot count as `hemato count` does.
+fn warn_of_far_backgrounds(mosaic: &Mosaic) {
+    let far = mosaic.fields_far_from_margin();
+    if far.is_empty() {
+        return;
+    }
+    let [red, green, blue] = mosaic.background;
+    let names: Vec<String> = far
+        .iter()
+        .map(|&(source, distance)| {
+            format!("{} ({distance:.2} OD)", mosaic.sources[source].display())
+        })
+        .collect();
+    eprintln!(
+        "warning: the background of {} of {} fields is far from the margins' ({red}, {green}, {blue}): {}; \
+         hemato slide estimates one background for the whole mosaic and may take theirs for cells \
+         (docs/slides.md)",
+        far.len(),
+        mosaic.sources.len(),
+        names.join(", ")
+    );
 }
