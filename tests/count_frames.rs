@@ -127,6 +127,27 @@ fn black_corners_are_outside_the_view_and_count_nothing() {
         .all(|cell| !outside(cell.x as u32, cell.y as u32)));
 }
 
+/// The white cell's window reaches into the black corners. Left black, they took the feature
+/// extractor's grey and nucleus levels (`features::fill_unlit`): the cell was counted but not
+/// described, so not typed. Painted in the background colour, it is typed as on the plain
+/// field.
+#[test]
+fn a_white_cell_beside_black_corners_is_typed_as_on_the_plain_field() {
+    let white = |count: &ImageCount| -> Vec<(Option<hemato::count::CellClass>, usize)> {
+        count
+            .cells
+            .iter()
+            .filter(|cell| cell.kind == hemato::count::Kind::WhiteCell)
+            .map(|cell| (cell.class, cell.features.len()))
+            .collect()
+    };
+    let plain = white(&count(&field()));
+    let seen = white(&count(&vignetted(&field())));
+    assert_eq!(plain.len(), 1, "{plain:?}");
+    assert!(plain[0].0.is_some() && plain[0].1 > 0, "{plain:?}");
+    assert_eq!(seen, plain);
+}
+
 /// A slide run leaves unlit pixels out as `hemato count` does: before, the black corners took
 /// the slide's cell level above the red cells (4 red cells of 27 on BloodImage_00005).
 #[test]
@@ -165,4 +186,14 @@ fn a_slide_with_black_corners_counts_as_the_single_image() {
         red_cells.abs_diff(expected) <= 2,
         "slide {red_cells}, single image {expected}"
     );
+    // The white cell is typed: the white classes (neutrophil to ig) add up to the white-cell
+    // total.
+    let values: Vec<usize> = total
+        .split(',')
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let (subtypes, white_total) = (&values[2..8], values[9]);
+    assert_eq!(white_total, 1, "{total}");
+    assert_eq!(subtypes.iter().sum::<usize>(), white_total, "{total}");
 }

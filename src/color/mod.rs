@@ -38,6 +38,19 @@ pub use deconvolve::{
     transmittance_of_pixel, TransmittanceTables,
 };
 pub use gray::rgb_to_gray;
+
+/// A pixel is unlit when every channel is below this level: no light reached it (the black
+/// corners of a round field stop, black padding, a scanner's filler); no stain is that dark
+/// (`count::view` gives the evidence). The first 4 of the 32 colour bins of 8 levels the
+/// background is looked for in, so that slide statistics can leave unlit pixels out bin by
+/// bin. A power of two, so that one test of the channels' bitwise OR decides.
+pub const UNLIT_LEVEL: u8 = 32;
+
+/// Whether a pixel (R, G, B) is unlit ([`UNLIT_LEVEL`]).
+#[inline(always)]
+pub fn is_unlit(rgb: &[u8]) -> bool {
+    (rgb[0] | rgb[1] | rgb[2]) < UNLIT_LEVEL
+}
 pub use matrix::{StainMatrix, ThirdStain};
 pub use stains::{StainSet, StainVectors};
 

@@ -56,16 +56,7 @@ use crate::morphology::{BACKGROUND, OBJECT};
 
 use super::stain_maps::{estimate_background, estimate_background_of, Background};
 
-/// A pixel is unlit when every channel is below this level: the first 4 of the 32 colour bins
-/// of 8 levels the background is looked for in, so that slide statistics can leave unlit pixels
-/// out bin by bin. A power of two, so that one test of the channels' bitwise OR decides.
-pub const UNLIT_LEVEL: u8 = 32;
-
-/// Whether a pixel (R, G, B) is unlit (module docs).
-#[inline(always)]
-pub fn is_unlit(rgb: &[u8]) -> bool {
-    (rgb[0] | rgb[1] | rgb[2]) < UNLIT_LEVEL
-}
+pub use crate::color::{is_unlit, UNLIT_LEVEL};
 
 /// A flat frame brighter than the background by more than this many levels in a channel is a
 /// frame, not background (the background's own bin neighbourhood spans about ±8 levels around

@@ -301,7 +301,8 @@ fn describe_in_window(
     scale: Scale,
     max_seed_distance: f64,
 ) -> Result<WhiteCell, FeatureError> {
-    let normalised = scale::resample(crop, scale.resampling_factor());
+    let lit = fill_unlit(crop);
+    let normalised = scale::resample(&lit, scale.resampling_factor());
     if normalised.width() < MIN_SIDE || normalised.height() < MIN_SIDE {
         return Err(FeatureError::TooSmall {
             width: window.width,
@@ -330,6 +331,57 @@ fn describe_in_window(
         cell_mask,
         scale,
     })
+}
+
+/// `image` with its unlit pixels ([`crate::color::is_unlit`]: a field stop's black corners, a
+/// black frame) painted in the colour of its background, so that the window of a cell near
+/// them is described as if the smear went on there; the image itself when it has none.
+///
+/// Left in, a black area is a second peak of the grey histogram: the Triangle level that
+/// separates foreground from background and the Otsu level that finds nuclei
+/// ([`cell::nucleus_like`]) move to it, and the nucleus is lost (a BCCD neutrophil inside a
+/// round field stop was not described at all). The background colour is the per-channel
+/// median of the lit pixels brighter than the Triangle level of the lit pixels' grey
+/// histogram, as [`normalise`] measures the background of an image without unlit pixels.
+fn fill_unlit(image: &RgbImage) -> std::borrow::Cow<'_, RgbImage> {
+    use std::borrow::Cow;
+    if !image.pixels().any(|pixel| crate::color::is_unlit(&pixel.0)) {
+        return Cow::Borrowed(image);
+    }
+    let grey = crate::color::rgb_to_gray(image);
+    let lit = |index: usize| !crate::color::is_unlit(&image.as_raw()[3 * index..3 * index + 3]);
+    let mut histogram = [0u32; 256];
+    for (index, &value) in grey.as_raw().iter().enumerate() {
+        if lit(index) {
+            histogram[usize::from(value)] += 1;
+        }
+    }
+    let Ok(level) = crate::threshold::level(crate::threshold::Method::Triangle, &histogram) else {
+        // Nothing is lit: nothing to describe either way.
+        return Cow::Borrowed(image);
+    };
+    let mut channels: [Vec<u8>; 3] = Default::default();
+    for (index, &value) in grey.as_raw().iter().enumerate() {
+        if lit(index) && i32::from(value) > level {
+            for (channel, values) in channels.iter_mut().enumerate() {
+                values.push(image.as_raw()[3 * index + channel]);
+            }
+        }
+    }
+    if channels[0].is_empty() {
+        return Cow::Borrowed(image);
+    }
+    let background = channels.map(|mut values| {
+        let middle = values.len() / 2;
+        *values.select_nth_unstable(middle).1
+    });
+    let mut filled = image.clone();
+    for pixel in filled.pixels_mut() {
+        if crate::color::is_unlit(&pixel.0) {
+            pixel.0 = background;
+        }
+    }
+    Cow::Owned(filled)
 }
 
 /// Measures the scale of an image (a single-cell image or a smear field) from its red cells:
@@ -512,4 +564,33 @@ pub fn overlay(image: &RgbImage, cell: &WhiteCell) -> RgbImage {
     draw(&mut out, &cell.cell_mask, Rgb([0, 200, 0]));
     draw(&mut out, &cell.nucleus_mask, Rgb([255, 220, 0]));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unlit_pixels_take_the_background_colour() {
+        // A 20 × 20 background of (200, 190, 180) with a dark violet 6 × 6 cell and a black
+        // 5-pixel strip on the left: the strip is painted (200, 190, 180), the rest stays.
+        let image = RgbImage::from_fn(20, 20, |x, y| {
+            Rgb(match (x, y) {
+                (0..=4, _) => [10, 10, 10],
+                (8..=13, 8..=13) => [90, 60, 160],
+                _ => [200, 190, 180],
+            })
+        });
+        let filled = fill_unlit(&image);
+        for (x, y, pixel) in filled.enumerate_pixels() {
+            let expected = match (x, y) {
+                (8..=13, 8..=13) => [90, 60, 160],
+                _ => [200, 190, 180],
+            };
+            assert_eq!(pixel.0, expected, "({x}, {y})");
+        }
+        // Without unlit pixels the image itself is used.
+        let lit = RgbImage::from_pixel(4, 4, Rgb([40, 20, 60]));
+        assert!(matches!(fill_unlit(&lit), std::borrow::Cow::Borrowed(_)));
+    }
 }
