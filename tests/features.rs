@@ -885,3 +885,29 @@ fn normalisation_undoes_a_per_channel_gain_and_power() {
     assert!(before > 15.0, "{before}");
     assert!(after < 2.5, "{after} (before normalisation {before})");
 }
+
+/// A single-cell image padded with black to a larger size (as cell-crop collections do) is
+/// described exactly as the image itself: the unlit padding is cropped away, and the cell's
+/// masks are placed in the padded image. On every PBC fixture, padded unevenly (30 px left, 12
+/// top, 45 right, 0 bottom).
+#[test]
+fn black_padding_around_a_single_cell_image_changes_no_feature() {
+    for path in pbc_fixtures() {
+        let image = hemato::io::read_rgb_image(&path).unwrap();
+        let (width, height) = image.dimensions();
+        let mut padded = RgbImage::from_pixel(width + 75, height + 12, Rgb([0, 0, 0]));
+        image::imageops::replace(&mut padded, &image, 30, 12);
+        let plain = describe_centred_cell(&image, None).unwrap();
+        let seen = describe_centred_cell(&padded, None).unwrap();
+        assert_eq!(seen.scale, plain.scale, "{}", path.display());
+        assert_eq!(seen.features, plain.features, "{}", path.display());
+        assert_eq!(
+            (seen.bounds.x, seen.bounds.y),
+            (plain.bounds.x + 30, plain.bounds.y + 12),
+            "{}",
+            path.display()
+        );
+        assert_eq!(seen.nucleus_mask, plain.nucleus_mask, "{}", path.display());
+        assert_eq!(seen.cell_mask, plain.cell_mask, "{}", path.display());
+    }
+}

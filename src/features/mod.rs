@@ -275,20 +275,22 @@ pub fn describe_centred_cell(
     image: &RgbImage,
     scale: Option<Scale>,
 ) -> Result<WhiteCell, FeatureError> {
-    check_image(image)?;
+    // A single-cell image padded with black to a common size (a habit of cell-crop
+    // collections) is described as the image inside the padding: its middle, and its red cells
+    // cut by its edge (padded, they would look whole and small, and shrink the scale). The
+    // masks are still placed in `image`.
+    let lit = lit_bounds(image);
+    let crop = image::imageops::crop_imm(image, lit.x, lit.y, lit.width, lit.height).to_image();
+    check_image(&crop)?;
     let scale = match scale {
         Some(scale) => scale,
-        None => measure_scale(image)?,
+        None => measure_scale(&crop)?,
     };
-    let (width, height) = image.dimensions();
-    let whole = Bounds {
-        x: 0,
-        y: 0,
-        width,
-        height,
-    };
-    let centre = (f64::from(width) / 2.0 - 0.5, f64::from(height) / 2.0 - 0.5);
-    describe_in_window(image, whole, (width, height), centre, scale, f64::INFINITY)
+    let centre = (
+        f64::from(lit.x) + f64::from(lit.width) / 2.0 - 0.5,
+        f64::from(lit.y) + f64::from(lit.height) / 2.0 - 0.5,
+    );
+    describe_in_window(&crop, lit, image.dimensions(), centre, scale, f64::INFINITY)
 }
 
 /// Describes the cell nearest `seed` (image coordinates) in `crop`, the pixels of `window` of
@@ -331,6 +333,33 @@ fn describe_in_window(
         cell_mask,
         scale,
     })
+}
+
+/// The bounding box of `image`'s lit pixels ([`crate::color::is_unlit`]); the whole image when
+/// nothing is lit. Everything outside it is unlit by construction.
+fn lit_bounds(image: &RgbImage) -> Bounds {
+    let (width, height) = image.dimensions();
+    let whole = Bounds {
+        x: 0,
+        y: 0,
+        width,
+        height,
+    };
+    let lit = |x: u32, y: u32| !crate::color::is_unlit(&image.get_pixel(x, y).0);
+    let row_lit = |y: u32| (0..width).any(|x| lit(x, y));
+    let column_lit = |x: u32| (0..height).any(|y| lit(x, y));
+    let Some(top) = (0..height).find(|&y| row_lit(y)) else {
+        return whole;
+    };
+    let bottom = (0..height).rev().find(|&y| row_lit(y)).unwrap_or(top);
+    let left = (0..width).find(|&x| column_lit(x)).unwrap_or(0);
+    let right = (0..width).rev().find(|&x| column_lit(x)).unwrap_or(left);
+    Bounds {
+        x: left,
+        y: top,
+        width: right - left + 1,
+        height: bottom - top + 1,
+    }
 }
 
 /// `image` with its unlit pixels ([`crate::color::is_unlit`]: a field stop's black corners, a
@@ -391,7 +420,8 @@ fn fill_unlit(image: &RgbImage) -> std::borrow::Cow<'_, RgbImage> {
 /// For [`describe_cell_at`] on many cells of one field (or one slide), measure once and reuse.
 pub fn measure_scale(image: &RgbImage) -> Result<Scale, FeatureError> {
     check_image(image)?;
-    estimate_red_cell_diameter(image, &stain_mask_native(image))
+    let lit = fill_unlit(image);
+    estimate_red_cell_diameter(&lit, &stain_mask_native(&lit))
 }
 
 /// The nucleus-like pixels of an image at its own scale.
