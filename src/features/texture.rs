@@ -61,20 +61,22 @@ pub fn cooccurrence(
     levels: usize,
     offset: (i32, i32),
 ) -> Cooccurrence {
-    let (width, height) = quantised.dimensions();
+    let (width, height) = (i64::from(quantised.width()), i64::from(quantised.height()));
+    let (dx, dy) = (i64::from(offset.0), i64::from(offset.1));
+    let (values, inside) = (quantised.as_raw(), mask.as_raw());
     let mut counts = vec![0u64; levels * levels];
-    for y in 0..height as i32 {
-        for x in 0..width as i32 {
-            let (nx, ny) = (x + offset.0, y + offset.1);
-            if nx < 0 || ny < 0 || nx >= width as i32 || ny >= height as i32 {
+    // Only the pixels whose neighbour at `offset` lies in the image: x in 0..width with
+    // x + dx in 0..width, and the same for y.
+    let columns = (-dx).max(0)..(width - dx).min(width);
+    for y in (-dy).max(0)..(height - dy).min(height) {
+        let (row, neighbour_row) = (y * width, (y + dy) * width);
+        for x in columns.clone() {
+            let (a, b) = ((row + x) as usize, (neighbour_row + x + dx) as usize);
+            if inside[a] == 0 || inside[b] == 0 {
                 continue;
             }
-            let (a, b) = ((x as u32, y as u32), (nx as u32, ny as u32));
-            if mask.get_pixel(a.0, a.1).0[0] == 0 || mask.get_pixel(b.0, b.1).0[0] == 0 {
-                continue;
-            }
-            let i = usize::from(quantised.get_pixel(a.0, a.1).0[0]).min(levels - 1);
-            let j = usize::from(quantised.get_pixel(b.0, b.1).0[0]).min(levels - 1);
+            let i = usize::from(values[a]).min(levels - 1);
+            let j = usize::from(values[b]).min(levels - 1);
             counts[i * levels + j] += 1;
             counts[j * levels + i] += 1;
         }
