@@ -452,7 +452,7 @@ pub fn red_cell_pieces(image: &RgbImage) -> Result<Vec<PieceShape>, WatershedErr
 }
 
 /// One red cell's area in pixels over several images of one microscope at one magnification:
-/// the median of [`fields::single_cell_area`] over all their [`red_cell_pieces`] together, as
+/// [`fields::single_cell_area`] (a median) of all their [`red_cell_pieces`] pooled, as
 /// `hemato slide` measures it over a slide. One image's estimate rests on its few round single
 /// cells and scatters by about ±10 % in diameter between fields of one microscope
 /// (docs/counting.md, step 3); `None` when no image has red cells.
