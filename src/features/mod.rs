@@ -463,12 +463,22 @@ fn describe(planes: &Planes, masks: &cell::CellMasks) -> Vec<f64> {
             values.extend(colour::statistics(&mut region_values));
         }
     }
-    let (width, height) = (planes.width(), planes.height());
+    // The granularity blurs are needed at the regions' pixels only: blur a crop around the
+    // cell, with the kernel's reach to spare (exact, see `granularity_box`).
+    let area = granularity_box(masks, planes.width(), planes.height());
+    let crop_plane = |plane: &[f32]| {
+        FloatImage::from_fn(area.width, area.height, |x, y| {
+            Luma([plane[((area.y + y) * planes.width() + area.x + x) as usize]])
+        })
+    };
     let stain_planes: Vec<FloatImage> = GRANULARITY_CHANNELS
         .iter()
-        .map(|&(_, stain)| {
-            FloatImage::from_raw(width, height, planes.absorbance[stain].clone())
-                .expect("plane size")
+        .map(|&(_, stain)| crop_plane(&planes.absorbance[stain]))
+        .collect();
+    let region_crops: Vec<GrayImage> = regions
+        .iter()
+        .map(|region| {
+            image::imageops::crop_imm(*region, area.x, area.y, area.width, area.height).to_image()
         })
         .collect();
     let blurred: Vec<Vec<FloatImage>> = stain_planes
@@ -480,7 +490,7 @@ fn describe(planes: &Planes, masks: &cell::CellMasks) -> Vec<f64> {
                 .collect()
         })
         .collect();
-    for region in regions {
+    for (region, region_crop) in regions.into_iter().zip(region_crops) {
         let quantised = texture::quantise_region(&planes.grey, region, GLCM_LEVELS);
         for distance in GLCM_DISTANCES {
             values.extend(texture::haralick_averaged(
@@ -493,7 +503,7 @@ fn describe(planes: &Planes, masks: &cell::CellMasks) -> Vec<f64> {
         values.extend(texture::lbp_histogram(&planes.grey, region));
         for (plane, blurred) in stain_planes.iter().zip(&blurred) {
             for smooth in blurred {
-                values.push(texture::granularity(plane, smooth, region));
+                values.push(texture::granularity(plane, smooth, &region_crop));
             }
         }
     }
@@ -503,6 +513,46 @@ fn describe(planes: &Planes, masks: &cell::CellMasks) -> Vec<f64> {
         }
     }
     values
+}
+
+/// The part of a `width` × `height` window the granularity blurs need: the bounding box of the
+/// cell and nucleus masks, widened by the reach of the widest Gaussian kernel (imageproc's
+/// radius is ⌈2σ⌉) and clipped to the window; the whole window when both masks are empty.
+///
+/// Exact: a separable blur's value at a pixel depends only on the pixels within the kernel's
+/// radius in x and y (clamped at the window's own edges, which the box keeps where it reaches
+/// them), summed in kernel order whatever the image's size, and [`texture::granularity`] visits
+/// the region's pixels in the same raster order in the box as in the window.
+fn granularity_box(masks: &cell::CellMasks, width: u32, height: u32) -> Bounds {
+    let reach = GRANULARITY_SIGMAS
+        .iter()
+        .map(|&sigma| (2.0 * sigma).ceil() as u32)
+        .max()
+        .unwrap_or(0);
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+    for mask in [&masks.cell, &masks.nucleus] {
+        for (x, y, pixel) in mask.enumerate_pixels() {
+            if pixel.0[0] != 0 {
+                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            }
+        }
+    }
+    if x0 > x1 {
+        return Bounds {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        };
+    }
+    let (left, top) = (x0.saturating_sub(reach), y0.saturating_sub(reach));
+    let (right, bottom) = ((x1 + reach + 1).min(width), (y1 + reach + 1).min(height));
+    Bounds {
+        x: left,
+        y: top,
+        width: right - left,
+        height: bottom - top,
+    }
 }
 
 /// Pixels in `a` but not in `b`.
@@ -622,5 +672,50 @@ mod tests {
         // Without unlit pixels the image itself is used.
         let lit = RgbImage::from_pixel(4, 4, Rgb([40, 20, 60]));
         assert!(matches!(fill_unlit(&lit), std::borrow::Cow::Borrowed(_)));
+    }
+
+    /// The granularity measured on the crop of [`granularity_box`] is bit for bit the one
+    /// measured on the whole window, for a cell inside the window and one touching its edge.
+    #[test]
+    fn granularity_on_the_box_equals_granularity_on_the_window() {
+        let (width, height) = (61, 47);
+        // A plane with detail at every scale (a hash of the position).
+        let plane = FloatImage::from_fn(width, height, |x, y| {
+            Luma([((x * 7919 + y * 104_729) % 257) as f32 / 37.0])
+        });
+        let disc = |cx: i64, cy: i64, r: i64| {
+            GrayImage::from_fn(width, height, |x, y| {
+                let (dx, dy) = (i64::from(x) - cx, i64::from(y) - cy);
+                Luma([if dx * dx + dy * dy <= r * r { 255 } else { 0 }])
+            })
+        };
+        for (cx, cy) in [(30, 22), (2, 40)] {
+            let masks = cell::CellMasks {
+                nucleus: disc(cx, cy, 4),
+                cell: disc(cx, cy, 9),
+                nucleus_pieces: 1,
+            };
+            let area = granularity_box(&masks, width, height);
+            assert!(area.width < width || area.height < height);
+            let crop = |image: &FloatImage| {
+                image::imageops::crop_imm(image, area.x, area.y, area.width, area.height).to_image()
+            };
+            let cell_crop =
+                image::imageops::crop_imm(&masks.cell, area.x, area.y, area.width, area.height)
+                    .to_image();
+            for sigma in GRANULARITY_SIGMAS {
+                let whole =
+                    texture::granularity(&plane, &texture::blur(&plane, sigma), &masks.cell);
+                let cropped = crop(&plane);
+                let boxed =
+                    texture::granularity(&cropped, &texture::blur(&cropped, sigma), &cell_crop);
+                assert_eq!(
+                    whole.to_bits(),
+                    boxed.to_bits(),
+                    "cell at ({cx}, {cy}), σ {sigma}"
+                );
+                assert!(whole > 0.0);
+            }
+        }
     }
 }
