@@ -492,10 +492,11 @@ fn describe(planes: &Planes, masks: &cell::CellMasks) -> Vec<f64> {
         .collect();
     for (region, region_crop) in regions.into_iter().zip(region_crops) {
         let quantised = texture::quantise_region(&planes.grey, region, GLCM_LEVELS);
+        let (quantised, inside) = crop_to_mask(&quantised, region);
         for distance in GLCM_DISTANCES {
             values.extend(texture::haralick_averaged(
                 &quantised,
-                region,
+                &inside,
                 GLCM_LEVELS,
                 distance,
             ));
@@ -529,29 +530,60 @@ fn granularity_box(masks: &cell::CellMasks, width: u32, height: u32) -> Bounds {
         .map(|&sigma| (2.0 * sigma).ceil() as u32)
         .max()
         .unwrap_or(0);
-    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
-    for mask in [&masks.cell, &masks.nucleus] {
-        for (x, y, pixel) in mask.enumerate_pixels() {
-            if pixel.0[0] != 0 {
-                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-            }
-        }
-    }
-    if x0 > x1 {
+    let union = match (mask_bounds(&masks.cell), mask_bounds(&masks.nucleus)) {
+        (Some(a), Some(b)) => Some((
+            a.x.min(b.x),
+            a.y.min(b.y),
+            (a.x + a.width).max(b.x + b.width),
+            (a.y + a.height).max(b.y + b.height),
+        )),
+        (Some(a), None) | (None, Some(a)) => Some((a.x, a.y, a.x + a.width, a.y + a.height)),
+        (None, None) => None,
+    };
+    let Some((x0, y0, x1, y1)) = union else {
         return Bounds {
             x: 0,
             y: 0,
             width,
             height,
         };
-    }
+    };
     let (left, top) = (x0.saturating_sub(reach), y0.saturating_sub(reach));
-    let (right, bottom) = ((x1 + reach + 1).min(width), (y1 + reach + 1).min(height));
+    let (right, bottom) = ((x1 + reach).min(width), (y1 + reach).min(height));
     Bounds {
         x: left,
         y: top,
         width: right - left,
         height: bottom - top,
+    }
+}
+
+/// The bounding box of a mask's pixels; `None` for an empty mask.
+fn mask_bounds(mask: &GrayImage) -> Option<Bounds> {
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+    for (x, y, pixel) in mask.enumerate_pixels() {
+        if pixel.0[0] != 0 {
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+    }
+    (x0 <= x1).then(|| Bounds {
+        x: x0,
+        y: y0,
+        width: x1 - x0 + 1,
+        height: y1 - y0 + 1,
+    })
+}
+
+/// `image` and `mask` cropped to the mask's bounding box (both whole for an empty mask): the
+/// co-occurrence counts pairs of mask pixels only, and both pixels of such a pair lie in the
+/// box, so its counts on the crops are its counts on the whole.
+fn crop_to_mask(image: &GrayImage, mask: &GrayImage) -> (GrayImage, GrayImage) {
+    match mask_bounds(mask) {
+        Some(b) => (
+            image::imageops::crop_imm(image, b.x, b.y, b.width, b.height).to_image(),
+            image::imageops::crop_imm(mask, b.x, b.y, b.width, b.height).to_image(),
+        ),
+        None => (image.clone(), mask.clone()),
     }
 }
 
@@ -672,6 +704,39 @@ mod tests {
         // Without unlit pixels the image itself is used.
         let lit = RgbImage::from_pixel(4, 4, Rgb([40, 20, 60]));
         assert!(matches!(fill_unlit(&lit), std::borrow::Cow::Borrowed(_)));
+    }
+
+    /// Haralick's features on the crop of [`crop_to_mask`] are bit for bit those on the whole
+    /// image, for a region inside it and one touching its edge, at every distance used.
+    #[test]
+    fn haralick_on_the_masks_box_equals_haralick_on_the_image() {
+        let (width, height) = (40, 30);
+        let quantised = GrayImage::from_fn(width, height, |x, y| {
+            Luma([((x * 31 + y * 17 + x * y) % GLCM_LEVELS as u32) as u8])
+        });
+        for (x0, y0) in [(12u32, 9u32), (0, 20)] {
+            let mask = GrayImage::from_fn(width, height, |x, y| {
+                let inside = (x0..x0 + 11).contains(&x) && (y0..y0 + 8).contains(&y) && x != y;
+                Luma([if inside { 255 } else { 0 }])
+            });
+            let (cropped, inside) = crop_to_mask(&quantised, &mask);
+            assert!(cropped.width() < width);
+            for distance in GLCM_DISTANCES {
+                let whole = texture::haralick_averaged(&quantised, &mask, GLCM_LEVELS, distance);
+                let boxed = texture::haralick_averaged(&cropped, &inside, GLCM_LEVELS, distance);
+                assert_eq!(
+                    whole.map(f64::to_bits),
+                    boxed.map(f64::to_bits),
+                    "{distance}"
+                );
+            }
+        }
+        // An empty mask keeps the whole image.
+        let empty = GrayImage::new(width, height);
+        assert_eq!(
+            crop_to_mask(&quantised, &empty).0.dimensions(),
+            (width, height)
+        );
     }
 
     /// The granularity measured on the crop of [`granularity_box`] is bit for bit the one
