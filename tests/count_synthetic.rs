@@ -332,8 +332,11 @@ fn a_platelet_beside_a_white_cell_stays_a_platelet() {
 #[test]
 fn a_shared_red_cell_area_is_pooled_over_fields_and_used_by_each() {
     let fields = [field(1.0, [200, 210, 205]), field(1.0, [235, 225, 200])];
-    let pieces = fields.iter().map(|image| red_cell_pieces(image).unwrap());
-    let area = shared_red_cell_area(pieces).unwrap();
+    let pieces: Vec<_> = fields
+        .iter()
+        .map(|image| red_cell_pieces(image).unwrap())
+        .collect();
+    let area = shared_red_cell_area(pieces.iter().map(Vec::as_slice)).unwrap();
     let disc = std::f64::consts::PI * 400.0;
     assert!((area - disc).abs() <= 0.05 * disc, "{area}");
     let options = CountOptions {
@@ -369,7 +372,7 @@ fn a_shared_red_cell_area_must_be_a_positive_number() {
     // No image with red cells: no shared area.
     let empty = RgbImage::from_pixel(64, 64, Rgb([200, 210, 205]));
     assert_eq!(
-        shared_red_cell_area([red_cell_pieces(&empty).unwrap()]),
+        shared_red_cell_area([red_cell_pieces(&empty).unwrap().as_slice()]),
         None
     );
 }

@@ -160,7 +160,7 @@ pub fn report_shared_scale(red_cell_area: Option<f64>, count: usize, what: &str)
 /// One red cell's area over all `images` ([`shared_red_cell_area`]), the images read in
 /// parallel.
 fn shared_scale(images: &[PathBuf], progress: &ProgressBar) -> anyhow::Result<Option<f64>> {
-    let pieces: Vec<_> = images
+    let pieces: Vec<Vec<_>> = images
         .par_iter()
         .map(|path| {
             let image = hemato::io::read_rgb_image(path)?;
@@ -170,7 +170,7 @@ fn shared_scale(images: &[PathBuf], progress: &ProgressBar) -> anyhow::Result<Op
             Ok(pieces)
         })
         .collect::<anyhow::Result<_>>()?;
-    Ok(shared_red_cell_area(pieces))
+    Ok(shared_red_cell_area(pieces.iter().map(Vec::as_slice)))
 }
 
 /// Overlay file names: each image's file stem with `.png`; two inputs with the same stem

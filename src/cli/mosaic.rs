@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::ValueEnum;
 use hemato::slide::mosaic::{
-    count_field_counts, field_counts, shared_red_cell_area, Mosaic, TiffCompression,
+    count_field_counts, field_counts, fields_far_from_margin, median_colour, shared_red_cell_area,
+    Mosaic, TiffCompression,
 };
 use hemato::slide::{Level, StainWatershed};
 use hemato::threshold::Method;
@@ -151,8 +152,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         colour.unwrap_or([0; 3]),
     )?;
     if colour.is_none() {
-        mosaic.background = mosaic.fields_background();
-        warn_of_far_backgrounds(&mosaic);
+        let backgrounds = mosaic.field_backgrounds();
+        mosaic.background = median_colour(&backgrounds);
+        warn_of_far_backgrounds(
+            &mosaic,
+            &fields_far_from_margin(&backgrounds, mosaic.background),
+        );
     }
     let compression = match args.compression {
         Compression::None => TiffCompression::None,
@@ -227,10 +232,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Names the fields whose own background is far from the margins' (the fields' median), which a
-/// slide run over the mosaic cannot count as `hemato count` does.
-fn warn_of_far_backgrounds(mosaic: &Mosaic) {
-    let far = mosaic.fields_far_from_margin();
+/// Names the fields whose own background is far from the margins' (the fields' median), `far`
+/// ([`fields_far_from_margin`]), which a slide run over the mosaic cannot count as `hemato
+/// count` does.
+fn warn_of_far_backgrounds(mosaic: &Mosaic, far: &[(usize, f64)]) {
     if far.is_empty() {
         return;
     }

@@ -39,6 +39,9 @@ pub use deconvolve::{
 };
 pub use gray::rgb_to_gray;
 
+pub use matrix::{StainMatrix, ThirdStain};
+pub use stains::{StainSet, StainVectors};
+
 /// A pixel is unlit when every channel is below this level: no light reached it (the black
 /// corners of a round field stop, black padding, a scanner's filler); no stain is that dark
 /// (`count::view` gives the evidence). The first 4 of the 32 colour bins of 8 levels the
@@ -51,8 +54,6 @@ pub const UNLIT_LEVEL: u8 = 32;
 pub fn is_unlit(rgb: &[u8]) -> bool {
     (rgb[0] | rgb[1] | rgb[2]) < UNLIT_LEVEL
 }
-pub use matrix::{StainMatrix, ThirdStain};
-pub use stains::{StainSet, StainVectors};
 
 /// Why stain vectors or a stain matrix could not be made.
 #[derive(Debug, thiserror::Error)]

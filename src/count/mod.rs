@@ -369,8 +369,7 @@ pub fn count_image(
     }
     // A flat frame is not part of the field: count the rectangle inside it (positions inside
     // it plus its corner stay inside the image, so the translation cannot fail).
-    if let Some([x0, y0, x1, y1]) = view::framed_field(image) {
-        let inside = image::imageops::crop_imm(image, x0, y0, x1 - x0, y1 - y0).to_image();
+    if let Some((inside, x0, y0)) = inside_frame(image) {
         if let Some(count) = count_image(&inside, options, classifier)?.translated(x0, y0) {
             return Ok(count);
         }
@@ -438,15 +437,20 @@ pub fn count_image(
     })
 }
 
+/// The rectangle inside a flat frame ([`view::framed_field`]) and its top-left corner, when
+/// the image has such a frame.
+fn inside_frame(image: &RgbImage) -> Option<(RgbImage, u32, u32)> {
+    let [x0, y0, x1, y1] = view::framed_field(image)?;
+    let inside = image::imageops::crop_imm(image, x0, y0, x1 - x0, y1 - y0).to_image();
+    Some((inside, x0, y0))
+}
+
 /// The pieces of an image's cell mask that its own red-cell area would be estimated from
 /// ([`fields::red_cell_pieces`]), inside a flat frame as [`count_image`] counts it.
 pub fn red_cell_pieces(image: &RgbImage) -> Result<Vec<PieceShape>, WatershedError> {
     let settings = fields::Settings::default();
-    match view::framed_field(image) {
-        Some([x0, y0, x1, y1]) => {
-            let inside = image::imageops::crop_imm(image, x0, y0, x1 - x0, y1 - y0).to_image();
-            fields::red_cell_pieces(&inside, &settings)
-        }
+    match inside_frame(image) {
+        Some((inside, _, _)) => fields::red_cell_pieces(&inside, &settings),
         None => fields::red_cell_pieces(image, &settings),
     }
 }
@@ -456,10 +460,10 @@ pub fn red_cell_pieces(image: &RgbImage) -> Result<Vec<PieceShape>, WatershedErr
 /// `hemato slide` measures it over a slide. One image's estimate rests on its few round single
 /// cells and scatters by about ±10 % in diameter between fields of one microscope
 /// (docs/counting.md, step 3); `None` when no image has red cells.
-pub fn shared_red_cell_area(
-    pieces_per_image: impl IntoIterator<Item = Vec<PieceShape>>,
+pub fn shared_red_cell_area<'a>(
+    pieces_per_image: impl IntoIterator<Item = &'a [PieceShape]>,
 ) -> Option<f64> {
-    let pooled: Vec<PieceShape> = pieces_per_image.into_iter().flatten().collect();
+    let pooled: Vec<PieceShape> = pieces_per_image.into_iter().flatten().copied().collect();
     fields::single_cell_area(&pooled)
 }
 

@@ -41,9 +41,10 @@ impl Scale {
     /// The estimated scale of a red cell of `area` pixels (its diameter `2√(A/π)`); `None` for
     /// an area that is not a positive number.
     pub fn of_red_cell_area(area: f64) -> Option<Scale> {
-        (area.is_finite() && area > 0.0)
-            .then(|| Scale::of(None, Some(2.0 * (area / std::f64::consts::PI).sqrt())))
-            .flatten()
+        if !(area.is_finite() && area > 0.0) {
+            return None;
+        }
+        Scale::of(None, Some(2.0 * (area / std::f64::consts::PI).sqrt()))
     }
 }
 

@@ -280,7 +280,12 @@ pub fn describe_centred_cell(
     // cut by its edge (padded, they would look whole and small, and shrink the scale). The
     // masks are still placed in `image`.
     let lit = lit_bounds(image);
-    let crop = image::imageops::crop_imm(image, lit.x, lit.y, lit.width, lit.height).to_image();
+    let crop = if lit.width == image.width() && lit.height == image.height() {
+        std::borrow::Cow::Borrowed(image)
+    } else {
+        let inside = image::imageops::crop_imm(image, lit.x, lit.y, lit.width, lit.height);
+        std::borrow::Cow::Owned(inside.to_image())
+    };
     check_image(&crop)?;
     let scale = match scale {
         Some(scale) => scale,
@@ -339,27 +344,41 @@ fn describe_in_window(
 /// nothing is lit. Everything outside it is unlit by construction.
 fn lit_bounds(image: &RgbImage) -> Bounds {
     let (width, height) = image.dimensions();
-    let whole = Bounds {
+    bounds_where(width, height, |x, y| {
+        !crate::color::is_unlit(&image.get_pixel(x, y).0)
+    })
+    .unwrap_or(Bounds {
         x: 0,
         y: 0,
         width,
         height,
-    };
-    let lit = |x: u32, y: u32| !crate::color::is_unlit(&image.get_pixel(x, y).0);
-    let row_lit = |y: u32| (0..width).any(|x| lit(x, y));
-    let column_lit = |x: u32| (0..height).any(|y| lit(x, y));
-    let Some(top) = (0..height).find(|&y| row_lit(y)) else {
-        return whole;
-    };
-    let bottom = (0..height).rev().find(|&y| row_lit(y)).unwrap_or(top);
-    let left = (0..width).find(|&x| column_lit(x)).unwrap_or(0);
-    let right = (0..width).rev().find(|&x| column_lit(x)).unwrap_or(left);
-    Bounds {
-        x: left,
-        y: top,
-        width: right - left + 1,
-        height: bottom - top + 1,
+    })
+}
+
+/// The bounding box of the pixels of a `width` × `height` image for which `keep` holds; `None`
+/// when it holds for none.
+fn bounds_where(width: u32, height: u32, keep: impl Fn(u32, u32) -> bool) -> Option<Bounds> {
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+    for y in 0..height {
+        for x in 0..width {
+            if keep(x, y) {
+                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            }
+        }
     }
+    (x0 <= x1).then(|| Bounds {
+        x: x0,
+        y: y0,
+        width: x1 - x0 + 1,
+        height: y1 - y0 + 1,
+    })
+}
+
+/// The bounding box of a mask's pixels; `None` for an empty mask.
+fn mask_bounds(mask: &GrayImage) -> Option<Bounds> {
+    bounds_where(mask.width(), mask.height(), |x, y| {
+        mask.get_pixel(x, y).0[0] != 0
+    })
 }
 
 /// `image` with its unlit pixels ([`crate::color::is_unlit`]: a field stop's black corners, a
@@ -371,7 +390,8 @@ fn lit_bounds(image: &RgbImage) -> Bounds {
 /// ([`cell::nucleus_like`]) move to it, and the nucleus is lost (a BCCD neutrophil inside a
 /// round field stop was not described at all). The background colour is the per-channel
 /// median of the lit pixels brighter than the Triangle level of the lit pixels' grey
-/// histogram, as [`normalise`] measures the background of an image without unlit pixels.
+/// histogram: the background side of [`cell::foreground_range`]'s split, taken over the lit
+/// pixels only.
 fn fill_unlit(image: &RgbImage) -> std::borrow::Cow<'_, RgbImage> {
     use std::borrow::Cow;
     if !image.pixels().any(|pixel| crate::color::is_unlit(&pixel.0)) {
@@ -530,17 +550,10 @@ fn granularity_box(masks: &cell::CellMasks, width: u32, height: u32) -> Bounds {
         .map(|&sigma| (2.0 * sigma).ceil() as u32)
         .max()
         .unwrap_or(0);
-    let union = match (mask_bounds(&masks.cell), mask_bounds(&masks.nucleus)) {
-        (Some(a), Some(b)) => Some((
-            a.x.min(b.x),
-            a.y.min(b.y),
-            (a.x + a.width).max(b.x + b.width),
-            (a.y + a.height).max(b.y + b.height),
-        )),
-        (Some(a), None) | (None, Some(a)) => Some((a.x, a.y, a.x + a.width, a.y + a.height)),
-        (None, None) => None,
+    let in_either = |x: u32, y: u32| {
+        masks.cell.get_pixel(x, y).0[0] != 0 || masks.nucleus.get_pixel(x, y).0[0] != 0
     };
-    let Some((x0, y0, x1, y1)) = union else {
+    let Some(cell) = bounds_where(width, height, in_either) else {
         return Bounds {
             x: 0,
             y: 0,
@@ -548,6 +561,7 @@ fn granularity_box(masks: &cell::CellMasks, width: u32, height: u32) -> Bounds {
             height,
         };
     };
+    let (x0, y0, x1, y1) = (cell.x, cell.y, cell.x + cell.width, cell.y + cell.height);
     let (left, top) = (x0.saturating_sub(reach), y0.saturating_sub(reach));
     let (right, bottom) = ((x1 + reach).min(width), (y1 + reach).min(height));
     Bounds {
@@ -556,22 +570,6 @@ fn granularity_box(masks: &cell::CellMasks, width: u32, height: u32) -> Bounds {
         width: right - left,
         height: bottom - top,
     }
-}
-
-/// The bounding box of a mask's pixels; `None` for an empty mask.
-fn mask_bounds(mask: &GrayImage) -> Option<Bounds> {
-    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
-    for (x, y, pixel) in mask.enumerate_pixels() {
-        if pixel.0[0] != 0 {
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-        }
-    }
-    (x0 <= x1).then(|| Bounds {
-        x: x0,
-        y: y0,
-        width: x1 - x0 + 1,
-        height: y1 - y0 + 1,
-    })
 }
 
 /// `image` and `mask` cropped to the mask's bounding box (both whole for an empty mask): the
@@ -607,15 +605,9 @@ fn masks_in_image(
     image_size: (u32, u32),
 ) -> (Bounds, GrayImage, GrayImage) {
     let (nw, nh) = masks.cell.dimensions();
-    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0u32, 0u32);
-    for (x, y, p) in masks.cell.enumerate_pixels() {
-        if p.0[0] != 0 {
-            x0 = x0.min(x);
-            y0 = y0.min(y);
-            x1 = x1.max(x + 1);
-            y1 = y1.max(y + 1);
-        }
-    }
+    let (x0, y0, x1, y1) = mask_bounds(&masks.cell).map_or((u32::MAX, u32::MAX, 0, 0), |b| {
+        (b.x, b.y, b.x + b.width, b.y + b.height)
+    });
     let to_image = |v: u32, f: f64, origin: u32, limit: u32, round_up: bool| {
         let raw = f64::from(v) / f;
         let v = if round_up { raw.ceil() } else { raw.floor() };

@@ -224,10 +224,40 @@ pub struct Mosaic {
 }
 
 /// The summed optical density between a field's own background and the margin colour above
-/// which [`Mosaic::fields_far_from_margin`] reports the field. Measured: the 20 BCCD fields lie
+/// which [`fields_far_from_margin`] reports the field. Measured: the 20 BCCD fields lie
 /// within 0.054 of their median background, 48 of Aslan's 50 within 0.045, and the two Aslan
 /// fields a slide run cannot count at that colour at 0.19 and 0.31.
 pub const FAR_BACKGROUND_OD: f64 = 0.1;
+
+/// The per-channel median of `colours` (upper middle for even counts), rounded.
+pub fn median_colour(colours: &[[f64; 3]]) -> [u8; 3] {
+    let mut colours = colours.to_vec();
+    std::array::from_fn(|channel| {
+        colours.sort_by(|a, b| a[channel].total_cmp(&b[channel]));
+        colours[colours.len() / 2][channel].round() as u8
+    })
+}
+
+/// The fields (index into `backgrounds`, their own background colours,
+/// [`Mosaic::field_backgrounds`]) whose background lies more than [`FAR_BACKGROUND_OD`] from
+/// the `margin` colour, with that distance: the summed optical density
+/// `Σ |log10(margin / field)|` over R, G and B. A slide run estimates one background for the
+/// whole mosaic (the margins' colour, when they are in the fields' colour) and can take such a
+/// field's whole background for cells, where `hemato count` counts the padded field at its own
+/// (docs/slides.md, the Aslan mosaic).
+pub fn fields_far_from_margin(backgrounds: &[[f64; 3]], margin: [u8; 3]) -> Vec<(usize, f64)> {
+    let margin = margin.map(|value| f64::from(value).max(1.0));
+    backgrounds
+        .iter()
+        .map(|own| {
+            (0..3)
+                .map(|channel| (margin[channel] / own[channel].max(1.0)).log10().abs())
+                .sum::<f64>()
+        })
+        .enumerate()
+        .filter(|&(_, distance)| distance > FAR_BACKGROUND_OD)
+        .collect()
+}
 
 /// One field of a mosaic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -299,36 +329,12 @@ impl Mosaic {
     /// ([`crate::count::view`]) but a slide run, which estimates one background for the whole
     /// slide, may take for the background.
     pub fn fields_background(&self) -> [u8; 3] {
-        let mut backgrounds = self.own_backgrounds();
-        std::array::from_fn(|channel| {
-            backgrounds.sort_by(|a, b| a[channel].total_cmp(&b[channel]));
-            backgrounds[backgrounds.len() / 2][channel].round() as u8
-        })
-    }
-
-    /// The fields (index into [`Mosaic::sources`]) whose own background lies more than
-    /// [`FAR_BACKGROUND_OD`] from the margin colour, with that distance: the summed optical
-    /// density `Σ |log10(margin / field)|` over R, G and B. A slide run estimates one
-    /// background for the whole mosaic (the margins' colour, when they are in the fields'
-    /// colour) and can take such a field's whole background for cells, where `hemato count`
-    /// counts the padded field at its own (docs/slides.md, the Aslan mosaic).
-    pub fn fields_far_from_margin(&self) -> Vec<(usize, f64)> {
-        let margin = self.background.map(|value| f64::from(value).max(1.0));
-        self.own_backgrounds()
-            .iter()
-            .map(|own| {
-                (0..3)
-                    .map(|channel| (margin[channel] / own[channel].max(1.0)).log10().abs())
-                    .sum::<f64>()
-            })
-            .enumerate()
-            .filter(|&(_, distance)| distance > FAR_BACKGROUND_OD)
-            .collect()
+        median_colour(&self.field_backgrounds())
     }
 
     /// Each field's own background colour
-    /// ([`crate::count::stain_maps::estimate_background`]).
-    fn own_backgrounds(&self) -> Vec<[f64; 3]> {
+    /// ([`crate::count::stain_maps::estimate_background`]), index = source.
+    pub fn field_backgrounds(&self) -> Vec<[f64; 3]> {
         self.fields
             .par_iter()
             .map(|field| crate::count::stain_maps::estimate_background(field).rgb)
@@ -518,7 +524,7 @@ pub fn shared_red_cell_area(mosaic: &Mosaic) -> Result<Option<f64>, MosaicError>
         .collect::<Result<Vec<_>, _>>()?;
     let placed = mosaic.placed();
     Ok(crate::count::shared_red_cell_area(
-        placed.iter().map(|field| pieces[field.source].clone()),
+        placed.iter().map(|field| pieces[field.source].as_slice()),
     ))
 }
 
@@ -555,7 +561,7 @@ mod tests {
             sources: vec!["a".into(), "b".into(), "c".into()],
             ..tiny_mosaic()
         };
-        let far = mosaic.fields_far_from_margin();
+        let far = fields_far_from_margin(&mosaic.field_backgrounds(), mosaic.background);
         assert_eq!(far.len(), 1, "{far:?}");
         assert_eq!(far[0].0, 2);
         let expected =
