@@ -305,6 +305,63 @@ fn bad_inputs_fail_with_clear_messages() {
 }
 
 #[test]
+fn renamed_columns_and_unknown_classes_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write_table(dir.path(), "cells.csv", 60);
+    let model = train(dir.path(), &table, "logistic");
+    let contents = std::fs::read_to_string(&table).unwrap();
+    let evaluate = |name: &str, contents: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        let run = hemato(&[
+            "evaluate",
+            "--model",
+            model.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        let (stdout, stderr) = text(&run);
+        (run.status.success(), stdout, stderr)
+    };
+
+    // A feature column saved under another spelling, and the label column in lower case:
+    // each error names the column the table has instead.
+    let (ok, _, stderr) = evaluate(
+        "renamed.csv",
+        contents.replacen("StDev blue", "StDev_Blue ", 1),
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("lacks 1 feature column(s)")
+            && stderr.contains("StdDev blue (the table has \"StdDev_Blue\": renamed?)"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = evaluate("label.csv", contents.replacen(";Class", ";class", 1));
+    assert!(!ok);
+    assert!(
+        stderr.contains("no column \"Class\" (the table has \"class\": renamed?)"),
+        "{stderr}"
+    );
+
+    // Class names the model does not have: scored as errors, with a warning that names them,
+    // their rows, and the model class a misspelt one probably is.
+    let relabelled =
+        contents
+            .replace(";Monocyte\n", ";monocyte\n")
+            .replacen(";Neutrophil\n", ";Basophil\n", 1);
+    let (ok, stdout, stderr) = evaluate("classes.csv", relabelled);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains(
+            "class(es) the model does not have, counted as errors: Basophil (1 rows), monocyte (20 rows; Monocyte?)"
+        ) && stderr.contains("the model's classes: Lymphocyte, Monocyte, Neutrophil"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("accuracy"), "{stdout}");
+    let (_, _, stderr) = evaluate("same.csv", contents);
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
 fn the_data_source_is_recorded_in_the_model_and_read_back() {
     let dir = tempfile::tempdir().unwrap();
     let table = write_table(dir.path(), "cells.csv", 60);

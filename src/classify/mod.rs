@@ -30,6 +30,7 @@ pub mod heatmap;
 pub mod metrics;
 pub mod model_file;
 pub mod models;
+pub mod names;
 pub mod report;
 mod rng;
 pub mod standardise;

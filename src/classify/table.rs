@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 
+use super::names;
+
 /// How to read a feature table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableOptions {
@@ -64,6 +66,18 @@ pub struct RawTable {
     pub records: Vec<Vec<String>>,
     /// The 1-based file line of each data row (for messages).
     pub lines: Vec<usize>,
+}
+
+/// How many column names a message lists before "and N more".
+pub const COLUMNS_LISTED: usize = 12;
+
+/// The tail of [`TableError::MissingColumn`]'s message: the column it probably is, else the
+/// columns there are.
+fn missing_column_detail(similar: &Option<String>, available: &str) -> String {
+    match similar {
+        Some(name) => format!(" (the table has \"{name}\": renamed?)"),
+        None => format!(" (the columns are: {available})"),
+    }
 }
 
 /// A table that cannot be used, with the place of the problem.
@@ -119,13 +133,16 @@ pub enum TableError {
         column: String,
     },
     /// A column that was asked for is not in the header.
-    #[error("{path}: no column \"{column}\" (the columns are: {available})")]
+    #[error("{path}: no column \"{column}\"{}", missing_column_detail(.similar, .available))]
     MissingColumn {
         /// The table.
         path: PathBuf,
         /// The name asked for.
         column: String,
-        /// The header, comma-separated.
+        /// The header's column of that name under another spelling
+        /// ([`names::closest`](super::names::closest)), if there is one.
+        similar: Option<String>,
+        /// The header, comma-separated, cut short after [`COLUMNS_LISTED`] names.
         available: String,
     },
     /// An identifier column (file name, row number) was listed as a feature.
@@ -333,7 +350,8 @@ impl RawTable {
         TableError::MissingColumn {
             path: self.path.clone(),
             column: column.to_string(),
-            available: self.header.join(", "),
+            similar: names::closest(column, &self.header).map(str::to_string),
+            available: names::listed(&self.header, COLUMNS_LISTED),
         }
     }
 

@@ -393,7 +393,9 @@ pub fn csv_dataset(directory: &Path) -> Result<Vec<AnnotatedImage>, EvaluationEr
 }
 
 /// A class-folder dataset (PBC): `DIR/CLASS/*.jpg`, classes and files sorted; at most `limit`
-/// files per class (the first in name order), all when `None`.
+/// files per class (the first in name order), all when `None`. A folder named after one of
+/// hemato's classes in any case (`Neutrophil`) gives that class's name; any other folder name
+/// is kept as it is ([`unknown_folder_note`] reports it).
 pub fn folder_dataset(
     directory: &Path,
     limit: Option<usize>,
@@ -411,10 +413,12 @@ pub fn folder_dataset(
     };
     let mut images = Vec::new();
     for folder in list(directory)?.into_iter().filter(|path| path.is_dir()) {
-        let class = folder
+        let folder_name = folder
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let class = super::CellClass::from_name(&folder_name)
+            .map_or(folder_name, |class| class.name().to_string());
         let files: Vec<PathBuf> = list(&folder)?
             .into_iter()
             .filter(|path| {
@@ -818,12 +822,75 @@ pub fn folder_report(
         right_total as f64 / results.len().max(1) as f64,
         folder_macro_f1(&results)
     ));
+    let folders: Vec<&str> = images.iter().map(|(_, class)| class.as_str()).collect();
+    if let Some(note) = unknown_folder_note(&folders) {
+        report.push_str(&note);
+    }
     Ok(report)
+}
+
+/// A paragraph naming the folders of a class-folder dataset that are none of hemato's classes
+/// (their images can never be counted right), each with the class it may be meant as
+/// ([`names::closest`](crate::classify::names::closest)); `None` when every folder is a class.
+///
+/// ```
+/// use hemato::count::evaluation::unknown_folder_note;
+///
+/// assert_eq!(unknown_folder_note(&["neutrophil", "platelet"]), None);
+/// let note = unknown_folder_note(&["neutrophils", "band"]).unwrap();
+/// assert!(note.contains("neutrophils (neutrophil?), band."));
+/// ```
+pub fn unknown_folder_note(folders: &[&str]) -> Option<String> {
+    let classes: Vec<String> = super::CellClass::ALL
+        .iter()
+        .map(|class| class.name().to_string())
+        .collect();
+    let mut unknown: Vec<&str> = folders
+        .iter()
+        .copied()
+        .filter(|folder| super::CellClass::from_name(folder).is_none())
+        .collect();
+    unknown.dedup();
+    if unknown.is_empty() {
+        return None;
+    }
+    let described: Vec<String> = unknown
+        .iter()
+        .map(
+            |&folder| match crate::classify::names::closest(folder, &classes) {
+                Some(class) => format!("{folder} ({class}?)"),
+                None => folder.to_string(),
+            },
+        )
+        .collect();
+    Some(format!(
+        "Folders that are none of hemato's classes ({}), so their images are never counted right: {}.\n\n",
+        classes.join(", "),
+        described.join(", ")
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folder_names_are_read_as_classes_in_any_case() {
+        let dir = tempfile::tempdir().unwrap();
+        for (folder, file) in [
+            ("Neutrophil", "a.jpg"),
+            ("band", "b.png"),
+            ("ig", "notes.txt"),
+        ] {
+            std::fs::create_dir(dir.path().join(folder)).unwrap();
+            std::fs::write(dir.path().join(folder).join(file), b"").unwrap();
+        }
+        let images = folder_dataset(dir.path(), None).unwrap();
+        let classes: Vec<&str> = images.iter().map(|(_, class)| class.as_str()).collect();
+        assert_eq!(classes, ["neutrophil", "band"]);
+        let note = unknown_folder_note(&classes).unwrap();
+        assert!(note.ends_with("counted right: band.\n\n"), "{note}");
+    }
 
     fn found(kind: Kind, x: f64, y: f64, bounds: [f64; 4], cells: u32) -> Found {
         Found {

@@ -20,8 +20,9 @@ mod lbfgs;
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
+use super::names;
 use super::standardise::Standardiser;
-use super::table::FeatureTable;
+use super::table::{FeatureTable, COLUMNS_LISTED};
 
 /// How rows of different classes are weighted in training.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -261,15 +262,28 @@ pub struct FeatureMismatch {
 fn feature_mismatch_message(missing: &[String], extra: &[String], reordered: bool) -> String {
     let mut parts = Vec::new();
     if !missing.is_empty() {
+        // The ones with a close name in the table first: they are most likely renames.
+        let mut described = Vec::new();
+        let mut unmatched = Vec::new();
+        for name in missing {
+            match names::closest(name, extra) {
+                Some(similar) => {
+                    described.push(format!("{name} (the table has \"{similar}\": renamed?)"))
+                }
+                None => unmatched.push(name.clone()),
+            }
+        }
+        described.extend(unmatched);
         parts.push(format!(
-            "the table lacks feature column(s) the model was trained on: {}",
-            missing.join(", ")
+            "the table lacks {} feature column(s) the model was trained on: {}",
+            missing.len(),
+            names::listed(&described, COLUMNS_LISTED)
         ));
     }
     if !extra.is_empty() {
         parts.push(format!(
             "the table has feature column(s) the model does not know: {}",
-            extra.join(", ")
+            names::listed(extra, COLUMNS_LISTED)
         ));
     }
     if reordered && parts.is_empty() {
