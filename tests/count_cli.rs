@@ -334,6 +334,68 @@ fn bad_images_give_clear_errors() {
     );
 }
 
+/// One corrupt file in a folder: by default the run stops and writes nothing; with
+/// --keep-going the others are counted as they are alone, the corrupt one is named, and the run
+/// still fails.
+#[test]
+fn keep_going_counts_the_readable_images_and_names_the_others() {
+    let folder = tempfile::tempdir().unwrap();
+    let field = root().join("fixtures/aslan/image-1.png");
+    std::fs::copy(&field, folder.path().join("a.png")).unwrap();
+    let bytes = std::fs::read(&field).unwrap();
+    std::fs::write(folder.path().join("b.png"), &bytes[..bytes.len() / 2]).unwrap();
+    let counts = folder.path().join("counts.csv");
+    let stopped = hemato(&["count", path(folder.path()), "-q", "-o", path(&counts)]);
+    assert!(!stopped.status.success());
+    assert!(stderr(&stopped).contains("b.png"), "{}", stderr(&stopped));
+    assert!(!counts.exists(), "no table after a stopped run");
+
+    let kept = hemato(&[
+        "count",
+        path(folder.path()),
+        "-q",
+        "--keep-going",
+        "-o",
+        path(&counts),
+    ]);
+    let message = stderr(&kept);
+    assert!(!kept.status.success(), "{message}");
+    assert!(
+        message.contains("skipped: ") && message.contains("b.png: corrupt or truncated"),
+        "{message}"
+    );
+    assert!(
+        message.contains("error: 1 of 2 image(s) could not be counted")
+            && message.contains("the other 1"),
+        "{message}"
+    );
+    let alone = hemato(&["count", path(&field), "-q"]);
+    let table = std::fs::read_to_string(&counts).unwrap();
+    assert_eq!(
+        rows_without_names(&table),
+        rows_without_names(&stdout(&alone))
+    );
+    assert!(!table.contains("b.png"), "{table}");
+
+    // Nothing readable at all is an error without tables.
+    std::fs::remove_file(folder.path().join("a.png")).unwrap();
+    std::fs::remove_file(&counts).unwrap();
+    let none = hemato(&[
+        "count",
+        path(folder.path()),
+        "-q",
+        "--keep-going",
+        "-o",
+        path(&counts),
+    ]);
+    assert!(
+        stderr(&none).contains("none of the 1 image(s) could be counted"),
+        "{}",
+        stderr(&none)
+    );
+    assert!(!counts.exists());
+}
+
 #[test]
 fn unusable_models_are_refused() {
     let folder = tempfile::tempdir().unwrap();

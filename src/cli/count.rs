@@ -50,6 +50,12 @@ pub struct Args {
     /// Write an overlay PNG per image (outlines coloured by class, legend, counts) here.
     #[arg(long, value_name = "DIR")]
     overlay: Option<PathBuf>,
+    /// Count the other images when one cannot be read or counted (corrupt, truncated, not a
+    /// colour image): each such image is named on stderr with the reason and left out of the
+    /// tables, which are written for the others; the run then still ends with an error.
+    /// Without it, the first such image stops the run and nothing is written.
+    #[arg(long)]
+    keep_going: bool,
     /// No progress bar.
     #[arg(short, long)]
     quiet: bool,
@@ -82,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let shared_red_cell_area = if args.shared_scale {
         let bar = progress(images.len() as u64, " measured for the shared scale");
-        let area = shared_scale(&images, &bar)?;
+        let area = shared_scale(&images, args.keep_going, &bar)?;
         bar.finish_and_clear();
         report_shared_scale(area, images.len(), "images");
         area
@@ -110,26 +116,40 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Ok(count)
     };
     // Images in parallel; a single image from this thread, so that its own parallel steps
-    // (the watershed's shares of particles) use every thread of the pool.
-    let counts: Vec<ImageCount> = if images.len() > 1 {
-        images
+    // (the watershed's shares of particles) use every thread of the pool. Without
+    // --keep-going the first failure stops the others.
+    let outcomes: Vec<anyhow::Result<ImageCount>> = match (images.len() > 1, args.keep_going) {
+        (true, true) => images.par_iter().enumerate().map(count_one).collect(),
+        (true, false) => images
             .par_iter()
             .enumerate()
             .map(count_one)
-            .collect::<anyhow::Result<_>>()?
-    } else {
-        images
-            .iter()
-            .enumerate()
-            .map(count_one)
-            .collect::<anyhow::Result<_>>()?
+            .collect::<anyhow::Result<Vec<_>>>()?
+            .into_iter()
+            .map(Ok)
+            .collect(),
+        (false, _) => images.iter().enumerate().map(count_one).collect(),
     };
     progress.finish_and_clear();
 
-    let named: Vec<(String, &ImageCount)> = images
+    let mut counted: Vec<(String, ImageCount)> = Vec::new();
+    let mut failed = 0;
+    for (path, outcome) in images.iter().zip(outcomes) {
+        match outcome {
+            Ok(count) => counted.push((path.display().to_string(), count)),
+            Err(error) if args.keep_going => {
+                eprintln!("skipped: {error:#}");
+                failed += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    if counted.is_empty() {
+        bail!("none of the {} image(s) could be counted", images.len());
+    }
+    let named: Vec<(String, &ImageCount)> = counted
         .iter()
-        .map(|path| path.display().to_string())
-        .zip(&counts)
+        .map(|(name, count)| (name.clone(), count))
         .collect();
     let table = counts_csv(&named);
     match &args.output {
@@ -140,6 +160,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         hemato::output::write_bytes_atomically(path, cells_csv(&named).as_bytes())?;
     }
     eprint!("{}", summary(&named));
+    if failed > 0 {
+        bail!(
+            "{failed} of {} image(s) could not be counted (named above, after \"skipped:\"); the tables hold the other {}",
+            images.len(),
+            named.len()
+        );
+    }
     Ok(())
 }
 
@@ -158,18 +185,30 @@ pub fn report_shared_scale(red_cell_area: Option<f64>, count: usize, what: &str)
 }
 
 /// One red cell's area over all `images` ([`shared_red_cell_area`]), the images read in
-/// parallel.
-fn shared_scale(images: &[PathBuf], progress: &ProgressBar) -> anyhow::Result<Option<f64>> {
-    let pieces: Vec<Vec<_>> = images
-        .par_iter()
-        .map(|path| {
-            let image = hemato::io::read_rgb_image(path)?;
-            let pieces = red_cell_pieces(&image)
-                .with_context(|| format!("cannot measure the red cells of {}", path.display()))?;
-            progress.inc(1);
-            Ok(pieces)
-        })
-        .collect::<anyhow::Result<_>>()?;
+/// parallel; with `keep_going`, over those that can be read (the count names the others).
+fn shared_scale(
+    images: &[PathBuf],
+    keep_going: bool,
+    progress: &ProgressBar,
+) -> anyhow::Result<Option<f64>> {
+    let measure = |path: &PathBuf| -> anyhow::Result<Vec<_>> {
+        let image = hemato::io::read_rgb_image(path)?;
+        let pieces = red_cell_pieces(&image)
+            .with_context(|| format!("cannot measure the red cells of {}", path.display()))?;
+        progress.inc(1);
+        Ok(pieces)
+    };
+    let pieces: Vec<Vec<_>> = if keep_going {
+        images
+            .par_iter()
+            .filter_map(|path| measure(path).ok())
+            .collect()
+    } else {
+        images
+            .par_iter()
+            .map(measure)
+            .collect::<anyhow::Result<_>>()?
+    };
     Ok(shared_red_cell_area(pieces.iter().map(Vec::as_slice)))
 }
 
