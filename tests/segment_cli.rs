@@ -331,3 +331,52 @@ fn bad_input_gets_clear_errors() {
     let output = hemato(&["segment", text(&blank), "-o", text(&mask)]);
     assert!(output.status.success(), "{output:?}");
 }
+
+/// `hemato measure` over several images with one truncated: it stops and writes nothing by
+/// default; with --keep-going the table equals the one of the readable images alone, the bad
+/// one is named, and the run still fails.
+#[test]
+fn measure_keep_going_leaves_out_only_the_unreadable_image() {
+    let directory = tempfile::tempdir().unwrap();
+    let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/aslan/image-1.png");
+    let bytes = std::fs::read(&image).unwrap();
+    let truncated = directory.path().join("truncated.png");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
+    let table = directory.path().join("all.csv");
+    let alone = directory.path().join("alone.csv");
+    let inputs = [text(&image), text(&truncated)];
+
+    let stopped = hemato(&["measure", inputs[0], inputs[1], "-o", text(&table)]);
+    assert!(!stopped.status.success());
+    assert!(
+        stderr(&stopped).contains("truncated.png"),
+        "{}",
+        stderr(&stopped)
+    );
+    assert!(!table.exists());
+
+    let kept = hemato(&[
+        "measure",
+        inputs[0],
+        inputs[1],
+        "--keep-going",
+        "-o",
+        text(&table),
+    ]);
+    let message = stderr(&kept);
+    assert!(!kept.status.success(), "{message}");
+    assert!(
+        message.contains("skipped: ") && message.contains("truncated.png"),
+        "{message}"
+    );
+    assert!(
+        message.contains("1 of 2 image(s) could not be measured"),
+        "{message}"
+    );
+    let single = hemato(&["measure", inputs[0], "-o", text(&alone)]);
+    assert!(single.status.success(), "{}", stderr(&single));
+    assert_eq!(
+        std::fs::read(&table).unwrap(),
+        std::fs::read(&alone).unwrap()
+    );
+}

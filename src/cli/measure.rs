@@ -88,6 +88,12 @@ pub struct Args {
     /// Class = the name of each image's folder.
     #[arg(long)]
     class_from_dir: bool,
+    /// Measure the other images when one cannot be read or measured: each such image is named
+    /// on stderr with the reason and has no rows; the table is written for the others and the
+    /// run then still ends with an error. Without it, the first such image stops the run and
+    /// nothing is written.
+    #[arg(long)]
+    keep_going: bool,
     #[command(flatten)]
     pipeline: super::segment::PipelineArgs,
 }
@@ -284,7 +290,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .collect(),
         rows: Vec::new(),
     };
-    for image_path in &images {
+    let measure_one = |image_path: &PathBuf| -> anyhow::Result<Vec<TableRow>> {
         let measured_path = match &args.intensity {
             Some(intensity) => companion_file(intensity, image_path, images.len(), "intensity")?,
             None => image_path.clone(),
@@ -363,16 +369,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.class.clone()
         };
         let name = file_name(image_path);
-        table
-            .rows
-            .extend(particles.into_iter().map(|particle| TableRow {
+        Ok(particles
+            .into_iter()
+            .map(|particle| TableRow {
                 image: name.clone(),
                 class: class.clone(),
                 particle,
-            }));
+            })
+            .collect())
+    };
+    let mut skipped = 0;
+    for image_path in &images {
+        match measure_one(image_path) {
+            Ok(rows) => table.rows.extend(rows),
+            Err(error) if args.keep_going => {
+                progress.suspend(|| eprintln!("skipped: {error:#}"));
+                skipped += 1;
+            }
+            Err(error) => return Err(error),
+        }
         progress.inc(1);
     }
     progress.finish_and_clear();
+    if skipped == images.len() {
+        bail!("none of the {skipped} image(s) could be measured");
+    }
 
     let format = args.format;
     let decimals = usize::from(args.decimals);
@@ -385,8 +406,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     eprintln!(
         "{} particles from {} image(s) written to {}",
         table.rows.len(),
-        images.len(),
+        images.len() - skipped,
         args.output.display()
     );
+    if skipped > 0 {
+        bail!(
+            "{skipped} of {} image(s) could not be measured (named above, after \"skipped:\"); the table holds the other {}",
+            images.len(),
+            images.len() - skipped
+        );
+    }
     Ok(())
 }
