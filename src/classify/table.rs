@@ -140,7 +140,7 @@ pub enum TableError {
         /// The name asked for.
         column: String,
         /// The header's column of that name under another spelling
-        /// ([`names::closest`](super::names::closest)), if there is one.
+        /// ([`names::closest`]), if there is one.
         similar: Option<String>,
         /// The header, comma-separated, cut short after [`COLUMNS_LISTED`] names.
         available: String,

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use hemato::count::report::{cells_csv, counts_csv, summary};
 use hemato::count::{
-    count_image, list_images, overlay, red_cell_pieces, shared_red_cell_area, ClassChoice,
-    CountOptions, ImageCount, WhiteCellClassifier,
+    count_image, count_labelled, list_images, overlay, red_cell_pieces, shared_red_cell_area,
+    ClassChoice, CountOptions, ImageCount, WhiteCellClassifier,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -50,6 +50,13 @@ pub struct Args {
     /// Write an overlay PNG per image (outlines coloured by class, legend, counts) here.
     #[arg(long, value_name = "DIR")]
     overlay: Option<PathBuf>,
+    /// The cells as segmented elsewhere (Cellpose, StarDist, QuPath...): a label image (0 =
+    /// background, each other value one cell; 8/16/32-bit PNG or TIFF, or .npy) for one image,
+    /// or a folder holding one per image named like it (same stem, optionally with _mask,
+    /// _masks, _labels or _cp_masks). hemato then decides what each cell is, types the white
+    /// cells and measures them (docs/counting.md, "Cells segmented elsewhere").
+    #[arg(long, value_name = "LABELS", conflicts_with = "shared_scale")]
+    labels: Option<PathBuf>,
     /// Count the other images when one cannot be read or counted (corrupt, truncated, not a
     /// colour image): each such image is named on stderr with the reason and left out of the
     /// tables, which are written for the others; the run then still ends with an error.
@@ -102,8 +109,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let progress = progress(images.len() as u64, "");
     let count_one = |(index, path): (usize, &PathBuf)| -> anyhow::Result<ImageCount> {
         let image = hemato::io::read_rgb_image(path)?;
-        let mut count = count_image(&image, &options, &classifier)
-            .with_context(|| format!("cannot count {}", path.display()))?;
+        let counted = match &args.labels {
+            Some(labels) => {
+                let file = super::measure::companion_file(labels, path, images.len(), "labels")?;
+                let labels = hemato::io::read_label_image(&file)?;
+                count_labelled(&image, &labels, &options, &classifier)
+                    .with_context(|| format!("labels {}", file.display()))
+            }
+            None => count_image(&image, &options, &classifier).map_err(anyhow::Error::from),
+        };
+        let mut count = counted.with_context(|| format!("cannot count {}", path.display()))?;
         if let (Some(folder), Some(name)) = (&args.overlay, overlay_names.get(index)) {
             let drawn = overlay::draw_overlay(&image, &count);
             hemato::io::write_rgb_png(&folder.join(name), &drawn)

@@ -158,7 +158,7 @@ fn has_image_extension(path: &Path) -> bool {
 
 /// The companion file (mask, labels, intensity) of `image`: `companion` itself when it is a file
 /// and there is one image, else the file in folder `companion` named like the image.
-fn companion_file(
+pub(super) fn companion_file(
     companion: &Path,
     image: &Path,
     images: usize,
@@ -167,7 +167,7 @@ fn companion_file(
     if companion.is_file() {
         if images > 1 {
             bail!(
-                "--{what} {} is one file but {images} images are measured; give a folder with one {what} per image",
+                "--{what} {} is one file but {images} images are given; give a folder with one {what} per image",
                 companion.display()
             );
         }

@@ -312,15 +312,7 @@ fn segment_field(
 ) -> Result<SegmentedField, WatershedError> {
     let (view, maps, level) = stains_and_level(image, settings);
     let cells = cell_mask(&maps, level);
-    let cell_density = median(
-        maps.density
-            .iter()
-            .zip(cells.as_raw())
-            .filter(|(_, &mask)| mask == OBJECT)
-            .map(|(&density, _)| density)
-            .collect(),
-    )
-    .unwrap_or(0.0);
+    let cell_density = median_cell_density(&maps, &cells);
     if cell_density == 0.0 {
         return Ok(SegmentedField {
             view,
@@ -338,6 +330,103 @@ fn segment_field(
         nuclei,
         pieces,
         cell_density,
+    })
+}
+
+/// The cells of a field segmented by someone else (a label image from Cellpose, StarDist,
+/// QuPath...): each label is one cell, and only what it is comes from hemato. A label is a
+/// **white cell** when its nucleus pixels ([`nucleus_mask`], as [`detect_with`] finds them)
+/// cover at least `white_nucleus`·A, a **platelet** when they cover at least `platelet_min`·A
+/// and the label's other cell pixels ([`cell_mask`]) are fewer than a fragment of a red cell
+/// (`fragment`·A), and a **red cell** otherwise (a platelet lying on a red cell leaves it a red
+/// cell). A, the area of one red cell, is `red_cell_area` when given, else the
+/// [`single_cell_area`] of the labels with almost no nucleus (less than `red_nucleus_share`)
+/// when at least 3 of them lie inside the image, else the field's own estimate (for label
+/// images of white cells only). Detections come as [`detect_with`]'s: white cells, then
+/// platelets, then red cells, each in label order; a field without a nucleus pixel or a red
+/// cell area has only red cells, and one without labels none.
+pub fn detect_labelled(
+    image: &image::RgbImage,
+    labels: Vec<Particle>,
+    red_cell_area: Option<f64>,
+    settings: &Settings,
+) -> Result<FieldDetections, WatershedError> {
+    let (view, maps, level) = stains_and_level(image, settings);
+    let cells = cell_mask(&maps, level);
+    let cell_density = median_cell_density(&maps, &cells);
+    let nuclei = if cell_density == 0.0 {
+        GrayImage::new(image.width(), image.height())
+    } else {
+        nucleus_mask(&maps, &cells, settings)
+    };
+    let violet: Vec<usize> = labels
+        .iter()
+        .map(|label| pixels_in(&nuclei, &label.runs))
+        .collect();
+    let (width, height) = image.dimensions();
+    let area = match red_cell_area {
+        Some(area) => Some(area),
+        None => {
+            let at_border =
+                |label: &Particle| ParticleOptions::touches_edge(&label.bounds, width, height);
+            let red: Vec<Particle> = labels
+                .iter()
+                .zip(&violet)
+                .filter(|(label, &violet)| {
+                    (violet as f64) < settings.red_nucleus_share * label.pixel_count() as f64
+                })
+                .map(|(label, _)| label.clone())
+                .collect();
+            let described = describe_pieces(&red, &nuclei, &at_border);
+            if described.iter().filter(|piece| piece.inside).count() >= 3 {
+                single_cell_area(&described)
+            } else {
+                single_cell_area(&red_cell_pieces(image, settings)?)
+            }
+        }
+    };
+    let kind_of = |label: &Particle, violet: usize| {
+        // Cell pixels that are not nucleus: a red cell's, or a white cell's cytoplasm.
+        let other = pixels_in(&cells, &label.runs).saturating_sub(violet) as f64;
+        let violet = violet as f64;
+        match area {
+            Some(area) if violet >= settings.white_nucleus * area => Kind::WhiteCell,
+            Some(area)
+                if violet >= settings.platelet_min * area && other < settings.fragment * area =>
+            {
+                Kind::Platelet
+            }
+            _ => Kind::RedCell,
+        }
+    };
+    let mut detections: Vec<Detection> = labels
+        .into_iter()
+        .zip(violet)
+        .map(|(label, violet)| {
+            let kind = kind_of(&label, violet);
+            let nucleus = match kind {
+                Kind::WhiteCell => runs_within(&nuclei, &label.runs),
+                _ => Vec::new(),
+            };
+            Detection {
+                kind,
+                particle: label,
+                cells: 1,
+                nucleus,
+            }
+        })
+        .collect();
+    let order = |kind: Kind| match kind {
+        Kind::WhiteCell => 0,
+        Kind::Platelet => 1,
+        Kind::RedCell => 2,
+    };
+    detections.sort_by_key(|detection| order(detection.kind));
+    Ok(FieldDetections {
+        background: view.background(),
+        cell_density,
+        red_cell_area: area,
+        detections,
     })
 }
 
@@ -1007,6 +1096,43 @@ fn pixels_in(mask: &GrayImage, runs: &[Run]) -> usize {
                 .count()
         })
         .sum()
+}
+
+/// The object pixels of `mask` under `runs`, as runs in raster order.
+fn runs_within(mask: &GrayImage, runs: &[Run]) -> Vec<Run> {
+    let mut within = Vec::new();
+    for run in runs {
+        let mut start = None;
+        for x in run.x_start..=run.x_end {
+            let object = x < run.x_end && mask.get_pixel(x, run.y).0[0] == OBJECT;
+            match (object, start) {
+                (true, None) => start = Some(x),
+                (false, Some(first)) => {
+                    within.push(Run {
+                        y: run.y,
+                        x_start: first,
+                        x_end: x,
+                    });
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+    }
+    within
+}
+
+/// The median total optical density of the pixels of `cells` (0 when there are none).
+fn median_cell_density(maps: &StainMaps, cells: &GrayImage) -> f32 {
+    median(
+        maps.density
+            .iter()
+            .zip(cells.as_raw())
+            .filter(|(_, &mask)| mask == OBJECT)
+            .map(|(&density, _)| density)
+            .collect(),
+    )
+    .unwrap_or(0.0)
 }
 
 /// Whether any pixel of `run` is an object pixel of `mask`.

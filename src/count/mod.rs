@@ -4,7 +4,7 @@
 //! | --- | --- |
 //! | the field of view: frames and unlit corners left out | [`view`] |
 //! | background colour, stain amounts relative to it | [`stain_maps`] |
-//! | red cells, white cells, platelets on a field | [`fields`] |
+//! | red cells, white cells, platelets on a field (or what each label of a user's segmentation is: [`count_labelled`]) | [`fields`] |
 //! | pixel size: given, or from the median red-cell diameter | [`scale`] |
 //! | white-cell subtype (features + model) | [`classifier`] |
 //! | counts and cells tables, terminal summary | [`report`] |
@@ -114,7 +114,7 @@ impl CellClass {
 /// One counted cell: a row of the cells table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
-    /// 1-based number within its image.
+    /// 1-based number within its image; for a cell from a label image, its label's value.
     pub number: usize,
     /// Centroid (pixels).
     pub x: f64,
@@ -240,6 +240,14 @@ pub enum CountError {
     /// The shared red-cell area is not a positive number.
     #[error("the shared red-cell area must be a positive number of pixels, not {0}")]
     BadRedCellArea(f64),
+    /// A label image does not have its image's size.
+    #[error("the label image is {}x{} pixels but the image {}x{}", .labels.0, .labels.1, .image.0, .image.1)]
+    LabelSize {
+        /// Width and height of the label image.
+        labels: (u32, u32),
+        /// Width and height of the image.
+        image: (u32, u32),
+    },
 }
 
 /// Settings of a count.
@@ -357,6 +365,58 @@ pub fn count_image(
     options: &CountOptions,
     classifier: &WhiteCellClassifier,
 ) -> Result<ImageCount, CountError> {
+    check_options(options)?;
+    // A flat frame is not part of the field: count the rectangle inside it (positions inside
+    // it plus its corner stay inside the image, so the translation cannot fail).
+    if let Some((inside, x0, y0)) = inside_frame(image) {
+        if let Some(count) = count_image(&inside, options, classifier)?.translated(x0, y0) {
+            return Ok(count);
+        }
+    }
+    let field = fields::detect(image, known_red_cell_area(options))?;
+    describe_field(image, field, options, classifier)
+}
+
+/// [`count_image`] with a segmentation made elsewhere: each label of `labels` (a label image
+/// of the image's size: Cellpose, StarDist, QuPath...) is one cell, and hemato decides what it
+/// is ([`fields::detect_labelled`]), classifies its white cells and measures every cell. The
+/// image is counted whole (no flat-frame crop: the labels say where the cells are).
+pub fn count_labelled(
+    image: &RgbImage,
+    labels: &crate::io::LabelImage,
+    options: &CountOptions,
+    classifier: &WhiteCellClassifier,
+) -> Result<ImageCount, CountError> {
+    check_options(options)?;
+    if labels.dimensions() != image.dimensions() {
+        return Err(CountError::LabelSize {
+            labels: labels.dimensions(),
+            image: image.dimensions(),
+        });
+    }
+    let particles = crate::measure::labels::particles_from_labels(
+        labels,
+        &crate::measure::ParticleOptions::default(),
+    );
+    let field = fields::detect_labelled(
+        image,
+        particles,
+        known_red_cell_area(options),
+        &fields::Settings::default(),
+    )?;
+    describe_field(image, field, options, classifier)
+}
+
+/// The red-cell area in pixels that `options` fix (a pixel size, or a shared area), if any.
+fn known_red_cell_area(options: &CountOptions) -> Option<f64> {
+    options
+        .pixel_size
+        .map(scale::red_cell_area_pixels)
+        .or(options.shared_red_cell_area)
+}
+
+/// The pixel size and shared area of `options`, when given, are positive numbers.
+fn check_options(options: &CountOptions) -> Result<(), CountError> {
     if let Some(size) = options.pixel_size {
         if !(size.is_finite() && size > 0.0) {
             return Err(CountError::BadPixelSize(size));
@@ -367,18 +427,17 @@ pub fn count_image(
             return Err(CountError::BadRedCellArea(area));
         }
     }
-    // A flat frame is not part of the field: count the rectangle inside it (positions inside
-    // it plus its corner stay inside the image, so the translation cannot fail).
-    if let Some((inside, x0, y0)) = inside_frame(image) {
-        if let Some(count) = count_image(&inside, options, classifier)?.translated(x0, y0) {
-            return Ok(count);
-        }
-    }
-    let known_area = options
-        .pixel_size
-        .map(scale::red_cell_area_pixels)
-        .or(options.shared_red_cell_area);
-    let field = fields::detect(image, known_area)?;
+    Ok(())
+}
+
+/// Measures every detection of `field` (and classifies its white cells): the cells of an
+/// [`ImageCount`], numbered in detection order.
+fn describe_field(
+    image: &RgbImage,
+    field: FieldDetections,
+    options: &CountOptions,
+    classifier: &WhiteCellClassifier,
+) -> Result<ImageCount, CountError> {
     let scale = Scale::of(options.pixel_size, field.red_cell_diameter());
     let calibration = Calibration::default();
     // Each detection is measured (and a white cell classified) on its own, in parallel, one
@@ -414,8 +473,13 @@ pub fn count_image(
         field.detections.iter().zip(described).enumerate()
     {
         for _ in 0..detection.cells {
+            // A cell segmented elsewhere keeps its label's value; hemato's own are numbered.
+            let number = match detection.particle.label {
+                Some(label) => label as usize,
+                None => cells.len() + 1,
+            };
             cells.push(Cell {
-                number: cells.len() + 1,
+                number,
                 x: shape.x,
                 y: shape.y,
                 bx: detection.particle.bounds.x,
