@@ -124,6 +124,17 @@ fn bccd_labels_get_their_annotated_kind() {
     );
 }
 
+/// Writes labels as a 16-bit PNG, as Cellpose saves its masks.
+fn save_labels(labels: &LabelImage, path: &Path) {
+    image::DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(
+        labels.width(),
+        labels.height(),
+        |x, y| Luma([labels.get_pixel(x, y).0[0] as u16]),
+    ))
+    .save(path)
+    .unwrap();
+}
+
 fn hemato(arguments: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_hemato"))
         .current_dir(root())
@@ -152,12 +163,10 @@ fn white_cell_labels_alone_and_label_files_found_by_name() {
             pixel.0[0] = 7;
         }
     }
-    let labels_file = folder.path().join("BloodImage_00003_cp_masks.png");
-    image::DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(640, 480, |x, y| {
-        Luma([labels.get_pixel(x, y).0[0] as u16])
-    }))
-    .save(&labels_file)
-    .unwrap();
+    save_labels(
+        &labels,
+        &folder.path().join("BloodImage_00003_cp_masks.png"),
+    );
     let cells = folder.path().join("cells.csv");
     let run = hemato(&[
         "count",
@@ -205,4 +214,42 @@ fn a_label_image_of_another_size_is_refused() {
         error.to_string(),
         "the label image is 100x100 pixels but the image 256x256"
     );
+}
+
+/// The labelled count of a folder gives the same bytes on 1 and 2 threads.
+#[test]
+fn labelled_counts_are_the_same_on_one_and_two_threads() {
+    let folder = tempfile::tempdir().unwrap();
+    let labels_folder = folder.path().join("labels");
+    std::fs::create_dir(&labels_folder).unwrap();
+    let mut boxes =
+        hemato::count::evaluation::read_box_csv(&root().join("fixtures/aslan/annotations.csv"))
+            .unwrap();
+    for name in ["image-1.png", "image-101.png"] {
+        let (labels, _) = labels_from_boxes(256, 256, &boxes.remove(name).unwrap());
+        let stem = name.trim_end_matches(".png");
+        save_labels(&labels, &labels_folder.join(format!("{stem}_cp_masks.png")));
+    }
+    let cells = |threads: &str| {
+        let output = folder.path().join(format!("cells-{threads}.csv"));
+        let run = Command::new(env!("CARGO_BIN_EXE_hemato"))
+            .current_dir(root())
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "count",
+                "fixtures/aslan/image-1.png",
+                "fixtures/aslan/image-101.png",
+            ])
+            .args(["--labels", labels_folder.to_str().unwrap(), "-q"])
+            .args(["--cells", output.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        std::fs::read(output).unwrap()
+    };
+    assert_eq!(cells("1"), cells("2"));
 }
