@@ -823,6 +823,13 @@ mod npy {
         let header = String::from_utf8_lossy(&header);
         let dtype = dict_value(&header, "descr").ok_or_else(|| corrupt("no 'descr' in header"))?;
         let dtype = dtype.trim_matches(|c| c == '\'' || c == '"').to_string();
+        if dtype.ends_with('O') {
+            // Pickled Python objects: Cellpose's `_seg.npy` is a dictionary saved this way.
+            return Err(ImageReadError::UnsupportedPixelType {
+                path: path.to_path_buf(),
+                kind: "NumPy array of Python objects (Cellpose's _seg.npy is a pickled dictionary): give its _cp_masks.png, or save its masks with np.save('masks.npy', seg['masks'])".to_string(),
+            });
+        }
         let fortran = dict_value(&header, "fortran_order")
             .ok_or_else(|| corrupt("no 'fortran_order' in header"))?
             == "True";
@@ -1222,6 +1229,15 @@ mod tests {
         let expected = LabelImage::from_raw(3, 2, vec![1, 2, 3, 4, 5, 6]).unwrap();
         assert_eq!(read_label_image(&c_path).unwrap(), expected);
         assert_eq!(read_label_image(&f_path).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_pickled_npy_names_cellposes_masks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("image_seg.npy");
+        std::fs::write(&path, npy_bytes("|O", false, "()", b"")).unwrap();
+        let message = read_label_image(&path).unwrap_err().to_string();
+        assert!(message.contains("_cp_masks.png"), "{message}");
     }
 
     #[test]
