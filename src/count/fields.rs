@@ -340,9 +340,8 @@ fn segment_field(
 /// and the label's other cell pixels ([`cell_mask`]) are fewer than a fragment of a red cell
 /// (`fragment`·A), and a **red cell** otherwise (a platelet lying on a red cell leaves it a red
 /// cell). A, the area of one red cell, is `red_cell_area` when given, else the
-/// [`single_cell_area`] of the labels with almost no nucleus (less than `red_nucleus_share`)
-/// when at least 3 of them lie inside the image, else the field's own estimate (for label
-/// images of white cells only). Detections come as [`detect_with`]'s: white cells, then
+/// [`single_cell_area`] of the labels without a nucleus pixel when at least 3 of them lie
+/// inside the image, else the field's own estimate (for label images of white cells only). Detections come as [`detect_with`]'s: white cells, then
 /// platelets, then red cells, each in label order; a field without a nucleus pixel or a red
 /// cell area has only red cells, and one without labels none.
 pub fn detect_labelled(
@@ -372,9 +371,7 @@ pub fn detect_labelled(
             let red: Vec<Particle> = labels
                 .iter()
                 .zip(&violet)
-                .filter(|(label, &violet)| {
-                    (violet as f64) < settings.red_nucleus_share * label.pixel_count() as f64
-                })
+                .filter(|(_, &violet)| violet == 0)
                 .map(|(label, _)| label.clone())
                 .collect();
             let described = describe_pieces(&red, &nuclei, &at_border);
@@ -1154,6 +1151,20 @@ fn median(mut values: Vec<f32>) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_within_keeps_the_object_pixels_of_each_run() {
+        let mut mask = GrayImage::new(8, 2);
+        for x in [2, 3, 4, 6] {
+            mask.put_pixel(x, 1, Luma([OBJECT]));
+        }
+        let run = |y, x_start, x_end| Run { y, x_start, x_end };
+        let within = runs_within(&mask, &[run(0, 0, 8), run(1, 0, 8), run(1, 3, 7)]);
+        assert_eq!(
+            within,
+            [run(1, 2, 5), run(1, 6, 7), run(1, 3, 5), run(1, 6, 7)]
+        );
+    }
 
     #[test]
     fn median_is_the_lower_middle_of_the_sorted_values() {
