@@ -345,19 +345,22 @@ fn keep_going_counts_the_readable_images_and_names_the_others() {
     let bytes = std::fs::read(&field).unwrap();
     std::fs::write(folder.path().join("b.png"), &bytes[..bytes.len() / 2]).unwrap();
     let counts = folder.path().join("counts.csv");
+    let keep_going = || {
+        hemato(&[
+            "count",
+            path(folder.path()),
+            "-q",
+            "--keep-going",
+            "-o",
+            path(&counts),
+        ])
+    };
     let stopped = hemato(&["count", path(folder.path()), "-q", "-o", path(&counts)]);
     assert!(!stopped.status.success());
     assert!(stderr(&stopped).contains("b.png"), "{}", stderr(&stopped));
     assert!(!counts.exists(), "no table after a stopped run");
 
-    let kept = hemato(&[
-        "count",
-        path(folder.path()),
-        "-q",
-        "--keep-going",
-        "-o",
-        path(&counts),
-    ]);
+    let kept = keep_going();
     let message = stderr(&kept);
     assert!(!kept.status.success(), "{message}");
     assert!(
@@ -380,14 +383,7 @@ fn keep_going_counts_the_readable_images_and_names_the_others() {
     // Nothing readable at all is an error without tables.
     std::fs::remove_file(folder.path().join("a.png")).unwrap();
     std::fs::remove_file(&counts).unwrap();
-    let none = hemato(&[
-        "count",
-        path(folder.path()),
-        "-q",
-        "--keep-going",
-        "-o",
-        path(&counts),
-    ]);
+    let none = keep_going();
     assert!(
         stderr(&none).contains("none of the 1 image(s) could be counted"),
         "{}",

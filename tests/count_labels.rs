@@ -14,9 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use hemato::count::evaluation::{csv_dataset, voc_dataset, AnnotatedImage, TruthBox, TruthClass};
-use hemato::count::{count_labelled, CountError, CountOptions, Kind, WhiteCellClassifier};
+use hemato::count::{
+    count_labelled, CountError, CountOptions, ImageCount, Kind, WhiteCellClassifier,
+};
 use hemato::io::LabelImage;
-use image::Luma;
+use image::{Luma, RgbImage};
 use rayon::prelude::*;
 
 fn root() -> &'static Path {
@@ -48,6 +50,16 @@ fn labels_from_boxes(width: u32, height: u32, boxes: &[TruthBox]) -> (LabelImage
     (labels, sorted.iter().map(|b| b.class).collect())
 }
 
+/// The labelled count with default options and no white-cell model (kinds only).
+fn count_without_model(image: &RgbImage, labels: &LabelImage) -> Result<ImageCount, CountError> {
+    count_labelled(
+        image,
+        labels,
+        &CountOptions::default(),
+        &WhiteCellClassifier::None,
+    )
+}
+
 /// (annotated class, kind hemato gave the label) → number of labels, over `images`.
 fn kinds_against_classes(images: &[AnnotatedImage]) -> BTreeMap<(String, String), usize> {
     let pairs: Vec<(String, String)> = images
@@ -55,14 +67,8 @@ fn kinds_against_classes(images: &[AnnotatedImage]) -> BTreeMap<(String, String)
         .flat_map_iter(|image| {
             let rgb = hemato::io::read_rgb_image(&image.path).unwrap();
             let (labels, classes) = labels_from_boxes(rgb.width(), rgb.height(), &image.boxes);
-            let count = count_labelled(
-                &rgb,
-                &labels,
-                &CountOptions::default(),
-                &WhiteCellClassifier::None,
-            )
-            .unwrap();
-            count
+            count_without_model(&rgb, &labels)
+                .unwrap()
                 .cells
                 .into_iter()
                 .map(|cell| {
@@ -202,13 +208,7 @@ fn white_cell_labels_alone_and_label_files_found_by_name() {
 fn a_label_image_of_another_size_is_refused() {
     let image = hemato::io::read_rgb_image(&root().join("fixtures/aslan/image-1.png")).unwrap();
     let labels = LabelImage::new(100, 100);
-    let error = count_labelled(
-        &image,
-        &labels,
-        &CountOptions::default(),
-        &WhiteCellClassifier::None,
-    )
-    .unwrap_err();
+    let error = count_without_model(&image, &labels).unwrap_err();
     assert!(matches!(error, CountError::LabelSize { .. }));
     assert_eq!(
         error.to_string(),

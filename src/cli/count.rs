@@ -147,11 +147,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     progress.finish_and_clear();
 
-    let mut counted: Vec<(String, ImageCount)> = Vec::new();
+    let mut counted: Vec<(&PathBuf, ImageCount)> = Vec::new();
     let mut failed = 0;
     for (path, outcome) in images.iter().zip(outcomes) {
         match outcome {
-            Ok(count) => counted.push((path.display().to_string(), count)),
+            Ok(count) => counted.push((path, count)),
             Err(error) if args.keep_going => {
                 eprintln!("skipped: {error:#}");
                 failed += 1;
@@ -164,7 +164,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let named: Vec<(String, &ImageCount)> = counted
         .iter()
-        .map(|(name, count)| (name.clone(), count))
+        .map(|(path, count)| (path.display().to_string(), count))
         .collect();
     let table = counts_csv(&named);
     match &args.output {
@@ -176,11 +176,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     eprint!("{}", summary(&named));
     if failed > 0 {
-        bail!(
-            "{failed} of {} image(s) could not be counted (named above, after \"skipped:\"); the tables hold the other {}",
+        return Err(super::skipped_images(
+            failed,
             images.len(),
-            named.len()
-        );
+            "counted",
+            "the tables hold",
+        ));
     }
     Ok(())
 }

@@ -410,11 +410,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.output.display()
     );
     if skipped > 0 {
-        bail!(
-            "{skipped} of {} image(s) could not be measured (named above, after \"skipped:\"); the table holds the other {}",
+        return Err(super::skipped_images(
+            skipped,
             images.len(),
-            images.len() - skipped
-        );
+            "measured",
+            "the table holds",
+        ));
     }
     Ok(())
 }

@@ -86,3 +86,13 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Predict(args) => predict::run(args),
     }
 }
+
+/// The error a `--keep-going` run of `count` or `measure` ends with once its outputs are
+/// written: `skipped` of `total` images could not be `done` (each already named on stderr
+/// after "skipped:"), and `outputs` hold the others.
+fn skipped_images(skipped: usize, total: usize, done: &str, outputs: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{skipped} of {total} image(s) could not be {done} (named above, after \"skipped:\"); {outputs} the other {}",
+        total - skipped
+    )
+}

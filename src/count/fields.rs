@@ -235,13 +235,12 @@ pub fn detect_with(
     red_cell_area: Option<f64>,
     settings: &Settings,
 ) -> Result<FieldDetections, WatershedError> {
-    let SegmentedField {
+    let FieldMasks {
         view,
         cells,
         nuclei,
-        pieces,
         cell_density,
-    } = segment_field(image, settings)?;
+    } = field_masks(image, settings);
     let empty = FieldDetections {
         background: view.background(),
         cell_density,
@@ -251,6 +250,7 @@ pub fn detect_with(
     if cell_density == 0.0 {
         return Ok(empty);
     }
+    let pieces = watershed_particles(&cells)?;
     let at_border = cut_by_edge(&view, cells.dimensions());
     let estimated =
         red_cell_area.or_else(|| single_cell_area(&describe_pieces(&pieces, &nuclei, &at_border)));
@@ -273,22 +273,26 @@ pub fn red_cell_pieces(
     image: &image::RgbImage,
     settings: &Settings,
 ) -> Result<Vec<PieceShape>, WatershedError> {
-    let field = segment_field(image, settings)?;
-    if field.cell_density == 0.0 {
-        return Ok(Vec::new());
-    }
-    let at_border = cut_by_edge(&field.view, field.cells.dimensions());
-    Ok(describe_pieces(&field.pieces, &field.nuclei, &at_border))
+    own_red_cell_pieces(&field_masks(image, settings))
 }
 
-/// Steps 1 to 3 of the module docs up to the scale: what both the scale and the cells come
-/// from.
-struct SegmentedField {
+/// [`red_cell_pieces`] of a field's masks: its watershed pieces, described.
+fn own_red_cell_pieces(masks: &FieldMasks) -> Result<Vec<PieceShape>, WatershedError> {
+    if masks.cell_density == 0.0 {
+        return Ok(Vec::new());
+    }
+    let pieces = watershed_particles(&masks.cells)?;
+    let at_border = cut_by_edge(&masks.view, masks.cells.dimensions());
+    Ok(describe_pieces(&pieces, &masks.nuclei, &at_border))
+}
+
+/// Steps 1 and 2 of the module docs: what both the scale and the cells come from.
+struct FieldMasks {
     view: FieldOfView,
+    /// The cell mask, holes filled.
     cells: GrayImage,
+    /// Its nucleus pixels (none for a field without cells).
     nuclei: GrayImage,
-    /// The watershed pieces of `cells` (empty when `cell_density` is 0).
-    pieces: Vec<Particle>,
     /// Median total density of the cell pixels; 0 when there are none.
     cell_density: f32,
 }
@@ -304,33 +308,22 @@ fn cut_by_edge(
     }
 }
 
-/// The field of view, the cell mask (holes filled), its nuclei and its watershed pieces; the
-/// masks and pieces are left empty for a field without cells.
-fn segment_field(
-    image: &image::RgbImage,
-    settings: &Settings,
-) -> Result<SegmentedField, WatershedError> {
+/// The field of view, the cell mask and its nucleus mask of `image`.
+fn field_masks(image: &image::RgbImage, settings: &Settings) -> FieldMasks {
     let (view, maps, level) = stains_and_level(image, settings);
     let cells = cell_mask(&maps, level);
     let cell_density = median_cell_density(&maps, &cells);
-    if cell_density == 0.0 {
-        return Ok(SegmentedField {
-            view,
-            nuclei: GrayImage::new(0, 0),
-            cells,
-            pieces: Vec::new(),
-            cell_density,
-        });
-    }
-    let nuclei = nucleus_mask(&maps, &cells, settings);
-    let pieces = watershed_particles(&cells)?;
-    Ok(SegmentedField {
+    let nuclei = if cell_density == 0.0 {
+        GrayImage::new(image.width(), image.height())
+    } else {
+        nucleus_mask(&maps, &cells, settings)
+    };
+    FieldMasks {
         view,
         cells,
         nuclei,
-        pieces,
         cell_density,
-    })
+    }
 }
 
 /// The cells of a field segmented by someone else (a label image from Cellpose, StarDist,
@@ -341,50 +334,39 @@ fn segment_field(
 /// (`fragment`·A), and a **red cell** otherwise (a platelet lying on a red cell leaves it a red
 /// cell). A, the area of one red cell, is `red_cell_area` when given, else the
 /// [`single_cell_area`] of the labels without a nucleus pixel when at least 3 of them lie
-/// inside the image, else the field's own estimate (for label images of white cells only). Detections come as [`detect_with`]'s: white cells, then
-/// platelets, then red cells, each in label order; a field without a nucleus pixel or a red
-/// cell area has only red cells, and one without labels none.
+/// inside the image, else the field's own estimate (for label images of white cells only).
+/// Detections come as [`detect_with`]'s: white cells, then platelets, then red cells, each in
+/// label order; a field without a nucleus pixel or a red-cell area has only red cells, and one
+/// without labels none.
 pub fn detect_labelled(
     image: &image::RgbImage,
     labels: Vec<Particle>,
     red_cell_area: Option<f64>,
     settings: &Settings,
 ) -> Result<FieldDetections, WatershedError> {
-    let (view, maps, level) = stains_and_level(image, settings);
-    let cells = cell_mask(&maps, level);
-    let cell_density = median_cell_density(&maps, &cells);
-    let nuclei = if cell_density == 0.0 {
-        GrayImage::new(image.width(), image.height())
-    } else {
-        nucleus_mask(&maps, &cells, settings)
-    };
+    let masks = field_masks(image, settings);
     let violet: Vec<usize> = labels
         .iter()
-        .map(|label| pixels_in(&nuclei, &label.runs))
+        .map(|label| pixels_in(&masks.nuclei, &label.runs))
         .collect();
-    let (width, height) = image.dimensions();
     let area = match red_cell_area {
         Some(area) => Some(area),
         None => {
+            // `describe_pieces` keeps the labels without a nucleus pixel.
+            let (width, height) = image.dimensions();
             let at_border =
                 |label: &Particle| ParticleOptions::touches_edge(&label.bounds, width, height);
-            let red: Vec<Particle> = labels
-                .iter()
-                .zip(&violet)
-                .filter(|(_, &violet)| violet == 0)
-                .map(|(label, _)| label.clone())
-                .collect();
-            let described = describe_pieces(&red, &nuclei, &at_border);
+            let described = describe_pieces(&labels, &masks.nuclei, &at_border);
             if described.iter().filter(|piece| piece.inside).count() >= 3 {
                 single_cell_area(&described)
             } else {
-                single_cell_area(&red_cell_pieces(image, settings)?)
+                single_cell_area(&own_red_cell_pieces(&masks)?)
             }
         }
     };
     let kind_of = |label: &Particle, violet: usize| {
         // Cell pixels that are not nucleus: a red cell's, or a white cell's cytoplasm.
-        let other = pixels_in(&cells, &label.runs).saturating_sub(violet) as f64;
+        let other = pixels_in(&masks.cells, &label.runs).saturating_sub(violet) as f64;
         let violet = violet as f64;
         match area {
             Some(area) if violet >= settings.white_nucleus * area => Kind::WhiteCell,
@@ -402,7 +384,7 @@ pub fn detect_labelled(
         .map(|(label, violet)| {
             let kind = kind_of(&label, violet);
             let nucleus = match kind {
-                Kind::WhiteCell => runs_within(&nuclei, &label.runs),
+                Kind::WhiteCell => runs_within(&masks.nuclei, &label.runs),
                 _ => Vec::new(),
             };
             Detection {
@@ -420,8 +402,8 @@ pub fn detect_labelled(
     };
     detections.sort_by_key(|detection| order(detection.kind));
     Ok(FieldDetections {
-        background: view.background(),
-        cell_density,
+        background: masks.view.background(),
+        cell_density: masks.cell_density,
         red_cell_area: area,
         detections,
     })
