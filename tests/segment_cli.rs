@@ -380,3 +380,59 @@ fn measure_keep_going_leaves_out_only_the_unreadable_image() {
         std::fs::read(&alone).unwrap()
     );
 }
+
+/// `hemato measure` over several images measures them in parallel: on 1 and 2 threads the
+/// table is byte-identical, and its rows are those of each image measured alone, in the order
+/// the images were given (the row number runs on over the images, and a Label column names
+/// each row's image).
+#[test]
+fn measure_batch_keeps_input_order_on_any_thread_count() {
+    let directory = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let images = [
+        root.join("fixtures/smears/BloodImage_00003.jpg"),
+        root.join("fixtures/aslan/image-1.png"),
+        root.join("fixtures/aslan/image-101.png"),
+    ];
+    // The rows after the row number; a table of one image has no Label column, so the
+    // expected rows get the image's file name in front.
+    let rows_without_number = |table: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(table).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|line| line.split_once(',').unwrap().1.to_string())
+            .collect()
+    };
+    let mut expected = Vec::new();
+    for (index, image) in images.iter().enumerate() {
+        let table = directory.path().join(format!("alone-{index}.csv"));
+        let output = hemato(&["measure", text(image), "-o", text(&table)]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let name = image.file_name().unwrap().to_str().unwrap();
+        expected.extend(
+            rows_without_number(&table)
+                .into_iter()
+                .map(|row| format!("{name},{row}")),
+        );
+    }
+    let mut tables = Vec::new();
+    for threads in ["1", "2"] {
+        let table = directory.path().join(format!("batch-{threads}.csv"));
+        let output = Command::new(env!("CARGO_BIN_EXE_hemato"))
+            .args([
+                "measure",
+                text(&images[0]),
+                text(&images[1]),
+                text(&images[2]),
+            ])
+            .args(["-o", text(&table)])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(rows_without_number(&table), expected, "{threads} thread(s)");
+        tables.push(std::fs::read(&table).unwrap());
+    }
+    assert!(expected.len() > 50, "{} rows", expected.len());
+    assert_eq!(tables[0], tables[1]);
+}

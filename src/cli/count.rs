@@ -107,7 +107,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         shared_red_cell_area,
     };
     let progress = progress(images.len() as u64, "");
-    let count_one = |(index, path): (usize, &PathBuf)| -> anyhow::Result<ImageCount> {
+    let count_one = |index: usize, path: &PathBuf| -> anyhow::Result<ImageCount> {
         let image = hemato::io::read_rgb_image(path)?;
         let counted = match &args.labels {
             Some(labels) => {
@@ -130,21 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         progress.inc(1);
         Ok(count)
     };
-    // Images in parallel; a single image from this thread, so that its own parallel steps
-    // (the watershed's shares of particles) use every thread of the pool. Without
-    // --keep-going the first failure stops the others.
-    let outcomes: Vec<anyhow::Result<ImageCount>> = match (images.len() > 1, args.keep_going) {
-        (true, true) => images.par_iter().enumerate().map(count_one).collect(),
-        (true, false) => images
-            .par_iter()
-            .enumerate()
-            .map(count_one)
-            .collect::<anyhow::Result<Vec<_>>>()?
-            .into_iter()
-            .map(Ok)
-            .collect(),
-        (false, _) => images.iter().enumerate().map(count_one).collect(),
-    };
+    let outcomes = super::for_each_image(&images, args.keep_going, count_one)?;
     progress.finish_and_clear();
 
     let mut counted: Vec<(&PathBuf, ImageCount)> = Vec::new();

@@ -378,19 +378,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             })
             .collect())
     };
+    let outcomes = super::for_each_image(&images, args.keep_going, |_, image_path| {
+        let rows = measure_one(image_path);
+        progress.inc(1);
+        rows
+    })?;
+    progress.finish_and_clear();
     let mut skipped = 0;
-    for image_path in &images {
-        match measure_one(image_path) {
+    for outcome in outcomes {
+        match outcome {
             Ok(rows) => table.rows.extend(rows),
             Err(error) if args.keep_going => {
-                progress.suspend(|| eprintln!("skipped: {error:#}"));
+                eprintln!("skipped: {error:#}");
                 skipped += 1;
             }
             Err(error) => return Err(error),
         }
-        progress.inc(1);
     }
-    progress.finish_and_clear();
     if skipped == images.len() {
         bail!("none of the {skipped} image(s) could be measured");
     }

@@ -96,3 +96,29 @@ fn skipped_images(skipped: usize, total: usize, done: &str, outputs: &str) -> an
         total - skipped
     )
 }
+
+/// Runs `work` on every image of a batch (`count`, `measure`): images in parallel, a single
+/// image from this thread, so that its own parallel steps (the watershed's shares of
+/// particles) use every thread of the pool. The outcomes keep the order of `images`, so the
+/// tables are the same for any number of threads. Without `keep_going` the first failure
+/// stops the others and is returned; with it, every image's outcome is.
+fn for_each_image<T: Send>(
+    images: &[std::path::PathBuf],
+    keep_going: bool,
+    work: impl Fn(usize, &std::path::PathBuf) -> anyhow::Result<T> + Sync,
+) -> anyhow::Result<Vec<anyhow::Result<T>>> {
+    use rayon::prelude::*;
+    let work = |(index, path): (usize, &std::path::PathBuf)| work(index, path);
+    Ok(match (images.len() > 1, keep_going) {
+        (true, true) => images.par_iter().enumerate().map(work).collect(),
+        (true, false) => images
+            .par_iter()
+            .enumerate()
+            .map(work)
+            .collect::<anyhow::Result<Vec<_>>>()?
+            .into_iter()
+            .map(Ok)
+            .collect(),
+        (false, _) => images.iter().enumerate().map(work).collect(),
+    })
+}
