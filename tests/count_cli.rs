@@ -307,10 +307,16 @@ fn bad_images_give_clear_errors() {
             image::Luma([1000u16]),
         )),
     );
+    // A real field saved as 8-bit grey: red cells could be found, white cells and platelets
+    // not, so it is refused rather than counted without them (the reason printed once).
+    let grey = folder.path().join("grey.png");
+    let field = image::open(root().join("fixtures/aslan/image-1.png")).unwrap();
+    write_png(&grey, image::DynamicImage::ImageLuma8(field.to_luma8()));
     for (file, expected) in [
         (&empty, "empty.png"),
         (&corrupt, "corrupt.png"),
         (&gray16, "RGB colour image is needed"),
+        (&grey, "grey.png: the image has no colour"),
     ] {
         let output = hemato(&["count", path(file)]);
         assert!(!output.status.success());
@@ -318,6 +324,7 @@ fn bad_images_give_clear_errors() {
         assert!(message.starts_with("error: "), "{message}");
         assert!(message.contains(expected), "{message}");
         assert!(!message.contains("panicked"), "{message}");
+        assert_eq!(message.matches(expected).count(), 1, "{message}");
     }
     let output = hemato(&["count", "no/such/file.png"]);
     assert!(stderr(&output).contains("no such file or folder"));

@@ -139,7 +139,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         match outcome {
             Ok(count) => counted.push((path, count)),
             Err(error) if args.keep_going => {
-                eprintln!("skipped: {error:#}");
+                eprintln!("skipped: {}", super::message(&error));
                 failed += 1;
             }
             Err(error) => return Err(error),

@@ -389,7 +389,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         match outcome {
             Ok(rows) => table.rows.extend(rows),
             Err(error) if args.keep_going => {
-                eprintln!("skipped: {error:#}");
+                eprintln!("skipped: {}", super::message(&error));
                 skipped += 1;
             }
             Err(error) => return Err(error),

@@ -122,3 +122,42 @@ fn for_each_image<T: Send>(
         (false, _) => images.iter().enumerate().map(work).collect(),
     })
 }
+
+/// An error with its causes, as `{:#}` prints it (`outer: cause: cause`), but a cause whose text
+/// already ends what has been written is not repeated: the library's errors about a file name
+/// the file and say why (`cannot read F: reason`) and also hand the reason on as their source.
+pub fn message(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.is_empty() {
+            text = part;
+        } else if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    /// An error whose message ends with its source's, as the library's file errors are made.
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read f.json: {source}")]
+    struct FileError {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn message_names_a_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let error = anyhow::Error::new(FileError { source: io }).context("cannot count a.png");
+        // `{:#}` would end "no such file: no such file".
+        assert_eq!(
+            super::message(&error),
+            "cannot count a.png: cannot read f.json: no such file"
+        );
+        assert_eq!(super::message(&anyhow::anyhow!("plain")), "plain");
+    }
+}

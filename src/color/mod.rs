@@ -55,6 +55,22 @@ pub fn is_unlit(rgb: &[u8]) -> bool {
     (rgb[0] | rgb[1] | rgb[2]) < UNLIT_LEVEL
 }
 
+/// Whether every pixel of `image` is grey (R = G = B): a monochrome picture, or one saved as
+/// RGB. Stains cannot be told apart in it, so nothing that finds cells by their stain colour
+/// (white cells, platelets, the features) can work on it; callers refuse it rather than
+/// return counts without them.
+///
+/// ```
+/// use image::{Rgb, RgbImage};
+/// let mut image = RgbImage::from_pixel(3, 2, Rgb([120, 120, 120]));
+/// assert!(hemato::color::is_grey(&image));
+/// image.put_pixel(2, 1, Rgb([120, 121, 120]));
+/// assert!(!hemato::color::is_grey(&image));
+/// ```
+pub fn is_grey(image: &image::RgbImage) -> bool {
+    image.pixels().all(|image::Rgb([r, g, b])| r == g && g == b)
+}
+
 /// Why stain vectors or a stain matrix could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ColorError {

@@ -211,8 +211,8 @@ pub fn list_images(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CountFileError> {
     Ok(images)
 }
 
-/// Reads an image file (RGBA: alpha dropped; 16-bit RGB: scaled to 8 bits; grey: as RGB) and
-/// counts it.
+/// Reads an image file (RGBA: alpha dropped; 16-bit RGB: scaled to 8 bits) and counts it. A
+/// grey image is read as RGB and refused by [`count_image`] ([`CountError::NotColour`]).
 pub fn count_file(
     path: &Path,
     options: &CountOptions,
@@ -240,6 +240,13 @@ pub enum CountError {
     /// The shared red-cell area is not a positive number.
     #[error("the shared red-cell area must be a positive number of pixels, not {0}")]
     BadRedCellArea(f64),
+    /// Every pixel is grey ([`crate::color::is_grey`]): white cells and platelets are found by
+    /// their stain colour, so a grey image would give red cells only.
+    #[error(
+        "the image has no colour (every pixel is grey): white cells and platelets are found by \
+         their stain colour, so give the RGB image of a stained smear"
+    )]
+    NotColour,
     /// A label image does not have its image's size.
     #[error("the label image is {}x{} pixels but the image {}x{}", .labels.0, .labels.1, .image.0, .image.1)]
     LabelSize {
@@ -365,7 +372,7 @@ pub fn count_image(
     options: &CountOptions,
     classifier: &WhiteCellClassifier,
 ) -> Result<ImageCount, CountError> {
-    check_options(options)?;
+    check_image(image, options)?;
     // A flat frame is not part of the field: count the rectangle inside it (positions inside
     // it plus its corner stay inside the image, so the translation cannot fail).
     if let Some((inside, x0, y0)) = inside_frame(image) {
@@ -387,7 +394,7 @@ pub fn count_labelled(
     options: &CountOptions,
     classifier: &WhiteCellClassifier,
 ) -> Result<ImageCount, CountError> {
-    check_options(options)?;
+    check_image(image, options)?;
     if labels.dimensions() != image.dimensions() {
         return Err(CountError::LabelSize {
             labels: labels.dimensions(),
@@ -413,6 +420,15 @@ fn known_red_cell_area(options: &CountOptions) -> Option<f64> {
         .pixel_size
         .map(scale::red_cell_area_pixels)
         .or(options.shared_red_cell_area)
+}
+
+/// The image has colour ([`CountError::NotColour`]) and the options are valid
+/// ([`check_options`]).
+fn check_image(image: &RgbImage, options: &CountOptions) -> Result<(), CountError> {
+    if crate::color::is_grey(image) {
+        return Err(CountError::NotColour);
+    }
+    check_options(options)
 }
 
 /// The pixel size and shared area of `options`, when given, are positive numbers.

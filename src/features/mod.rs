@@ -459,7 +459,7 @@ fn check_image(image: &RgbImage) -> Result<(), FeatureError> {
     if u32::try_from((u64::from(width) + 2) * (u64::from(height) + 2)).is_err() {
         return Err(FeatureError::TooLarge { width, height });
     }
-    if image.pixels().all(|Rgb([r, g, b])| r == g && g == b) {
+    if crate::color::is_grey(image) {
         return Err(FeatureError::NotColour);
     }
     Ok(())

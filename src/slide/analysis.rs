@@ -52,6 +52,13 @@ pub enum AnalysisError {
     /// The settings are inconsistent.
     #[error("{0}")]
     Settings(String),
+    /// Every pixel of the slide is grey: the count finds white cells and platelets by their
+    /// stain colour.
+    #[error(
+        "the slide has no colour (every pixel is grey): white cells and platelets are found by \
+         their stain colour, so give the RGB scan of a stained smear"
+    )]
+    NotColour,
 }
 
 /// Why an analysis could not analyse one component (the run stops: a slide with a hole in its

@@ -98,6 +98,24 @@ pub fn add_colour_statistics(rgb: &RgbImage, statistics: &mut [u64]) {
     }
 }
 
+/// Whether every pixel [`add_colour_statistics`] counted is grey, as far as its counters
+/// tell: each non-empty colour bin lies on the grey diagonal (R, G and B in the same bin of 8
+/// levels) and holds equal sums of R, G and B. (Coloured pixels that balance exactly within
+/// such bins would pass for grey; a stained smear has most of its pixels in other bins.) A
+/// slide without lit pixels counts as grey, as an all-black image does for
+/// [`crate::color::is_grey`].
+fn is_grey_from_statistics(statistics: &[u64]) -> bool {
+    let colours = &statistics[BRIGHTNESS_BINS..];
+    colours
+        .chunks_exact(4)
+        .enumerate()
+        .filter(|(_, entry)| entry[0] > 0)
+        .all(|(bin, entry)| {
+            let (red, green, blue) = (bin / 1024, bin / 32 % 32, bin % 32);
+            red == green && green == blue && entry[1] == entry[2] && entry[2] == entry[3]
+        })
+}
+
 /// The background colour from [`add_colour_statistics`]' counters, as
 /// [`crate::count::stain_maps::estimate_background`] finds it on one image (white when empty).
 pub fn background_from_statistics(statistics: &[u64]) -> Background {
@@ -204,13 +222,22 @@ pub struct CountParameters {
 }
 
 impl CountParameters {
-    fn from_statistics(statistics: &[u64], settings: &Settings, area: Option<f64>) -> Self {
+    /// The parameters of a slide from its statistics; a slide with no colour is refused, as
+    /// `hemato count` refuses such an image ([`crate::count::CountError::NotColour`]).
+    fn from_statistics(
+        statistics: &[u64],
+        settings: &Settings,
+        area: Option<f64>,
+    ) -> Result<Self, AnalysisError> {
+        if is_grey_from_statistics(statistics) {
+            return Err(AnalysisError::NotColour);
+        }
         let background = background_from_statistics(statistics);
-        CountParameters {
+        Ok(CountParameters {
             background: background.rgb,
             level: level_from_statistics(statistics, &background, settings),
             red_cell_area: area,
-        }
+        })
     }
 
     fn background(&self) -> Background {
@@ -484,11 +511,7 @@ impl Analysis for CountAnalysis {
                 )));
             }
         }
-        Ok(CountParameters::from_statistics(
-            statistics,
-            &self.settings,
-            area,
-        ))
+        CountParameters::from_statistics(statistics, &self.settings, area)
     }
 
     /// The cell pixels, plus every pixel within [`interaction_reach`] of a violet pixel (see
@@ -685,11 +708,7 @@ impl Analysis for PieceShapes {
         _slide: &str,
         statistics: &[u64],
     ) -> Result<CountParameters, AnalysisError> {
-        Ok(CountParameters::from_statistics(
-            statistics,
-            &self.settings,
-            None,
-        ))
+        CountParameters::from_statistics(statistics, &self.settings, None)
     }
 
     /// The cell mask: each pixel's density alone (`cells_only`: no violet plane, no stain
@@ -1026,6 +1045,30 @@ mod tests {
     }
 
     #[test]
+    fn a_grey_slide_is_refused_and_a_colour_one_is_not() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/smears/BloodImage_00003.jpg");
+        let colour = crate::io::read_rgb_image(&path).unwrap();
+        let grey = image::DynamicImage::ImageLuma8(crate::color::rgb_to_gray(&colour)).to_rgb8();
+        let settings = Settings::default();
+        let parameters = |image: &RgbImage| {
+            let mut statistics = vec![0u64; STATISTICS_LEN];
+            add_colour_statistics(image, &mut statistics);
+            CountParameters::from_statistics(&statistics, &settings, None)
+        };
+        assert!(parameters(&colour).is_ok());
+        assert!(matches!(parameters(&grey), Err(AnalysisError::NotColour)));
+        // One pixel off the grey diagonal is colour.
+        let mut tinted = grey.clone();
+        tinted.put_pixel(5, 5, image::Rgb([200, 100, 150]));
+        assert!(parameters(&tinted).is_ok());
+        // A pixel whose channels differ but share a bin of 8 levels is told by the sums.
+        let mut within_bin = grey;
+        within_bin.put_pixel(5, 5, image::Rgb([129, 128, 130]));
+        assert!(parameters(&within_bin).is_ok());
+    }
+
+    #[test]
     fn piece_nuclei_and_the_component_are_the_cluster_masks() {
         // A whole BCCD field (640 × 480): red cells, clumps, a white cell, platelets.
         let path =
@@ -1034,7 +1077,7 @@ mod tests {
         let settings = Settings::default();
         let mut statistics = vec![0u64; STATISTICS_LEN];
         add_colour_statistics(&image, &mut statistics);
-        let parameters = CountParameters::from_statistics(&statistics, &settings, None);
+        let parameters = CountParameters::from_statistics(&statistics, &settings, None).unwrap();
         let components = piece_components(&image, &parameters);
         assert!(components.len() > 20, "{} components", components.len());
         let mut nucleus_pixels = 0;
