@@ -86,7 +86,7 @@ fn damaged_images_give_results_or_errors_never_panics() {
     let bmp = directory.path().join("field.bmp");
     field.save(&bmp).unwrap();
     let classifier = WhiteCellClassifier::builtin();
-    let mut damage = Damage(2026_11_25);
+    let mut damage = Damage(20_261_125);
     let mut readable = 0;
     for (source, extension) in [(&png, "png"), (&jpeg, "jpg"), (&tiff, "tif"), (&bmp, "bmp")] {
         let bytes = std::fs::read(source).unwrap();
