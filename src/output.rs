@@ -44,6 +44,20 @@ where
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // Said plainly here, rather than as the temporary file's "No such file" or "Is a
+    // directory" further down.
+    if !folder.is_dir() {
+        return Err(error(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("the folder {} does not exist", folder.display()),
+        )));
+    }
+    if path.is_dir() {
+        return Err(error(std::io::Error::new(
+            std::io::ErrorKind::Other,
+            "it is a folder; give a file name",
+        )));
+    }
     let prefix = format!(".{name}.");
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(".tmp");
@@ -113,10 +127,24 @@ mod tests {
     #[test]
     fn missing_folder_is_an_error_naming_the_path() {
         let path = Path::new("/nonexistent-folder-hemato/x.csv");
-        let message = write_bytes_atomically(path, b"x").unwrap_err().to_string();
+        let error = write_bytes_atomically(path, b"x").unwrap_err();
+        let message = error.to_string();
         assert!(
             message.contains("/nonexistent-folder-hemato/x.csv"),
             "{message}"
         );
+        assert_eq!(
+            error.source.to_string(),
+            "the folder /nonexistent-folder-hemato does not exist"
+        );
+    }
+
+    #[test]
+    fn a_folder_as_output_is_an_error_and_stays_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = write_bytes_atomically(dir.path(), b"x").unwrap_err();
+        assert_eq!(error.source.to_string(), "it is a folder; give a file name");
+        assert!(dir.path().is_dir());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }
