@@ -53,8 +53,7 @@ where
         )));
     }
     if path.is_dir() {
-        return Err(error(std::io::Error::new(
-            std::io::ErrorKind::Other,
+        return Err(error(std::io::Error::other(
             "it is a folder; give a file name",
         )));
     }
