@@ -32,6 +32,34 @@ pub type FloatImage = ImageBuffer<Luma<f32>, Vec<f32>>;
 /// Label image: 0 is background, every other value one particle.
 pub type LabelImage = ImageBuffer<Luma<u32>, Vec<u32>>;
 
+/// File extensions (lower case) of the images taken from a folder.
+pub const IMAGE_EXTENSIONS: [&str; 7] = ["png", "jpg", "jpeg", "tif", "tiff", "bmp", "npy"];
+
+/// Whether a folder entry is hidden: its name starts with `.`. Folders copied between systems
+/// collect such files beside the images (macOS's `._NAME.png` resource forks, `.DS_Store`,
+/// thumbnails caches), and they are never the user's images, so folder listings skip them;
+/// a hidden file named on the command line is still read.
+///
+/// ```
+/// use std::path::Path;
+/// assert!(hemato::io::is_hidden(Path::new("fields/._image-1.png")));
+/// assert!(!hemato::io::is_hidden(Path::new("fields/image-1.png")));
+/// ```
+pub fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| name.to_string_lossy().starts_with('.'))
+}
+
+/// Whether a folder entry is an image to read: an image extension ([`IMAGE_EXTENSIONS`], any
+/// case) and not hidden ([`is_hidden`]).
+pub fn is_folder_image(path: &Path) -> bool {
+    let extension = path
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .map(str::to_ascii_lowercase);
+    !is_hidden(path) && extension.is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.as_str()))
+}
+
 /// Largest image [`read_image`] decodes whole: 2³⁰ pixels (e.g. 32768 × 32768), 3 GiB as RGB.
 /// Larger files are whole-slide images and are read tile by tile instead.
 pub const MAX_PIXELS: u64 = 1 << 30;

@@ -522,3 +522,48 @@ fn a_shared_scale_and_a_pixel_size_are_refused_together() {
     let message = stderr(&output);
     assert!(message.contains("cannot be used with"), "{message}");
 }
+
+/// A folder copied from macOS holds `._NAME.png` resource forks and a `.DS_Store` beside the
+/// images: `count` and `measure` skip hidden files in folders (they would otherwise stop the
+/// run as unreadable images), and still read a hidden file named on the command line.
+#[test]
+fn folders_skip_hidden_files() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("fixtures/aslan/image-1.png"),
+        folder.path().join("image-1.png"),
+    )
+    .unwrap();
+    let fork = folder.path().join("._image-1.png");
+    std::fs::write(&fork, b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X").unwrap();
+    std::fs::write(folder.path().join(".DS_Store"), b"junk").unwrap();
+
+    let output = hemato(&["count", path(folder.path()), "-q"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    let images: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').next().unwrap())
+        .collect();
+    assert_eq!(images.len(), 2, "{table}"); // the image and the total row
+    assert!(images[0].ends_with("/image-1.png"), "{table}");
+
+    let measured = folder.path().join("measured.csv");
+    let output = hemato(&["measure", path(folder.path()), "-o", path(&measured)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("from 1 image(s)"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Named explicitly, the hidden file is read (and is no image).
+    let output = hemato(&["count", path(&fork), "-q"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("._image-1.png"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -911,3 +911,23 @@ fn black_padding_around_a_single_cell_image_changes_no_feature() {
         assert_eq!(seen.cell_mask, plain.cell_mask, "{}", path.display());
     }
 }
+
+/// Hidden files and folders (macOS's `._NAME.jpg` resource forks, `.DS_Store`, caches) are no
+/// images of the collection: listing skips them, so a folder copied from another system is
+/// described as it is.
+#[test]
+fn hidden_files_and_folders_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("ig/.thumbnails")).unwrap();
+    copy_fixture("fixtures/pbc/ig/IG_101958.jpg", &root.join("ig/a.jpg"));
+    std::fs::write(root.join("ig/._a.jpg"), b"\x00\x05\x16\x07AppleDouble").unwrap();
+    std::fs::write(root.join("ig/.DS_Store"), b"junk").unwrap();
+    copy_fixture(
+        "fixtures/pbc/ig/IG_101958.jpg",
+        &root.join("ig/.thumbnails/a.jpg"),
+    );
+    let entries = list_images(&[root.to_path_buf()], &ClassFrom::Folder).unwrap();
+    let names: Vec<&str> = entries.iter().map(|entry| entry.name.as_str()).collect();
+    assert_eq!(names, ["ig/a.jpg"]);
+}

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 Without -o the counts table goes to stdout; the summary (counts and the white-cell
 differential) always goes to stderr. See docs/counting.md.")]
 pub struct Args {
-    /// Images, or folders of images (png, jpg, tif, bmp; not recursive).
+    /// Images, or folders of images (png, jpg, tif, bmp; not recursive; hidden files skipped).
     #[arg(required = true, value_name = "IMAGE|DIR")]
     inputs: Vec<PathBuf>,
     /// White-cell model (hemato model file) instead of the built-in one.

@@ -20,7 +20,7 @@ read or whose cell cannot be found are skipped, each named with the reason, and 
 the run with --strict). Rows are in sorted path order, the same for any number of threads.
 See docs/features.md for every column.")]
 pub struct Args {
-    /// Single-cell images, or folders of them (searched recursively).
+    /// Single-cell images, or folders of them (searched recursively; hidden files and folders skipped).
     #[arg(required = true, value_name = "IMAGE|DIR")]
     inputs: Vec<PathBuf>,
     /// Class = the first folder below the folder given (DIR/CLASS/image.jpg: folder-per-class

@@ -32,7 +32,7 @@ pub enum Format {
 
 See docs/measurements.md for every column and how it matches ImageJ.")]
 pub struct Args {
-    /// Images to measure, or folders of images (PNG, JPEG, TIFF, BMP, .npy).
+    /// Images to measure, or folders of images (PNG, JPEG, TIFF, BMP, .npy; hidden files skipped).
     #[arg(required = true, value_name = "IMAGE|DIR")]
     inputs: Vec<PathBuf>,
     /// Binary mask (objects = 255): a file for one image, or a folder holding one mask per image
@@ -122,9 +122,8 @@ fn parse_range(text: &str) -> Result<(f64, f64), String> {
 }
 
 /// Image file extensions looked for in folders.
-const IMAGE_EXTENSIONS: [&str; 7] = ["png", "jpg", "jpeg", "tif", "tiff", "bmp", "npy"];
-
-/// The image files named on the command line, folders expanded (sorted, not recursive).
+/// The image files named on the command line, folders expanded (sorted, not recursive, hidden
+/// files skipped: [`hemato::io::is_folder_image`]).
 fn image_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for input in inputs {
@@ -132,7 +131,7 @@ fn image_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
             let mut found: Vec<PathBuf> = std::fs::read_dir(input)
                 .with_context(|| format!("cannot list {}", input.display()))?
                 .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-                .filter(|path| path.is_file() && has_image_extension(path))
+                .filter(|path| path.is_file() && hemato::io::is_folder_image(path))
                 .collect();
             found.sort();
             if found.is_empty() {
@@ -146,14 +145,6 @@ fn image_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
-}
-
-fn has_image_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|extension| extension.to_str())
-        .is_some_and(|extension| {
-            IMAGE_EXTENSIONS.contains(&extension.to_ascii_lowercase().as_str())
-        })
 }
 
 /// The companion file (mask, labels, intensity) of `image`: `companion` itself when it is a file
@@ -182,7 +173,7 @@ pub(super) fn companion_file(
         .unwrap_or_default();
     let mut candidates = Vec::new();
     for suffix in ["", "_mask", "_masks", "_labels", "_cp_masks"] {
-        for extension in IMAGE_EXTENSIONS {
+        for extension in hemato::io::IMAGE_EXTENSIONS {
             let candidate = companion.join(format!("{stem}{suffix}.{extension}"));
             if candidate.is_file() {
                 candidates.push(candidate);

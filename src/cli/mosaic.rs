@@ -90,26 +90,9 @@ fn pair(text: &str, what: &str) -> anyhow::Result<(u32, u32)> {
 
 /// Runs `hemato mosaic`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let mut sources = Vec::new();
-    for input in &args.fields {
-        if input.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
-                .with_context(|| format!("cannot list {}", input.display()))?
-                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-                .filter(|path| {
-                    let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase());
-                    matches!(
-                        extension.as_deref(),
-                        Some("png" | "jpg" | "jpeg" | "tif" | "tiff" | "bmp")
-                    )
-                })
-                .collect();
-            found.sort();
-            sources.extend(found);
-        } else {
-            sources.push(input.clone());
-        }
-    }
+    // Files as given, folders by their images (sorted, not recursive, hidden files skipped),
+    // as `hemato count` lists them.
+    let sources = hemato::count::list_images(&args.fields)?;
     if sources.is_empty() {
         bail!("no field images found in {:?}", args.fields);
     }

@@ -374,7 +374,7 @@ pub fn csv_dataset(directory: &Path) -> Result<Vec<AnnotatedImage>, EvaluationEr
             source,
         })?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.is_file())
+        .filter(|path| path.is_file() && !crate::io::is_hidden(path))
         .collect();
     files.sort();
     Ok(files
@@ -407,6 +407,7 @@ pub fn folder_dataset(
                 source,
             })?
             .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| !crate::io::is_hidden(path))
             .collect();
         entries.sort();
         Ok(entries)

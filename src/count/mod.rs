@@ -169,11 +169,11 @@ pub enum CountFileError {
     Missing(PathBuf),
 }
 
-/// File extensions (lower case) taken from folders.
-pub const IMAGE_EXTENSIONS: [&str; 7] = ["png", "jpg", "jpeg", "tif", "tiff", "bmp", "npy"];
+pub use crate::io::IMAGE_EXTENSIONS;
 
 /// The images to count: files as given, folders replaced by their image files (by extension,
-/// not recursive, sorted by name). The order is the order of the outputs.
+/// hidden files skipped: [`crate::io::is_folder_image`]; not recursive, sorted by name). The
+/// order is the order of the outputs.
 pub fn list_images(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CountFileError> {
     let mut images = Vec::new();
     for input in inputs {
@@ -190,13 +190,7 @@ pub fn list_images(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CountFileError> {
                         source,
                     })?
                     .path();
-                let extension = path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .map(str::to_ascii_lowercase);
-                if path.is_file()
-                    && extension.is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.as_str()))
-                {
+                if path.is_file() && crate::io::is_folder_image(&path) {
                     found.push(path);
                 }
             }

@@ -2,7 +2,8 @@
 //! and applying classifiers (`hemato features`, then `hemato train`).
 //!
 //! Folders are read recursively; files whose extension is not an image's ([`IMAGE_EXTENSIONS`])
-//! are ignored. With [`ClassFrom::Folder`] each image's class is the name of the class folder
+//! and hidden files and folders ([`crate::io::is_hidden`]: `._NAME.jpg`, `.DS_Store`, ...) are
+//! ignored. With [`ClassFrom::Folder`] each image's class is the name of the class folder
 //! holding it, the layout of PBC (`pbc/basophil/BA_1.jpg`, ...) and of most folder-per-class
 //! collections. Images are processed in parallel; rows come out in the sorted
 //! order of the image paths whatever the number of threads.
@@ -141,6 +142,9 @@ fn collect_images(folder: &Path, files: &mut Vec<PathBuf>) -> Result<(), Collect
     };
     for entry in std::fs::read_dir(folder).map_err(io_error)? {
         let path = entry.map_err(io_error)?.path();
+        if crate::io::is_hidden(&path) {
+            continue;
+        }
         if path.is_dir() {
             collect_images(&path, files)?;
         } else if has_image_extension(&path) {
