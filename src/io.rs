@@ -60,6 +60,44 @@ pub fn is_folder_image(path: &Path) -> bool {
     !is_hidden(path) && extension.is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.as_str()))
 }
 
+/// Suffixes of the files that go with an image of the same stem (`X_mask.png`,
+/// `X_cp_masks.png` for `X.png`): masks and label images, as `--mask` and `--labels` find them.
+pub const COMPANION_SUFFIXES: [&str; 4] = ["_mask", "_masks", "_labels", "_cp_masks"];
+
+/// The images of one folder without those that are another one's companion: a file whose stem
+/// is another file's stem plus a [`COMPANION_SUFFIXES`] suffix. Cellpose saves its masks beside
+/// the images (`X_cp_masks.png` next to `X.png`); they are not fields to count. Order kept.
+///
+/// ```
+/// use std::path::PathBuf;
+/// let files = ["a.png", "a_cp_masks.png", "b_mask.png"].map(PathBuf::from).to_vec();
+/// // b_mask.png has no b.png beside it: it stays an image.
+/// assert_eq!(
+///     hemato::io::without_companions(files),
+///     ["a.png", "b_mask.png"].map(PathBuf::from).to_vec()
+/// );
+/// ```
+pub fn without_companions(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let stem = |path: &Path| {
+        path.file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+    };
+    let stems: std::collections::HashSet<String> =
+        files.iter().filter_map(|path| stem(path)).collect();
+    let is_companion = |path: &Path| {
+        stem(path).is_some_and(|stem| {
+            COMPANION_SUFFIXES.iter().any(|suffix| {
+                stem.strip_suffix(suffix)
+                    .is_some_and(|base| stems.contains(base))
+            })
+        })
+    };
+    files
+        .into_iter()
+        .filter(|path| !is_companion(path))
+        .collect()
+}
+
 /// Largest image [`read_image`] decodes whole: 2³⁰ pixels (e.g. 32768 × 32768), 3 GiB as RGB.
 /// Larger files are whole-slide images and are read tile by tile instead.
 pub const MAX_PIXELS: u64 = 1 << 30;

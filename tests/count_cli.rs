@@ -567,3 +567,48 @@ fn folders_skip_hidden_files() {
         stderr(&output)
     );
 }
+
+/// Cellpose saves each image's masks beside it (`X_cp_masks.png` next to `X.png`). Pointed at
+/// such a folder, `count` and `measure` take `X.png` as the image and `X_cp_masks.png` as its
+/// labels (`--labels` the same folder), and without `--labels` the masks are not counted as
+/// images (before, the masks were listed as images, and the image was its own labels file).
+#[test]
+fn cellpose_masks_beside_their_images() {
+    let folder = tempfile::tempdir().unwrap();
+    let image = folder.path().join("image-1.png");
+    std::fs::copy(root().join("fixtures/aslan/image-1.png"), &image).unwrap();
+    let (width, height) = image::image_dimensions(&image).unwrap();
+    let labels = image::ImageBuffer::from_fn(width, height, |x, y| {
+        // Two square cells, labels 1 and 2.
+        image::Luma([match (x, y) {
+            (10..40, 10..40) => 1u16,
+            (60..100, 60..100) => 2,
+            _ => 0,
+        }])
+    });
+    labels
+        .save(folder.path().join("image-1_cp_masks.png"))
+        .unwrap();
+    let folder_text = path(folder.path());
+
+    let output = hemato(&["count", folder_text, "--labels", folder_text, "-q"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{table}"); // image-1.png and the total
+    assert!(rows[0].contains("image-1.png"), "{table}");
+
+    let measured = folder.path().join("measured.csv");
+    let arguments = ["measure", folder_text, "--labels", folder_text];
+    let output = hemato(&[&arguments[..], &["-o", path(&measured)]].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("2 particles from 1 image(s)"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = hemato(&["count", folder_text, "-q"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 3, "{}", stdout(&output));
+}

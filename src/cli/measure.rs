@@ -123,7 +123,8 @@ fn parse_range(text: &str) -> Result<(f64, f64), String> {
 
 /// Image file extensions looked for in folders.
 /// The image files named on the command line, folders expanded (sorted, not recursive, hidden
-/// files skipped: [`hemato::io::is_folder_image`]).
+/// files skipped: [`hemato::io::is_folder_image`]; masks and label images beside their images
+/// left out: [`hemato::io::without_companions`]).
 fn image_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for input in inputs {
@@ -137,7 +138,7 @@ fn image_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
             if found.is_empty() {
                 bail!("{}: no images in this folder", input.display());
             }
-            files.extend(found);
+            files.extend(hemato::io::without_companions(found));
         } else if input.is_file() {
             files.push(input.clone());
         } else {
@@ -171,11 +172,19 @@ pub(super) fn companion_file(
         .file_stem()
         .and_then(|stem| stem.to_str())
         .unwrap_or_default();
+    // In the image's own folder (Cellpose saves its masks beside the images), the image is not
+    // its own companion.
+    let is_image = |candidate: &Path| {
+        candidate
+            .canonicalize()
+            .ok()
+            .is_some_and(|candidate| image.canonicalize().is_ok_and(|image| image == candidate))
+    };
     let mut candidates = Vec::new();
-    for suffix in ["", "_mask", "_masks", "_labels", "_cp_masks"] {
+    for suffix in std::iter::once("").chain(hemato::io::COMPANION_SUFFIXES) {
         for extension in hemato::io::IMAGE_EXTENSIONS {
             let candidate = companion.join(format!("{stem}{suffix}.{extension}"));
-            if candidate.is_file() {
+            if candidate.is_file() && !is_image(&candidate) {
                 candidates.push(candidate);
             }
         }

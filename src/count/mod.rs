@@ -172,8 +172,9 @@ pub enum CountFileError {
 pub use crate::io::IMAGE_EXTENSIONS;
 
 /// The images to count: files as given, folders replaced by their image files (by extension,
-/// hidden files skipped: [`crate::io::is_folder_image`]; not recursive, sorted by name). The
-/// order is the order of the outputs.
+/// hidden files skipped: [`crate::io::is_folder_image`]; masks and label images saved beside
+/// their images left out: [`crate::io::without_companions`]; not recursive, sorted by name).
+/// The order is the order of the outputs.
 pub fn list_images(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CountFileError> {
     let mut images = Vec::new();
     for input in inputs {
@@ -195,7 +196,7 @@ pub fn list_images(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CountFileError> {
                 }
             }
             found.sort();
-            images.extend(found);
+            images.extend(crate::io::without_companions(found));
         } else if input.is_file() {
             images.push(input.clone());
         } else {
