@@ -612,3 +612,33 @@ fn cellpose_masks_beside_their_images() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stdout(&output).lines().count(), 3, "{}", stdout(&output));
 }
+
+/// A folder of subfolders (one per patient, say) holds no image itself: folders are not
+/// searched recursively, and the error names the subfolders that hold images.
+#[test]
+fn a_folder_of_subfolders_names_them() {
+    let folder = tempfile::tempdir().unwrap();
+    for patient in ["patient-a", "patient-b"] {
+        std::fs::create_dir(folder.path().join(patient)).unwrap();
+        std::fs::copy(
+            root().join("fixtures/aslan/image-1.png"),
+            folder.path().join(patient).join("field.png"),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir(folder.path().join("empty")).unwrap();
+    let table = folder.path().join("t.csv");
+    for arguments in [
+        vec!["count", path(folder.path()), "-q"],
+        vec!["measure", path(folder.path()), "-o", path(&table)],
+    ] {
+        let output = hemato(&arguments);
+        assert!(!output.status.success());
+        let message = stderr(&output);
+        assert!(
+            message.contains("not searched recursively")
+                && message.contains("subfolders patient-a, patient-b (give them"),
+            "{message}"
+        );
+    }
+}

@@ -72,7 +72,10 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let images = list_images(&args.inputs)?;
     if images.is_empty() {
-        bail!("no images found in the inputs given");
+        bail!(
+            "no images found in the inputs given{}",
+            super::subfolder_hint(&args.inputs)
+        );
     }
     let overlay_names = match &args.overlay {
         Some(_) => overlay_file_names(&images)?,

@@ -136,7 +136,11 @@ fn image_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
                 .collect();
             found.sort();
             if found.is_empty() {
-                bail!("{}: no images in this folder", input.display());
+                bail!(
+                    "{}: no images in this folder{}",
+                    input.display(),
+                    super::subfolder_hint(std::slice::from_ref(input))
+                );
             }
             files.extend(hemato::io::without_companions(found));
         } else if input.is_file() {

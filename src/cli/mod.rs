@@ -140,6 +140,46 @@ pub fn message(error: &anyhow::Error) -> String {
     text
 }
 
+/// What to say when the folders given hold no image themselves: folders are not searched
+/// recursively, so name the subfolders that hold images (empty when there are none).
+fn subfolder_hint(inputs: &[std::path::PathBuf]) -> String {
+    let mut hints = Vec::new();
+    for input in inputs.iter().filter(|input| input.is_dir()) {
+        let Ok(entries) = std::fs::read_dir(input) else {
+            continue;
+        };
+        let mut holding: Vec<String> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.is_dir() && !hemato::io::is_hidden(path))
+            .filter(|path| {
+                std::fs::read_dir(path).is_ok_and(|mut inside| {
+                    inside.any(|entry| {
+                        entry.is_ok_and(|entry| hemato::io::is_folder_image(&entry.path()))
+                    })
+                })
+            })
+            .filter_map(|path| path.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        if !holding.is_empty() {
+            holding.sort();
+            hints.push(format!(
+                "{} has images in its subfolders {} (give them, e.g. {}/*)",
+                input.display(),
+                holding.join(", "),
+                input.display()
+            ));
+        }
+    }
+    if hints.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; folders are not searched recursively: {}",
+            hints.join("; ")
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// An error whose message ends with its source's, as the library's file errors are made.
