@@ -109,7 +109,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         pixel_size: args.pixel_size,
         shared_red_cell_area,
     };
-    let progress = progress(images.len() as u64, "");
     let count_one = |index: usize, path: &PathBuf| -> anyhow::Result<ImageCount> {
         let image = hemato::io::read_rgb_image(path)?;
         let counted = match &args.labels {
@@ -130,30 +129,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         // The tables need the cells only: drop the regions' pixels, which would otherwise
         // be held for every image of a large batch.
         count.field.detections = Vec::new();
-        progress.inc(1);
         Ok(count)
     };
-    let outcomes = super::for_each_image(&images, args.keep_going, count_one)?;
-    progress.finish_and_clear();
-
-    let mut counted: Vec<(&PathBuf, ImageCount)> = Vec::new();
-    let mut failed = 0;
-    for (path, outcome) in images.iter().zip(outcomes) {
-        match outcome {
-            Ok(count) => counted.push((path, count)),
-            Err(error) if args.keep_going => {
-                eprintln!("skipped: {}", super::message(&error));
-                failed += 1;
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    if counted.is_empty() {
-        bail!("none of the {} image(s) could be counted", images.len());
-    }
-    let named: Vec<(String, &ImageCount)> = counted
+    let progress = progress(images.len() as u64, "");
+    let batch = super::for_each_image(&images, args.keep_going, "counted", &progress, count_one)?;
+    let named: Vec<(String, &ImageCount)> = batch
+        .done
         .iter()
-        .map(|(path, count)| (path.display().to_string(), count))
+        .map(|(index, count)| (images[*index].display().to_string(), count))
         .collect();
     let table = counts_csv(&named);
     match &args.output {
@@ -164,15 +147,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         hemato::output::write_bytes_atomically(path, cells_csv(&named).as_bytes())?;
     }
     eprint!("{}", summary(&named));
-    if failed > 0 {
-        return Err(super::skipped_images(
-            failed,
-            images.len(),
-            "counted",
-            "the tables hold",
-        ));
-    }
-    Ok(())
+    batch.finish("the tables hold")
 }
 
 /// Prints the shared scale `hemato count` and `hemato mosaic` count `count` images (`what`) at.

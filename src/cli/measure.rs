@@ -178,12 +178,9 @@ pub(super) fn companion_file(
         .unwrap_or_default();
     // In the image's own folder (Cellpose saves its masks beside the images), the image is not
     // its own companion.
-    let is_image = |candidate: &Path| {
-        candidate
-            .canonicalize()
-            .ok()
-            .is_some_and(|candidate| image.canonicalize().is_ok_and(|image| image == candidate))
-    };
+    let image_path = image.canonicalize().ok();
+    let is_image =
+        |candidate: &Path| image_path.is_some() && candidate.canonicalize().ok() == image_path;
     let mut candidates = Vec::new();
     for suffix in std::iter::once("").chain(hemato::io::COMPANION_SUFFIXES) {
         for extension in hemato::io::IMAGE_EXTENSIONS {
@@ -382,25 +379,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             })
             .collect())
     };
-    let outcomes = super::for_each_image(&images, args.keep_going, |_, image_path| {
-        let rows = measure_one(image_path);
-        progress.inc(1);
-        rows
-    })?;
-    progress.finish_and_clear();
-    let mut skipped = 0;
-    for outcome in outcomes {
-        match outcome {
-            Ok(rows) => table.rows.extend(rows),
-            Err(error) if args.keep_going => {
-                eprintln!("skipped: {}", super::message(&error));
-                skipped += 1;
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    if skipped == images.len() {
-        bail!("none of the {skipped} image(s) could be measured");
+    let mut batch = super::for_each_image(
+        &images,
+        args.keep_going,
+        "measured",
+        &progress,
+        |_, image_path| measure_one(image_path),
+    )?;
+    let measured = batch.done.len();
+    for (_, rows) in std::mem::take(&mut batch.done) {
+        table.rows.extend(rows);
     }
 
     let format = args.format;
@@ -414,16 +402,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     eprintln!(
         "{} particles from {} image(s) written to {}",
         table.rows.len(),
-        images.len() - skipped,
+        measured,
         args.output.display()
     );
-    if skipped > 0 {
-        return Err(super::skipped_images(
-            skipped,
-            images.len(),
-            "measured",
-            "the table holds",
-        ));
-    }
-    Ok(())
+    batch.finish("the table holds")
 }

@@ -87,29 +87,55 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
     }
 }
 
-/// The error a `--keep-going` run of `count` or `measure` ends with once its outputs are
-/// written: `skipped` of `total` images could not be `done` (each already named on stderr
-/// after "skipped:"), and `outputs` hold the others.
-fn skipped_images(skipped: usize, total: usize, done: &str, outputs: &str) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{skipped} of {total} image(s) could not be {done} (named above, after \"skipped:\"); {outputs} the other {}",
-        total - skipped
-    )
+/// What a batch of images (`count`, `measure`) gave: the outputs of the images that were done,
+/// with their indices in input order, and how many of `total` were skipped (`--keep-going`).
+struct Batch<T> {
+    done: Vec<(usize, T)>,
+    skipped: usize,
+    total: usize,
+    /// What was done to an image, for the messages ("counted", "measured").
+    verb: &'static str,
+}
+
+impl<T> Batch<T> {
+    /// How the run ends once its outputs are written: fine, or, when images were skipped, an
+    /// error saying how many (each already named on stderr after "skipped:") and that
+    /// `outputs` hold the others.
+    fn finish(&self, outputs: &str) -> anyhow::Result<()> {
+        if self.skipped == 0 {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "{} of {} image(s) could not be {} (named above, after \"skipped:\"); {outputs} the other {}",
+            self.skipped,
+            self.total,
+            self.verb,
+            self.total - self.skipped
+        )
+    }
 }
 
 /// Runs `work` on every image of a batch (`count`, `measure`): images in parallel, a single
 /// image from this thread, so that its own parallel steps (the watershed's shares of
-/// particles) use every thread of the pool. The outcomes keep the order of `images`, so the
+/// particles) use every thread of the pool. The outputs keep the order of `images`, so the
 /// tables are the same for any number of threads. Without `keep_going` the first failure
-/// stops the others and is returned; with it, every image's outcome is.
+/// stops the others and is returned; with it, each failing image is named on stderr
+/// ("skipped: ...", once `progress` is cleared) and left out, and the run fails only when no
+/// image is left. `progress` counts the images as they finish.
 fn for_each_image<T: Send>(
     images: &[std::path::PathBuf],
     keep_going: bool,
+    verb: &'static str,
+    progress: &indicatif::ProgressBar,
     work: impl Fn(usize, &std::path::PathBuf) -> anyhow::Result<T> + Sync,
-) -> anyhow::Result<Vec<anyhow::Result<T>>> {
+) -> anyhow::Result<Batch<T>> {
     use rayon::prelude::*;
-    let work = |(index, path): (usize, &std::path::PathBuf)| work(index, path);
-    Ok(match (images.len() > 1, keep_going) {
+    let work = |(index, path): (usize, &std::path::PathBuf)| {
+        let outcome = work(index, path);
+        progress.inc(1);
+        outcome
+    };
+    let outcomes: Vec<anyhow::Result<T>> = match (images.len() > 1, keep_going) {
         (true, true) => images.par_iter().enumerate().map(work).collect(),
         (true, false) => images
             .par_iter()
@@ -120,7 +146,28 @@ fn for_each_image<T: Send>(
             .map(Ok)
             .collect(),
         (false, _) => images.iter().enumerate().map(work).collect(),
-    })
+    };
+    progress.finish_and_clear();
+    let mut batch = Batch {
+        done: Vec::with_capacity(images.len()),
+        skipped: 0,
+        total: images.len(),
+        verb,
+    };
+    for (index, outcome) in outcomes.into_iter().enumerate() {
+        match outcome {
+            Ok(output) => batch.done.push((index, output)),
+            Err(error) if keep_going => {
+                eprintln!("skipped: {}", message(&error));
+                batch.skipped += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    if batch.done.is_empty() {
+        anyhow::bail!("none of the {} image(s) could be {verb}", images.len());
+    }
+    Ok(batch)
 }
 
 /// An error with its causes, as `{:#}` prints it (`outer: cause: cause`), but a cause whose text
