@@ -210,6 +210,37 @@ pub fn read_image(path: &Path) -> Result<AnyImage, ImageReadError> {
     from_dynamic(path, dynamic)
 }
 
+/// (width, height) of an image file from its header, without decoding its pixels: for
+/// checking, before reading, that an image fits in memory ([`crate::memory`]). Errors as
+/// [`read_image`] gives them for a missing, unknown, empty or over-large file.
+pub fn image_dimensions(path: &Path) -> Result<(u64, u64), ImageReadError> {
+    let (width, height) = if has_npy_magic(path)? {
+        npy::dimensions(path)?
+    } else if has_tiff_magic(path)? {
+        tiff_io::dimensions(path)?
+    } else {
+        let file = File::open(path).map_err(io_error(path))?;
+        let reader = ImageReader::new(BufReader::new(file))
+            .with_guessed_format()
+            .map_err(io_error(path))?;
+        if reader.format().is_none() {
+            return Err(ImageReadError::UnknownFormat {
+                path: path.to_path_buf(),
+            });
+        }
+        let (width, height) =
+            reader
+                .into_dimensions()
+                .map_err(|error| ImageReadError::Corrupt {
+                    path: path.to_path_buf(),
+                    reason: error.to_string(),
+                })?;
+        (width.into(), height.into())
+    };
+    check_dimensions(path, width, height)?;
+    Ok((width, height))
+}
+
 /// Rows per band of [`read_image_with_plane`]: one task of the thread pool each.
 const ROWS_PER_BAND: usize = 16;
 
@@ -655,8 +686,16 @@ mod tiff_io {
     use tiff::decoder::{Decoder, DecodingResult};
     use tiff::ColorType;
 
-    fn decode(path: &Path) -> Result<(u32, u32, ColorType, DecodingResult), ImageReadError> {
-        let corrupt = |error: tiff::TiffError| match error {
+    /// (width, height) of the first image, from its directory alone.
+    pub fn dimensions(path: &Path) -> Result<(u64, u64), ImageReadError> {
+        let file = File::open(path).map_err(io_error(path))?;
+        let mut decoder = Decoder::new(BufReader::new(file)).map_err(corrupt(path))?;
+        let (width, height) = decoder.dimensions().map_err(corrupt(path))?;
+        Ok((width.into(), height.into()))
+    }
+
+    fn corrupt(path: &Path) -> impl Fn(tiff::TiffError) -> ImageReadError + '_ {
+        move |error| match error {
             tiff::TiffError::UnsupportedError(unsupported) => {
                 ImageReadError::UnsupportedPixelType {
                     path: path.to_path_buf(),
@@ -671,19 +710,23 @@ mod tiff_io {
                 path: path.to_path_buf(),
                 reason: other.to_string(),
             },
-        };
+        }
+    }
+
+    fn decode(path: &Path) -> Result<(u32, u32, ColorType, DecodingResult), ImageReadError> {
+        let corrupt = corrupt(path);
         let file = File::open(path).map_err(io_error(path))?;
         // The tiff crate's default limit on the decoded image (256 MiB) refused RGB images
         // above 89 MP as "limits exceeded"; allow what `check_dimensions` allows instead.
         let mut limits = tiff::decoder::Limits::default();
         limits.decoding_buffer_size = usize::try_from(MAX_DECODED_BYTES).unwrap_or(usize::MAX);
         let mut decoder = Decoder::new(BufReader::new(file))
-            .map_err(corrupt)?
+            .map_err(&corrupt)?
             .with_limits(limits);
-        let (width, height) = decoder.dimensions().map_err(corrupt)?;
+        let (width, height) = decoder.dimensions().map_err(&corrupt)?;
         check_dimensions(path, width.into(), height.into())?;
-        let color = decoder.colortype().map_err(corrupt)?;
-        let pixels = decoder.read_image().map_err(corrupt)?;
+        let color = decoder.colortype().map_err(&corrupt)?;
+        let pixels = decoder.read_image().map_err(&corrupt)?;
         Ok((width, height, color, pixels))
     }
 
@@ -856,12 +899,31 @@ mod npy {
             .collect()
     }
 
-    pub fn read(path: &Path) -> Result<Array, ImageReadError> {
-        let corrupt = |reason: &str| ImageReadError::Corrupt {
+    /// What a `.npy` header says of the array that follows it.
+    struct Header {
+        dtype: String,
+        fortran: bool,
+        width: u64,
+        height: u64,
+    }
+
+    /// (width, height) from the header alone.
+    pub fn dimensions(path: &Path) -> Result<(u64, u64), ImageReadError> {
+        let mut file = File::open(path).map_err(io_error(path))?;
+        let header = read_header(path, &mut file)?;
+        Ok((header.width, header.height))
+    }
+
+    fn corrupt_npy(path: &Path, reason: &str) -> ImageReadError {
+        ImageReadError::Corrupt {
             path: path.to_path_buf(),
             reason: reason.to_string(),
-        };
-        let mut file = File::open(path).map_err(io_error(path))?;
+        }
+    }
+
+    /// Reads the header, leaving `file` at the first byte of the data.
+    fn read_header(path: &Path, file: &mut File) -> Result<Header, ImageReadError> {
+        let corrupt = |reason: &str| corrupt_npy(path, reason);
         let mut preamble = [0u8; 8];
         file.read_exact(&mut preamble)
             .map_err(|_| corrupt("shorter than a .npy header"))?;
@@ -921,6 +983,23 @@ mod npy {
             }
         };
         check_dimensions(path, width, height)?;
+        Ok(Header {
+            dtype,
+            fortran,
+            width,
+            height,
+        })
+    }
+
+    pub fn read(path: &Path) -> Result<Array, ImageReadError> {
+        let corrupt = |reason: &str| corrupt_npy(path, reason);
+        let mut file = File::open(path).map_err(io_error(path))?;
+        let Header {
+            dtype,
+            fortran,
+            width,
+            height,
+        } = read_header(path, &mut file)?;
         let (little_endian, size) =
             dtype_layout(&dtype).ok_or_else(|| ImageReadError::UnsupportedPixelType {
                 path: path.to_path_buf(),
@@ -1203,12 +1282,48 @@ mod tests {
 
     #[test]
     fn huge_declared_dimensions_are_refused_before_allocating() {
-        // A valid PNG header declaring 100000 x 100000 pixels, and no pixel data.
+        let dir = tempfile::tempdir().unwrap();
+        let path = temp_file(&dir, "huge.png", &png_header_only(100_000, 100_000));
+        let error = read_image(&path).unwrap_err();
+        assert!(matches!(error, ImageReadError::TooLarge { .. }), "{error}");
+        let error = image_dimensions(&path).unwrap_err();
+        assert!(matches!(error, ImageReadError::TooLarge { .. }), "{error}");
+    }
+
+    #[test]
+    fn dimensions_come_from_the_header_of_each_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = DynamicImage::ImageRgb8(RgbImage::new(7, 5));
+        let png = temp_file(&dir, "a.png", &png_bytes(&image));
+        let jpeg = temp_file(&dir, "a.jpg", &jpeg_bytes(&image));
+        let tiff = dir.path().join("a.tif");
+        write_float_tiff(&tiff, &FloatImage::new(7, 5)).unwrap();
+        let npy = temp_file(&dir, "a.npy", &npy_bytes("|u1", false, "(5, 7)", &[0; 35]));
+        for path in [&png, &jpeg, &tiff, &npy] {
+            assert_eq!(
+                image_dimensions(path).unwrap(),
+                (7, 5),
+                "{}",
+                path.display()
+            );
+        }
+        // A header with no pixel data: the size is known without decoding anything.
+        let header = temp_file(&dir, "b.png", &png_header_only(20_000, 30_000));
+        assert_eq!(image_dimensions(&header).unwrap(), (20_000, 30_000));
+        let text = temp_file(&dir, "c.png", b"not an image");
+        assert!(matches!(
+            image_dimensions(&text),
+            Err(ImageReadError::UnknownFormat { .. })
+        ));
+    }
+
+    /// A valid PNG header declaring `width × height` RGB pixels, and no pixel data.
+    fn png_header_only(width: u32, height: u32) -> Vec<u8> {
         let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
         let mut ihdr = b"IHDR".to_vec();
-        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
-        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
-        ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+        ihdr.extend_from_slice(&width.to_be_bytes());
+        ihdr.extend_from_slice(&height.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
         bytes.extend_from_slice(&13u32.to_be_bytes());
         bytes.extend_from_slice(&ihdr);
         bytes.extend_from_slice(&crc32(&ihdr).to_be_bytes());
@@ -1217,10 +1332,7 @@ mod tests {
             bytes.extend_from_slice(chunk);
             bytes.extend_from_slice(&crc32(chunk).to_be_bytes());
         }
-        let dir = tempfile::tempdir().unwrap();
-        let path = temp_file(&dir, "huge.png", &bytes);
-        let error = read_image(&path).unwrap_err();
-        assert!(matches!(error, ImageReadError::TooLarge { .. }), "{error}");
+        bytes
     }
 
     /// CRC-32 (IEEE) for the PNG chunk above, computed bit by bit.

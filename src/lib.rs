@@ -30,6 +30,7 @@ pub mod edm;
 pub mod features;
 pub mod io;
 pub mod measure;
+pub mod memory;
 pub mod morphology;
 pub mod output;
 pub mod segment;

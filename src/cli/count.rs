@@ -9,6 +9,7 @@ use hemato::count::{
     count_image, count_labelled, list_images, overlay, red_cell_pieces, shared_red_cell_area,
     ClassChoice, CountOptions, ImageCount, WhiteCellClassifier,
 };
+use hemato::memory::Footprint;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
@@ -63,6 +64,8 @@ pub struct Args {
     /// Without it, the first such image stops the run and nothing is written.
     #[arg(long)]
     keep_going: bool,
+    #[command(flatten)]
+    memory: super::MemoryArgs,
     /// No progress bar.
     #[arg(short, long)]
     quiet: bool,
@@ -98,7 +101,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let shared_red_cell_area = if args.shared_scale {
         let bar = progress(images.len() as u64, " measured for the shared scale");
-        let area = shared_scale(&images, args.keep_going, &bar)?;
+        let area = shared_scale(&images, args.keep_going, &args.memory, &bar)?;
         bar.finish_and_clear();
         report_shared_scale(area, images.len(), "images");
         area
@@ -110,6 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         shared_red_cell_area,
     };
     let count_one = |index: usize, path: &PathBuf| -> anyhow::Result<ImageCount> {
+        args.memory.check(path, Footprint::COUNT)?;
         let image = hemato::io::read_rgb_image(path)?;
         let counted = match &args.labels {
             Some(labels) => {
@@ -169,9 +173,11 @@ pub fn report_shared_scale(red_cell_area: Option<f64>, count: usize, what: &str)
 fn shared_scale(
     images: &[PathBuf],
     keep_going: bool,
+    memory: &super::MemoryArgs,
     progress: &ProgressBar,
 ) -> anyhow::Result<Option<f64>> {
     let measure = |path: &PathBuf| -> anyhow::Result<Vec<_>> {
+        memory.check(path, Footprint::COUNT)?;
         let image = hemato::io::read_rgb_image(path)?;
         let pieces = red_cell_pieces(&image)
             .with_context(|| format!("cannot measure the red cells of {}", path.display()))?;

@@ -95,6 +95,8 @@ pub struct Args {
     #[arg(long)]
     keep_going: bool,
     #[command(flatten)]
+    memory: super::MemoryArgs,
+    #[command(flatten)]
     pipeline: super::segment::PipelineArgs,
 }
 
@@ -292,6 +294,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         rows: Vec::new(),
     };
     let measure_one = |image_path: &PathBuf| -> anyhow::Result<Vec<TableRow>> {
+        args.memory
+            .check(image_path, hemato::memory::Footprint::SEGMENT)?;
         let measured_path = match &args.intensity {
             Some(intensity) => companion_file(intensity, image_path, images.len(), "intensity")?,
             None => image_path.clone(),

@@ -87,6 +87,35 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
     }
 }
 
+/// `--max-memory`, for the commands that process each image whole (`count`, `measure`,
+/// `segment`).
+#[derive(Debug, clap::Args)]
+struct MemoryArgs {
+    /// Most memory one image may need (e.g. 8G, 512M; powers of 1024). An image whose
+    /// estimated peak exceeds it is refused before it is decoded, with a pointer to `hemato
+    /// slide`. Default: the memory available when the image is started (the kernel's
+    /// MemAvailable, or less under a cgroup limit, as in Slurm or Kubernetes jobs).
+    #[arg(long, value_name = "SIZE", value_parser = hemato::memory::parse_size)]
+    max_memory: Option<u64>,
+}
+
+impl MemoryArgs {
+    /// Refuses `path` when `footprint` says processing it whole would exceed the limit
+    /// ([`hemato::memory`]); reads only the image's header.
+    fn check(
+        &self,
+        path: &std::path::Path,
+        footprint: hemato::memory::Footprint,
+    ) -> anyhow::Result<()> {
+        let Some(limit) = hemato::memory::Limit::resolve(self.max_memory) else {
+            return Ok(());
+        };
+        let (width, height) = hemato::io::image_dimensions(path)?;
+        hemato::memory::check(path, width, height, footprint, limit)?;
+        Ok(())
+    }
+}
+
 /// What a batch of images (`count`, `measure`) gave: the outputs of the images that were done,
 /// with their indices in input order, and how many of `total` were skipped (`--keep-going`).
 struct Batch<T> {

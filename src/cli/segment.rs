@@ -154,6 +154,8 @@ pub struct Args {
     pipeline: PipelineArgs,
     #[command(flatten)]
     filters: FilterArgs,
+    #[command(flatten)]
+    memory: super::MemoryArgs,
 }
 
 /// The image at `path` and the channel the pipeline thresholds in it
@@ -183,6 +185,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.output.is_none() && args.labels.is_none() {
         bail!("nothing to write: give -o MASK.png and/or --labels LABELS.tif");
     }
+    args.memory
+        .check(image_path, hemato::memory::Footprint::SEGMENT)?;
     let (image, source) = read_source_channel(image_path, &config)?;
     let segmented = segment_gray(&source, &config)
         .with_context(|| format!("cannot segment {}", image_path.display()))?;

@@ -1,0 +1,334 @@
+//! Whether a whole-image run fits in memory, checked from the image's header before any pixel
+//! is decoded.
+//!
+//! `hemato count`, `measure` and `segment` hold an image whole, with several planes of it (stain
+//! amounts, masks, the distance map, labels). An image too large for the machine's memory would
+//! not fail with a message: the kernel's out-of-memory killer would end the process, or the
+//! machine would swap for hours. So these commands read the image's size from its header,
+//! estimate the run's peak memory from it ([`Footprint`], measured) and refuse the image with a
+//! clear error, pointing to `hemato slide` (tiles in bounded memory), when the estimate exceeds
+//! the memory available ([`available_bytes`]: the kernel's `MemAvailable`, or less when a
+//! cgroup limits the process, as Slurm and Kubernetes do) or the limit the user gave.
+//!
+//! ```
+//! use hemato::memory::{check, Footprint, Limit};
+//! // A 640 x 480 field fits in 1 GiB; 20,000 x 20,000 pixels do not.
+//! let limit = Limit::Given(1 << 30);
+//! assert!(check("field.png".as_ref(), 640, 480, Footprint::COUNT, limit).is_ok());
+//! assert!(check("scan.png".as_ref(), 20_000, 20_000, Footprint::COUNT, limit).is_err());
+//! ```
+
+use std::path::{Path, PathBuf};
+
+/// Peak memory of one whole-image run as a function of its pixels: `fixed + per_pixel · pixels`.
+///
+/// Fitted to peak RSS (`/usr/bin/time -f %M`) of release builds on square mosaics of a BCCD
+/// field (16.8 and 67 MP), with about 10 % to spare (docs/architecture.md, "Memory of
+/// whole-image runs").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Footprint {
+    /// Bytes that do not grow with the image (the program, the model, thread stacks).
+    pub fixed: u64,
+    /// Bytes per pixel of the image.
+    pub per_pixel: u64,
+    /// What the run does with the image, for the message ("count", "segment and measure").
+    pub task: &'static str,
+    /// The `hemato slide` analysis that does the same in tiles, for the message.
+    pub slide_options: &'static str,
+}
+
+impl Footprint {
+    /// `hemato count` (measured 526 MB at 16.8 MP, 1,841 MB at 67 MP).
+    pub const COUNT: Footprint = Footprint {
+        fixed: 128 << 20,
+        per_pixel: 28,
+        task: "count",
+        slide_options: "",
+    };
+
+    /// `hemato segment` and `hemato measure` (measured 364 and 382 MB at 16.8 MP, `measure`
+    /// 1,158 MB at 67 MP).
+    pub const SEGMENT: Footprint = Footprint {
+        fixed: 128 << 20,
+        per_pixel: 18,
+        task: "segment and measure",
+        slide_options: " --analysis stain-watershed",
+    };
+
+    /// Estimated peak bytes for an image of `width × height` pixels.
+    pub fn bytes(&self, width: u64, height: u64) -> u64 {
+        width
+            .saturating_mul(height)
+            .saturating_mul(self.per_pixel)
+            .saturating_add(self.fixed)
+    }
+}
+
+/// The memory a run may use, and where that figure came from (for the message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// What the system has available now ([`available_bytes`]).
+    Available(u64),
+    /// What the user allowed (`--max-memory`).
+    Given(u64),
+}
+
+impl Limit {
+    /// The user's limit when given, else the memory available now; `None` when neither is
+    /// known (a system without `/proc/meminfo`), in which case nothing is checked.
+    pub fn resolve(given: Option<u64>) -> Option<Limit> {
+        match given {
+            Some(bytes) => Some(Limit::Given(bytes)),
+            None => available_bytes().map(Limit::Available),
+        }
+    }
+
+    /// The limit in bytes.
+    pub fn bytes(&self) -> u64 {
+        match *self {
+            Limit::Available(bytes) | Limit::Given(bytes) => bytes,
+        }
+    }
+}
+
+/// An image too large to process whole in the memory there is.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{path}: {width} x {height} pixels ({megapixels:.1} MP) needs about {needed} of memory to \
+     {task} as one image, more than the {limit} {limit_source}; `hemato slide` processes it in \
+     tiles in bounded memory (hemato slide {path}{slide_options} -o OUTDIR){advice}",
+    megapixels = (*width as f64) * (*height as f64) / 1e6,
+    needed = human_bytes(*needed),
+    limit = human_bytes(limit.bytes()),
+    limit_source = match limit {
+        Limit::Available(_) => "available",
+        Limit::Given(_) => "allowed by --max-memory",
+    },
+    advice = match limit {
+        Limit::Available(_) => "; to run it whole anyway, free memory or give a larger --max-memory",
+        Limit::Given(_) => "",
+    },
+    path = path.display()
+)]
+pub struct TooLargeForMemory {
+    /// The image.
+    pub path: PathBuf,
+    /// Width in pixels.
+    pub width: u64,
+    /// Height in pixels.
+    pub height: u64,
+    /// Estimated peak bytes of the run.
+    pub needed: u64,
+    /// The limit it exceeds.
+    pub limit: Limit,
+    /// What the run would have done ([`Footprint::task`]).
+    pub task: &'static str,
+    /// [`Footprint::slide_options`].
+    pub slide_options: &'static str,
+}
+
+/// Checks that a `width × height` image at `path` can be processed whole within `limit`.
+pub fn check(
+    path: &Path,
+    width: u64,
+    height: u64,
+    footprint: Footprint,
+    limit: Limit,
+) -> Result<(), TooLargeForMemory> {
+    let needed = footprint.bytes(width, height);
+    if needed <= limit.bytes() {
+        return Ok(());
+    }
+    Err(TooLargeForMemory {
+        path: path.to_path_buf(),
+        width,
+        height,
+        needed,
+        limit,
+        task: footprint.task,
+        slide_options: footprint.slide_options,
+    })
+}
+
+/// A byte count for people: "1.5 GiB", "640 MiB", "900 KiB".
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else if value < 10.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+/// Parses a memory size as given on the command line: a number of bytes, or a number with a
+/// unit `K`, `M`, `G` or `T` (powers of 1024; `KiB`, `GB`, ... are read the same way).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    parse_size::Config::new()
+        .with_binary()
+        .parse_size(text.trim())
+        .map_err(|error| format!("{text:?} is not a memory size such as 8G or 512M ({error})"))
+}
+
+/// The memory this process can still take, in bytes: the kernel's `MemAvailable`, lowered to
+/// the headroom of the process's cgroup when that has a limit (cgroup v2 `memory.max` minus
+/// `memory.current`, or v1 `memory.limit_in_bytes` minus `memory.usage_in_bytes`). `None` where
+/// `/proc/meminfo` cannot be read (not Linux).
+pub fn available_bytes() -> Option<u64> {
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let machine = meminfo_available(&read("/proc/meminfo")?)?;
+    let cgroup = read("/proc/self/cgroup")
+        .and_then(|membership| cgroup_v2_path(&membership))
+        .and_then(|group| {
+            let folder = format!("/sys/fs/cgroup{group}");
+            cgroup_headroom(
+                &read(&format!("{folder}/memory.max"))?,
+                &read(&format!("{folder}/memory.current"))?,
+            )
+        })
+        .or_else(|| {
+            cgroup_headroom(
+                &read("/sys/fs/cgroup/memory/memory.limit_in_bytes")?,
+                &read("/sys/fs/cgroup/memory/memory.usage_in_bytes")?,
+            )
+        });
+    Some(cgroup.map_or(machine, |headroom| headroom.min(machine)))
+}
+
+/// `MemAvailable` of a `/proc/meminfo` text, in bytes.
+fn meminfo_available(meminfo: &str) -> Option<u64> {
+    let line = meminfo
+        .lines()
+        .find(|line| line.starts_with("MemAvailable:"))?;
+    let kibibytes: u64 = line
+        .trim_start_matches("MemAvailable:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    kibibytes.checked_mul(1024)
+}
+
+/// The cgroup v2 path of `/proc/self/cgroup` (its `0::PATH` line).
+fn cgroup_v2_path(membership: &str) -> Option<String> {
+    membership
+        .lines()
+        .find_map(|line| line.strip_prefix("0::"))
+        .map(|path| path.trim().trim_end_matches('/').to_string())
+}
+
+/// Limit minus usage, from the two files' texts; `None` without a limit (`max`, or v1's
+/// "no limit" of nearly 2⁶³).
+fn cgroup_headroom(limit: &str, usage: &str) -> Option<u64> {
+    let limit: u64 = limit.trim().parse().ok()?;
+    if limit >= 1 << 60 {
+        return None;
+    }
+    let usage: u64 = usage.trim().parse().ok()?;
+    Some(limit.saturating_sub(usage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn footprints_cover_the_measured_peaks() {
+        // Peak RSS measured for the 4096² and 8192² mosaics (docs/architecture.md).
+        let mib = |bytes: u64| bytes / (1 << 20);
+        assert!(mib(Footprint::COUNT.bytes(4096, 4096)) >= 526_000_000 >> 20);
+        assert!(mib(Footprint::COUNT.bytes(8192, 8192)) >= 1_841_000_000 >> 20);
+        assert!(mib(Footprint::SEGMENT.bytes(4096, 4096)) >= 382_000_000 >> 20);
+        assert!(mib(Footprint::SEGMENT.bytes(8192, 8192)) >= 1_158_000_000 >> 20);
+        // By hand: 128 MiB + 28 B × 10⁶ pixels.
+        assert_eq!(Footprint::COUNT.bytes(1000, 1000), 134_217_728 + 28_000_000);
+        assert_eq!(Footprint::COUNT.bytes(u64::MAX, 2), u64::MAX);
+    }
+
+    #[test]
+    fn check_refuses_what_exceeds_the_limit_and_says_so() {
+        let path = Path::new("scan.png");
+        let limit = Limit::Given(8 << 30);
+        // 20,000² pixels: 128 MiB + 28 × 4·10⁸ B = 11.3 GB > 8 GiB.
+        let error = check(path, 20_000, 20_000, Footprint::COUNT, limit).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains("20000 x 20000 pixels (400.0 MP)"),
+            "{message}"
+        );
+        assert!(message.contains("needs about 11 GiB"), "{message}");
+        assert!(
+            message.contains("8.0 GiB allowed by --max-memory"),
+            "{message}"
+        );
+        assert!(
+            message.contains("hemato slide scan.png -o OUTDIR"),
+            "{message}"
+        );
+        // 16,000² pixels: 7.3 GB fits.
+        assert!(check(path, 16_000, 16_000, Footprint::COUNT, limit).is_ok());
+        let available = check(
+            path,
+            20_000,
+            20_000,
+            Footprint::COUNT,
+            Limit::Available(1 << 30),
+        );
+        let message = available.unwrap_err().to_string();
+        assert!(message.contains("1.0 GiB available"), "{message}");
+        let segment = check(path, 25_000, 25_000, Footprint::SEGMENT, limit).unwrap_err();
+        let message = segment.to_string();
+        assert!(message.contains("to segment and measure"), "{message}");
+        assert!(
+            message.contains("--analysis stain-watershed -o OUTDIR"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn sizes_read_in_powers_of_1024() {
+        assert_eq!(parse_size("8G"), Ok(8 << 30));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").is_err());
+        assert_eq!(human_bytes(512), "512 bytes");
+        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
+        assert_eq!(human_bytes(640 << 20), "640 MiB");
+    }
+
+    #[test]
+    fn meminfo_and_cgroup_texts() {
+        let meminfo = "MemTotal:       24576000 kB\nMemFree:        20000000 kB\n\
+                       MemAvailable:   23000000 kB\nBuffers:            3512 kB\n";
+        assert_eq!(meminfo_available(meminfo), Some(23_000_000 * 1024));
+        assert_eq!(meminfo_available("MemTotal: 1 kB\n"), None);
+        assert_eq!(
+            cgroup_v2_path("0::/system.slice/slurmstepd.scope/job_42/\n"),
+            Some("/system.slice/slurmstepd.scope/job_42".to_string())
+        );
+        assert_eq!(cgroup_v2_path("12:memory:/user\n"), None);
+        assert_eq!(
+            cgroup_headroom("4294967296\n", "1073741824\n"),
+            Some(3 << 30)
+        );
+        assert_eq!(cgroup_headroom("max\n", "1073741824\n"), None);
+        assert_eq!(cgroup_headroom("9223372036854771712\n", "1\n"), None);
+        assert_eq!(cgroup_headroom("100\n", "200\n"), Some(0));
+    }
+
+    #[test]
+    fn this_machine_reports_some_memory() {
+        if Path::new("/proc/meminfo").exists() {
+            assert!(available_bytes().is_some_and(|bytes| bytes > 0));
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The whole-image commands (`count`, `measure`, `segment`) refuse an image whose run would
+//! not fit in memory, from its header and before decoding it, and point to `hemato slide`.
+//! The limit is given with `--max-memory`, so the outcome does not depend on this machine's
+//! memory; the estimate is `hemato::memory::Footprint` (128 MiB plus 28 bytes per pixel for
+//! `count`, 18 for `segment` and `measure`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn hemato(arguments: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hemato"))
+        .current_dir(root())
+        .args(arguments)
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn path(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// A valid PNG header declaring `width × height` 8-bit RGB pixels, then an empty image: a
+/// reader that decoded it would find it truncated.
+fn png_header_only(width: u32, height: u32) -> Vec<u8> {
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut bytes = (data.len() as u32).to_be_bytes().to_vec();
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        bytes.extend_from_slice(&body);
+        bytes.extend_from_slice(&crc32fast::hash(&body).to_be_bytes());
+        bytes
+    };
+    let mut header = width.to_be_bytes().to_vec();
+    header.extend_from_slice(&height.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend(chunk(b"IHDR", &header));
+    bytes.extend(chunk(b"IDAT", &[]));
+    bytes.extend(chunk(b"IEND", &[]));
+    bytes
+}
+
+/// A folder with a real field (`a.png`) and the header of a 20,000² scan (`huge.png`).
+fn folder_with_a_huge_image() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let folder = tempfile::tempdir().unwrap();
+    let field = folder.path().join("a.png");
+    std::fs::copy(root().join("fixtures/aslan/image-1.png"), &field).unwrap();
+    let huge = folder.path().join("huge.png");
+    std::fs::write(&huge, png_header_only(20_000, 20_000)).unwrap();
+    (folder, field, huge)
+}
+
+#[test]
+fn count_refuses_an_image_too_large_for_the_limit_before_decoding_it() {
+    let (folder, field, huge) = folder_with_a_huge_image();
+    // 128 MiB + 28 B × 4·10⁸ pixels = 11.3 GB (10.6 GiB, printed as 11), over 4 GiB.
+    let output = hemato(&["count", path(&huge), "--max-memory", "4G"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains(
+            "huge.png: 20000 x 20000 pixels (400.0 MP) needs about 11 GiB of memory to count \
+             as one image, more than the 4.0 GiB allowed by --max-memory"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("hemato slide"), "{message}");
+    // Refused from the header: the missing pixel data was never read.
+    assert!(!message.contains("corrupt"), "{message}");
+    // Without the limit on this machine the same file is read, and found truncated (unless
+    // the machine lacks the memory, when it is refused the same way).
+    let unlimited = stderr(&hemato(&["count", path(&huge)]));
+    assert!(
+        unlimited.contains("corrupt") || unlimited.contains("needs about 11 GiB"),
+        "{unlimited}"
+    );
+
+    // A field well within the limit counts as without it; one over a small limit is refused.
+    let within = hemato(&["count", path(&field), "-q", "--max-memory", "4G"]);
+    let plain = hemato(&["count", path(&field), "-q"]);
+    assert!(within.status.success(), "{}", stderr(&within));
+    assert_eq!(within.stdout, plain.stdout);
+    let tight = hemato(&["count", path(&field), "--max-memory", "100M"]);
+    assert!(
+        stderr(&tight).contains("allowed by --max-memory"),
+        "{}",
+        stderr(&tight)
+    );
+
+    // In a folder with --keep-going the huge image is skipped with the reason.
+    let counts = folder.path().join("counts.csv");
+    let kept = hemato(&[
+        "count",
+        path(folder.path()),
+        "-q",
+        "--keep-going",
+        "--max-memory",
+        "4G",
+        "-o",
+        path(&counts),
+    ]);
+    let message = stderr(&kept);
+    assert!(
+        message.contains("skipped: ") && message.contains("huge.png: 20000 x 20000 pixels"),
+        "{message}"
+    );
+    let table = std::fs::read_to_string(&counts).unwrap();
+    assert!(
+        table.contains("a.png") && !table.contains("huge.png"),
+        "{table}"
+    );
+}
+
+#[test]
+fn measure_and_segment_refuse_it_and_name_the_tiled_analysis() {
+    let (folder, _field, huge) = folder_with_a_huge_image();
+    let table = folder.path().join("cells.csv");
+    let mask = folder.path().join("mask.png");
+    // 128 MiB + 18 B × 4·10⁸ pixels = 7.3 GB (6.8 GiB), over 2 GiB.
+    for arguments in [
+        vec!["measure", path(&huge), "-o", path(&table)],
+        vec!["segment", path(&huge), "-o", path(&mask)],
+    ] {
+        let mut arguments = arguments;
+        arguments.extend(["--max-memory", "2G"]);
+        let output = hemato(&arguments);
+        assert!(!output.status.success());
+        let message = stderr(&output);
+        assert!(
+            message.contains("needs about 6.8 GiB of memory to segment and measure"),
+            "{message}"
+        );
+        assert!(
+            message.contains("--analysis stain-watershed -o OUTDIR"),
+            "{message}"
+        );
+    }
+    assert!(!table.exists() && !mask.exists());
+    let invalid = hemato(&[
+        "segment",
+        path(&huge),
+        "-o",
+        path(&mask),
+        "--max-memory",
+        "x",
+    ]);
+    assert!(
+        stderr(&invalid).contains("is not a memory size"),
+        "{}",
+        stderr(&invalid)
+    );
+}
