@@ -180,7 +180,8 @@ pub enum ImageReadError {
     /// The image is too large to hold in memory whole.
     #[error(
         "{path}: {width} x {height} pixels is more than the {limit} pixels hemato decodes whole; \
-         process it tile by tile with `hemato slide`"
+         process it tile by tile with `hemato slide` (a PNG, JPEG or BMP this large must first \
+         become a tiled TIFF, e.g. `vips tiffsave IMAGE out.tif --tile --bigtiff`)"
     )]
     TooLarge {
         path: PathBuf,

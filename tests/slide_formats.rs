@@ -308,6 +308,42 @@ fn unsupported_codecs_are_named() {
     }
 }
 
+/// A PNG larger than hemato decodes whole is not sent back to `hemato slide` (which it is
+/// already in): the message says to convert it to a tiled TIFF. The file is a PNG header that
+/// declares 40,000 x 30,000 pixels and holds no pixel data.
+#[test]
+fn a_png_too_large_to_decode_whole_asks_for_a_tiled_tiff() {
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        let mut bytes = (data.len() as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(&body);
+        bytes.extend_from_slice(&crc32fast::hash(&body).to_be_bytes());
+        bytes
+    };
+    let mut header = 40_000u32.to_be_bytes().to_vec();
+    header.extend_from_slice(&30_000u32.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend(chunk(b"IHDR", &header));
+    bytes.extend(chunk(b"IDAT", &[]));
+    bytes.extend(chunk(b"IEND", &[]));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scan.png");
+    std::fs::write(&path, bytes).unwrap();
+    let error = SlideReader::open(&path).unwrap_err();
+    assert!(
+        matches!(error, SlideReadError::TooLargeToDecodeWhole { .. }),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("40000 x 30000 pixels") && message.contains("tiled TIFF"),
+        "{message}"
+    );
+    assert!(!message.contains("with `hemato slide`"), "{message}");
+}
+
 #[test]
 fn bad_requests_and_files_are_errors() {
     let dir = tempfile::tempdir().unwrap();

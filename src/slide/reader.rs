@@ -103,6 +103,23 @@ pub enum SlideReadError {
     /// A non-TIFF image could not be read.
     #[error(transparent)]
     Image(#[from] crate::io::ImageReadError),
+    /// A non-TIFF slide larger than hemato decodes whole.
+    #[error(
+        "{path}: {width} x {height} pixels; a slide that is not a TIFF (PNG, JPEG, BMP) is \
+         decoded whole, which hemato does up to {limit} pixels. Convert it to a tiled TIFF, \
+         which is read tile by tile (e.g. `vips tiffsave SLIDE out.tif --tile --bigtiff \
+         --compression jpeg`)"
+    )]
+    TooLargeToDecodeWhole {
+        /// The slide.
+        path: PathBuf,
+        /// Width in pixels.
+        width: u64,
+        /// Height in pixels.
+        height: u64,
+        /// [`crate::io::MAX_PIXELS`].
+        limit: u64,
+    },
     /// A rectangle outside the slide was asked for.
     #[error("{path}: rectangle {rect:?} lies outside the {width} x {height} slide")]
     OutOfBounds {
@@ -204,7 +221,20 @@ impl SlideReader {
                 source: Source::Tiff(Box::new(source)),
             });
         }
-        let image = crate::io::read_rgb_image(path)?;
+        let image = crate::io::read_rgb_image(path).map_err(|error| match error {
+            crate::io::ImageReadError::TooLarge {
+                path,
+                width,
+                height,
+                limit,
+            } => SlideReadError::TooLargeToDecodeWhole {
+                path,
+                width,
+                height,
+                limit,
+            },
+            other => SlideReadError::Image(other),
+        })?;
         Ok(SlideReader {
             path: path.to_path_buf(),
             width: image.width(),
