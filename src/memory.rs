@@ -150,6 +150,27 @@ pub fn check(
     })
 }
 
+/// Whether a batch whose images need `needs` bytes each can run `threads` images at a time
+/// within `limit` bytes: the `threads` largest needs together fit. When they do not, the
+/// batch runs one image at a time (each still with every thread on its own steps), which
+/// gives the same outputs.
+///
+/// ```
+/// // Two threads, 10 GiB: 6 + 5 GiB at once do not fit, 6 + 3 GiB do.
+/// let gib = 1u64 << 30;
+/// assert!(!hemato::memory::fit_together(&[3 * gib, 6 * gib, 5 * gib], 2, 10 * gib));
+/// assert!(hemato::memory::fit_together(&[3 * gib, 6 * gib, 3 * gib], 2, 10 * gib));
+/// ```
+pub fn fit_together(needs: &[u64], threads: usize, limit: u64) -> bool {
+    let mut largest = needs.to_vec();
+    largest.sort_unstable_by(|a, b| b.cmp(a));
+    largest
+        .iter()
+        .take(threads.max(1))
+        .fold(0u64, |sum, &need| sum.saturating_add(need))
+        <= limit
+}
+
 /// A byte count for people: "1.5 GiB", "640 MiB", "900 KiB".
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
@@ -291,6 +312,19 @@ mod tests {
             message.contains("--analysis stain-watershed -o OUTDIR"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn batches_fit_by_their_largest_images() {
+        // By hand: the two largest of 1, 4, 2, 4 are 4 + 4 = 8.
+        assert!(fit_together(&[1, 4, 2, 4], 2, 8));
+        assert!(!fit_together(&[1, 4, 2, 4], 2, 7));
+        // One thread: the largest alone; more threads than images: all of them.
+        assert!(fit_together(&[1, 4, 2, 4], 1, 4));
+        assert!(fit_together(&[1, 4], 8, 5));
+        assert!(!fit_together(&[1, 4], 8, 4));
+        assert!(fit_together(&[], 2, 0));
+        assert!(!fit_together(&[u64::MAX, 1], 2, u64::MAX - 1));
     }
 
     #[test]

@@ -158,3 +158,54 @@ fn measure_and_segment_refuse_it_and_name_the_tiled_analysis() {
         stderr(&invalid)
     );
 }
+
+/// Two fields that each fit the limit but not together (2 threads; 256² pixels each: 128 MiB
+/// + 28 B × 65,536 ≈ 136 MiB for `count`, 129 MiB for `measure`; 200 MiB allowed) run one
+/// after the other, with a note, and give the tables of a run without a limit.
+#[test]
+fn a_batch_too_large_for_parallel_images_runs_them_one_at_a_time() {
+    let folder = tempfile::tempdir().unwrap();
+    for name in ["a.png", "b.png"] {
+        std::fs::copy(
+            root().join("fixtures/aslan/image-1.png"),
+            folder.path().join(name),
+        )
+        .unwrap();
+    }
+    let run = |arguments: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hemato"))
+            .current_dir(root())
+            .env("RAYON_NUM_THREADS", "2")
+            .args(arguments)
+            .output()
+            .unwrap()
+    };
+    let table = folder.path().join("cells.csv");
+    for command in [
+        vec!["count", path(folder.path()), "-q"],
+        vec!["measure", path(folder.path()), "-o", path(&table)],
+    ] {
+        let plain = run(&command);
+        let plain_table = std::fs::read(&table).ok();
+        let mut limited_command = command.clone();
+        limited_command.extend(["--max-memory", "200M"]);
+        let limited = run(&limited_command);
+        let message = stderr(&limited);
+        assert!(limited.status.success(), "{message}");
+        assert!(
+            message.contains("2 at a time, would need more than the 200 MiB")
+                && message.contains("processed one at a time"),
+            "{message}"
+        );
+        assert_eq!(limited.stdout, plain.stdout);
+        assert_eq!(std::fs::read(&table).ok(), plain_table);
+        // Each alone fits: without the limit, or with room for two, no note.
+        for output in [plain, run(&[&command[..], &["--max-memory", "400M"]].concat())] {
+            assert!(
+                !stderr(&output).contains("one at a time"),
+                "{}",
+                stderr(&output)
+            );
+        }
+    }
+}

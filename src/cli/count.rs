@@ -89,6 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("cannot create the overlay folder {}", folder.display()))?;
     }
     let classifier = white_cell_classifier(args.model.as_deref(), args.trust_model)?;
+    let memory = args.memory.plan(&images, Footprint::COUNT);
     let progress = |steps: u64, what: &str| {
         if args.quiet || images.len() < 2 {
             ProgressBar::hidden()
@@ -101,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let shared_red_cell_area = if args.shared_scale {
         let bar = progress(images.len() as u64, " measured for the shared scale");
-        let area = shared_scale(&images, args.keep_going, &args.memory, &bar)?;
+        let area = shared_scale(&images, args.keep_going, &memory, &bar)?;
         bar.finish_and_clear();
         report_shared_scale(area, images.len(), "images");
         area
@@ -113,7 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         shared_red_cell_area,
     };
     let count_one = |index: usize, path: &PathBuf| -> anyhow::Result<ImageCount> {
-        args.memory.check(path, Footprint::COUNT)?;
+        memory.check(index, path)?;
         let image = hemato::io::read_rgb_image(path)?;
         let counted = match &args.labels {
             Some(labels) => {
@@ -136,7 +137,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Ok(count)
     };
     let progress = progress(images.len() as u64, "");
-    let batch = super::for_each_image(&images, args.keep_going, "counted", &progress, count_one)?;
+    let batch = super::for_each_image(
+        &images,
+        args.keep_going,
+        memory.one_at_a_time,
+        "counted",
+        &progress,
+        count_one,
+    )?;
     let named: Vec<(String, &ImageCount)> = batch
         .done
         .iter()
@@ -173,27 +181,26 @@ pub fn report_shared_scale(red_cell_area: Option<f64>, count: usize, what: &str)
 fn shared_scale(
     images: &[PathBuf],
     keep_going: bool,
-    memory: &super::MemoryArgs,
+    memory: &super::MemoryPlan,
     progress: &ProgressBar,
 ) -> anyhow::Result<Option<f64>> {
-    let measure = |path: &PathBuf| -> anyhow::Result<Vec<_>> {
-        memory.check(path, Footprint::COUNT)?;
+    let measure = |(index, path): (usize, &PathBuf)| -> anyhow::Result<Vec<_>> {
+        memory.check(index, path)?;
         let image = hemato::io::read_rgb_image(path)?;
         let pieces = red_cell_pieces(&image)
             .with_context(|| format!("cannot measure the red cells of {}", path.display()))?;
         progress.inc(1);
         Ok(pieces)
     };
-    let pieces: Vec<Vec<_>> = if keep_going {
-        images
-            .par_iter()
-            .filter_map(|path| measure(path).ok())
-            .collect()
+    let measured: Vec<anyhow::Result<Vec<_>>> = if memory.one_at_a_time {
+        images.iter().enumerate().map(measure).collect()
     } else {
-        images
-            .par_iter()
-            .map(measure)
-            .collect::<anyhow::Result<_>>()?
+        images.par_iter().enumerate().map(measure).collect()
+    };
+    let pieces: Vec<Vec<_>> = if keep_going {
+        measured.into_iter().filter_map(Result::ok).collect()
+    } else {
+        measured.into_iter().collect::<anyhow::Result<_>>()?
     };
     Ok(shared_red_cell_area(pieces.iter().map(Vec::as_slice)))
 }

@@ -293,9 +293,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .collect(),
         rows: Vec::new(),
     };
-    let measure_one = |image_path: &PathBuf| -> anyhow::Result<Vec<TableRow>> {
-        args.memory
-            .check(image_path, hemato::memory::Footprint::SEGMENT)?;
+    let memory = args
+        .memory
+        .plan(&images, hemato::memory::Footprint::SEGMENT);
+    let measure_one = |index: usize, image_path: &PathBuf| -> anyhow::Result<Vec<TableRow>> {
+        memory.check(index, image_path)?;
         let measured_path = match &args.intensity {
             Some(intensity) => companion_file(intensity, image_path, images.len(), "intensity")?,
             None => image_path.clone(),
@@ -386,9 +388,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut batch = super::for_each_image(
         &images,
         args.keep_going,
+        memory.one_at_a_time,
         "measured",
         &progress,
-        |_, image_path| measure_one(image_path),
+        measure_one,
     )?;
     let measured = batch.done.len();
     for (_, rows) in std::mem::take(&mut batch.done) {

@@ -1,7 +1,10 @@
 //! Subcommands. Each file defines its clap arguments and a `run` function that calls the
 //! library and reports; no image or table logic lives here.
 
+use std::path::{Path, PathBuf};
+
 use clap::{Parser, Subcommand};
+use hemato::memory::Footprint;
 
 mod binary;
 mod count;
@@ -100,18 +103,75 @@ struct MemoryArgs {
 }
 
 impl MemoryArgs {
-    /// Refuses `path` when `footprint` says processing it whole would exceed the limit
-    /// ([`hemato::memory`]); reads only the image's header.
-    fn check(
-        &self,
-        path: &std::path::Path,
-        footprint: hemato::memory::Footprint,
-    ) -> anyhow::Result<()> {
-        let Some(limit) = hemato::memory::Limit::resolve(self.max_memory) else {
+    /// The memory plan of a batch of `images` processed as `footprint` says: the limit, read
+    /// once, each image's size from its header, and whether the images may run in parallel
+    /// ([`hemato::memory::fit_together`]; when not, a note says so and they run one at a
+    /// time). A header that cannot be read is left to the image's own read to report.
+    fn plan(&self, images: &[PathBuf], footprint: Footprint) -> MemoryPlan {
+        use rayon::prelude::*;
+        let limit = hemato::memory::Limit::resolve(self.max_memory);
+        let sizes: Vec<Option<(u64, u64)>> = match limit {
+            Some(_) => images
+                .par_iter()
+                .map(|path| hemato::io::image_dimensions(path).ok())
+                .collect(),
+            None => vec![None; images.len()],
+        };
+        let one_at_a_time = match limit {
+            Some(limit) if images.len() > 1 => {
+                let needs: Vec<u64> = sizes
+                    .iter()
+                    .flatten()
+                    .map(|&(width, height)| footprint.bytes(width, height))
+                    .filter(|&need| need <= limit.bytes())
+                    .collect();
+                let threads = rayon::current_num_threads();
+                let together = hemato::memory::fit_together(&needs, threads, limit.bytes());
+                if !together {
+                    eprintln!(
+                        "note: the largest images, {threads} at a time, would need more than the \
+                         {} of memory {}: the images are processed one at a time",
+                        hemato::memory::human_bytes(limit.bytes()),
+                        match limit {
+                            hemato::memory::Limit::Available(_) => "available",
+                            hemato::memory::Limit::Given(_) => "allowed by --max-memory",
+                        }
+                    );
+                }
+                !together
+            }
+            _ => false,
+        };
+        MemoryPlan {
+            limit,
+            footprint,
+            sizes,
+            one_at_a_time,
+        }
+    }
+}
+
+/// What [`MemoryArgs::plan`] decided for a batch.
+struct MemoryPlan {
+    limit: Option<hemato::memory::Limit>,
+    footprint: Footprint,
+    /// Each image's (width, height) from its header, in input order; `None` when unknown.
+    sizes: Vec<Option<(u64, u64)>>,
+    /// Whether the images run one after the other.
+    one_at_a_time: bool,
+}
+
+impl MemoryPlan {
+    /// Refuses image `index` (at `path`) when processing it whole would exceed the limit.
+    fn check(&self, index: usize, path: &Path) -> anyhow::Result<()> {
+        let Some(limit) = self.limit else {
             return Ok(());
         };
-        let (width, height) = hemato::io::image_dimensions(path)?;
-        hemato::memory::check(path, width, height, footprint, limit)?;
+        let (width, height) = match self.sizes.get(index).copied().flatten() {
+            Some(size) => size,
+            None => hemato::io::image_dimensions(path)?,
+        };
+        hemato::memory::check(path, width, height, self.footprint, limit)?;
         Ok(())
     }
 }
@@ -145,26 +205,29 @@ impl<T> Batch<T> {
 }
 
 /// Runs `work` on every image of a batch (`count`, `measure`): images in parallel, a single
-/// image from this thread, so that its own parallel steps (the watershed's shares of
-/// particles) use every thread of the pool. The outputs keep the order of `images`, so the
+/// image (or every image, with `one_at_a_time`: a batch too large for memory several at a
+/// time, [`MemoryArgs::plan`]) from this thread, so that its own parallel steps (the
+/// watershed's shares of particles) use every thread of the pool. The outputs keep the order of `images`, so the
 /// tables are the same for any number of threads. Without `keep_going` the first failure
 /// stops the others and is returned; with it, each failing image is named on stderr
 /// ("skipped: ...", once `progress` is cleared) and left out, and the run fails only when no
 /// image is left. `progress` counts the images as they finish.
 fn for_each_image<T: Send>(
-    images: &[std::path::PathBuf],
+    images: &[PathBuf],
     keep_going: bool,
+    one_at_a_time: bool,
     verb: &'static str,
     progress: &indicatif::ProgressBar,
-    work: impl Fn(usize, &std::path::PathBuf) -> anyhow::Result<T> + Sync,
+    work: impl Fn(usize, &PathBuf) -> anyhow::Result<T> + Sync,
 ) -> anyhow::Result<Batch<T>> {
     use rayon::prelude::*;
-    let work = |(index, path): (usize, &std::path::PathBuf)| {
+    let work = |(index, path): (usize, &PathBuf)| {
         let outcome = work(index, path);
         progress.inc(1);
         outcome
     };
-    let outcomes: Vec<anyhow::Result<T>> = match (images.len() > 1, keep_going) {
+    let parallel = images.len() > 1 && !one_at_a_time;
+    let outcomes: Vec<anyhow::Result<T>> = match (parallel, keep_going) {
         (true, true) => images.par_iter().enumerate().map(work).collect(),
         (true, false) => images
             .par_iter()
@@ -174,7 +237,15 @@ fn for_each_image<T: Send>(
             .into_iter()
             .map(Ok)
             .collect(),
-        (false, _) => images.iter().enumerate().map(work).collect(),
+        (false, true) => images.iter().enumerate().map(work).collect(),
+        (false, false) => images
+            .iter()
+            .enumerate()
+            .map(work)
+            .collect::<anyhow::Result<Vec<_>>>()?
+            .into_iter()
+            .map(Ok)
+            .collect(),
     };
     progress.finish_and_clear();
     let mut batch = Batch {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use hemato::color::StainSet;
 use hemato::io::AnyImage;
+use hemato::memory::Footprint;
 use hemato::segment::{segment_gray, Objects, PipelineConfig, SegmentError, SourceChannel};
 use hemato::threshold::Method;
 use image::GrayImage;
@@ -186,7 +187,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bail!("nothing to write: give -o MASK.png and/or --labels LABELS.tif");
     }
     args.memory
-        .check(image_path, hemato::memory::Footprint::SEGMENT)?;
+        .plan(std::slice::from_ref(image_path), Footprint::SEGMENT)
+        .check(0, image_path)?;
     let (image, source) = read_source_channel(image_path, &config)?;
     let segmented = segment_gray(&source, &config)
         .with_context(|| format!("cannot segment {}", image_path.display()))?;
