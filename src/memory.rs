@@ -89,6 +89,15 @@ impl Limit {
             Limit::Available(bytes) | Limit::Given(bytes) => bytes,
         }
     }
+
+    /// Where the limit came from, after its size in messages ("8.0 GiB allowed by
+    /// --max-memory").
+    pub fn source(&self) -> &'static str {
+        match self {
+            Limit::Available(_) => "available",
+            Limit::Given(_) => "allowed by --max-memory",
+        }
+    }
 }
 
 /// An image too large to process whole in the memory there is.
@@ -100,10 +109,7 @@ impl Limit {
     megapixels = (*width as f64) * (*height as f64) / 1e6,
     needed = human_bytes(*needed),
     limit = human_bytes(limit.bytes()),
-    limit_source = match limit {
-        Limit::Available(_) => "available",
-        Limit::Given(_) => "allowed by --max-memory",
-    },
+    limit_source = limit.source(),
     advice = match limit {
         Limit::Available(_) => "; to run it whole anyway, free memory or give a larger --max-memory",
         Limit::Given(_) => "",

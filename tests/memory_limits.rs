@@ -159,9 +159,9 @@ fn measure_and_segment_refuse_it_and_name_the_tiled_analysis() {
     );
 }
 
-/// Two fields that each fit the limit but not together (2 threads; 256² pixels each: 128 MiB
-/// + 28 B × 65,536 ≈ 136 MiB for `count`, 129 MiB for `measure`; 200 MiB allowed) run one
-/// after the other, with a note, and give the tables of a run without a limit.
+/// Two fields that each fit the limit but not together (2 threads; 256² pixels each, so
+/// 128 MiB plus 28 B × 65,536, about 136 MiB, for `count`, 129 MiB for `measure`; 200 MiB
+/// allowed) run one after the other, with a note, and give the tables of a run without a limit.
 #[test]
 fn a_batch_too_large_for_parallel_images_runs_them_one_at_a_time() {
     let folder = tempfile::tempdir().unwrap();
@@ -200,7 +200,10 @@ fn a_batch_too_large_for_parallel_images_runs_them_one_at_a_time() {
         assert_eq!(limited.stdout, plain.stdout);
         assert_eq!(std::fs::read(&table).ok(), plain_table);
         // Each alone fits: without the limit, or with room for two, no note.
-        for output in [plain, run(&[&command[..], &["--max-memory", "400M"]].concat())] {
+        for output in [
+            plain,
+            run(&[&command[..], &["--max-memory", "400M"]].concat()),
+        ] {
             assert!(
                 !stderr(&output).contains("one at a time"),
                 "{}",

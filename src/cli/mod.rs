@@ -96,8 +96,9 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
 struct MemoryArgs {
     /// Most memory one image may need (e.g. 8G, 512M; powers of 1024). An image whose
     /// estimated peak exceeds it is refused before it is decoded, with a pointer to `hemato
-    /// slide`. Default: the memory available when the image is started (the kernel's
-    /// MemAvailable, or less under a cgroup limit, as in Slurm or Kubernetes jobs).
+    /// slide`; images that fit one by one but not together run one at a time. Default: the
+    /// memory available when the run starts (the kernel's MemAvailable, or less under a cgroup
+    /// limit, as in Slurm or Kubernetes jobs).
     #[arg(long, value_name = "SIZE", value_parser = hemato::memory::parse_size)]
     max_memory: Option<u64>,
 }
@@ -132,10 +133,7 @@ impl MemoryArgs {
                         "note: the largest images, {threads} at a time, would need more than the \
                          {} of memory {}: the images are processed one at a time",
                         hemato::memory::human_bytes(limit.bytes()),
-                        match limit {
-                            hemato::memory::Limit::Available(_) => "available",
-                            hemato::memory::Limit::Given(_) => "allowed by --max-memory",
-                        }
+                        limit.source()
                     );
                 }
                 !together
@@ -207,8 +205,8 @@ impl<T> Batch<T> {
 /// Runs `work` on every image of a batch (`count`, `measure`): images in parallel, a single
 /// image (or every image, with `one_at_a_time`: a batch too large for memory several at a
 /// time, [`MemoryArgs::plan`]) from this thread, so that its own parallel steps (the
-/// watershed's shares of particles) use every thread of the pool. The outputs keep the order of `images`, so the
-/// tables are the same for any number of threads. Without `keep_going` the first failure
+/// watershed's shares of particles) use every thread of the pool. The outputs keep the order
+/// of `images`, so the tables are the same for any number of threads. Without `keep_going` the first failure
 /// stops the others and is returned; with it, each failing image is named on stderr
 /// ("skipped: ...", once `progress` is cleared) and left out, and the run fails only when no
 /// image is left. `progress` counts the images as they finish.
