@@ -205,28 +205,68 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 /// The memory this process can still take, in bytes: the kernel's `MemAvailable`, lowered to
-/// the headroom of the process's cgroup when that has a limit (cgroup v2 `memory.max` minus
-/// `memory.current`, or v1 `memory.limit_in_bytes` minus `memory.usage_in_bytes`). `None` where
-/// `/proc/meminfo` cannot be read (not Linux).
+/// the smallest headroom (limit minus usage) of the process's cgroup and its ancestors, in
+/// cgroup v2 (`memory.max`, `memory.current`) and in v1's memory hierarchy
+/// (`memory.limit_in_bytes`, `memory.usage_in_bytes`). Ancestors count because a job's limit
+/// is often set above the process's own group: Slurm limits the job's group and runs its steps
+/// in groups below it. `None` where `/proc/meminfo` cannot be read (not Linux).
 pub fn available_bytes() -> Option<u64> {
     let read = |path: &str| std::fs::read_to_string(path).ok();
     let machine = meminfo_available(&read("/proc/meminfo")?)?;
-    let cgroup = read("/proc/self/cgroup")
-        .and_then(|membership| cgroup_v2_path(&membership))
-        .and_then(|group| {
-            let folder = format!("/sys/fs/cgroup{group}");
+    let membership = read("/proc/self/cgroup").unwrap_or_default();
+    let cgroup = [
+        (cgroup_v2_path(&membership), CGROUP_V2),
+        (cgroup_v1_memory_path(&membership), CGROUP_V1),
+    ]
+    .into_iter()
+    .filter_map(|(group, files)| group_headroom(&group?, &files, read))
+    .min();
+    Some(cgroup.map_or(machine, |headroom| headroom.min(machine)))
+}
+
+/// Where a cgroup hierarchy is mounted and which files of a group hold its limit and usage.
+struct CgroupFiles {
+    mount: &'static str,
+    limit: &'static str,
+    usage: &'static str,
+}
+
+const CGROUP_V2: CgroupFiles = CgroupFiles {
+    mount: "/sys/fs/cgroup",
+    limit: "memory.max",
+    usage: "memory.current",
+};
+
+const CGROUP_V1: CgroupFiles = CgroupFiles {
+    mount: "/sys/fs/cgroup/memory",
+    limit: "memory.limit_in_bytes",
+    usage: "memory.usage_in_bytes",
+};
+
+/// The smallest headroom of `group` and its ancestors up to the mount's root, read with
+/// `read`; `None` when none of them has a limit.
+fn group_headroom(
+    group: &str,
+    files: &CgroupFiles,
+    read: impl Fn(&str) -> Option<String>,
+) -> Option<u64> {
+    group_and_ancestors(group)
+        .filter_map(|path| {
+            let folder = format!("{}{path}", files.mount);
             cgroup_headroom(
-                &read(&format!("{folder}/memory.max"))?,
-                &read(&format!("{folder}/memory.current"))?,
+                &read(&format!("{folder}/{}", files.limit))?,
+                &read(&format!("{folder}/{}", files.usage))?,
             )
         })
-        .or_else(|| {
-            cgroup_headroom(
-                &read("/sys/fs/cgroup/memory/memory.limit_in_bytes")?,
-                &read("/sys/fs/cgroup/memory/memory.usage_in_bytes")?,
-            )
-        });
-    Some(cgroup.map_or(machine, |headroom| headroom.min(machine)))
+        .min()
+}
+
+/// `/a/b` → `/a/b`, `/a`, `` (the root).
+fn group_and_ancestors(group: &str) -> impl Iterator<Item = &str> {
+    let group = group.trim_end_matches('/');
+    std::iter::successors(Some(group), |path| {
+        (!path.is_empty()).then(|| &path[..path.rfind('/').unwrap_or(0)])
+    })
 }
 
 /// `MemAvailable` of a `/proc/meminfo` text, in bytes.
@@ -242,6 +282,18 @@ fn meminfo_available(meminfo: &str) -> Option<u64> {
         .parse()
         .ok()?;
     kibibytes.checked_mul(1024)
+}
+
+/// The path in v1's memory hierarchy of `/proc/self/cgroup` (its `N:...,memory,...:PATH` line).
+fn cgroup_v1_memory_path(membership: &str) -> Option<String> {
+    membership.lines().find_map(|line| {
+        let mut fields = line.splitn(3, ':');
+        let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
+        controllers
+            .split(',')
+            .any(|controller| controller == "memory")
+            .then(|| path.trim().trim_end_matches('/').to_string())
+    })
 }
 
 /// The cgroup v2 path of `/proc/self/cgroup` (its `0::PATH` line).
@@ -356,6 +408,14 @@ mod tests {
             Some("/system.slice/slurmstepd.scope/job_42".to_string())
         );
         assert_eq!(cgroup_v2_path("12:memory:/user\n"), None);
+        // This machine's hybrid layout: v1 memory controller, empty v2 root.
+        let hybrid = "4:memory:/process_api/3d6c\n3:cpu,cpuacct:/\n0::/\n";
+        assert_eq!(
+            cgroup_v1_memory_path(hybrid),
+            Some("/process_api/3d6c".to_string())
+        );
+        assert_eq!(cgroup_v2_path(hybrid), Some(String::new()));
+        assert_eq!(cgroup_v1_memory_path("0::/user.slice\n"), None);
         assert_eq!(
             cgroup_headroom("4294967296\n", "1073741824\n"),
             Some(3 << 30)
@@ -363,6 +423,35 @@ mod tests {
         assert_eq!(cgroup_headroom("max\n", "1073741824\n"), None);
         assert_eq!(cgroup_headroom("9223372036854771712\n", "1\n"), None);
         assert_eq!(cgroup_headroom("100\n", "200\n"), Some(0));
+    }
+
+    #[test]
+    fn a_limit_on_an_ancestor_group_counts() {
+        assert_eq!(
+            group_and_ancestors("/job_42/step_0/").collect::<Vec<_>>(),
+            ["/job_42/step_0", "/job_42", ""]
+        );
+        assert_eq!(group_and_ancestors("").collect::<Vec<_>>(), [""]);
+        // Slurm's layout: the job's group has 4 GiB with 1 GiB used, the step below it none.
+        let files: std::collections::HashMap<&str, &str> = [
+            ("/sys/fs/cgroup/job_42/memory.max", "4294967296\n"),
+            ("/sys/fs/cgroup/job_42/memory.current", "1073741824\n"),
+            ("/sys/fs/cgroup/job_42/step_0/memory.max", "max\n"),
+            (
+                "/sys/fs/cgroup/job_42/step_0/memory.current",
+                "1073741824\n",
+            ),
+            ("/sys/fs/cgroup/memory.max", "max\n"),
+            ("/sys/fs/cgroup/memory.current", "9000000000\n"),
+        ]
+        .into_iter()
+        .collect();
+        let read = |path: &str| files.get(path).map(|text| text.to_string());
+        assert_eq!(
+            group_headroom("/job_42/step_0", &CGROUP_V2, read),
+            Some(3 << 30)
+        );
+        assert_eq!(group_headroom("/other", &CGROUP_V2, read), None);
     }
 
     #[test]
