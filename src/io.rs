@@ -220,22 +220,9 @@ pub fn image_dimensions(path: &Path) -> Result<(u64, u64), ImageReadError> {
     } else if has_tiff_magic(path)? {
         tiff_io::dimensions(path)?
     } else {
-        let file = File::open(path).map_err(io_error(path))?;
-        let reader = ImageReader::new(BufReader::new(file))
-            .with_guessed_format()
-            .map_err(io_error(path))?;
-        if reader.format().is_none() {
-            return Err(ImageReadError::UnknownFormat {
-                path: path.to_path_buf(),
-            });
-        }
-        let (width, height) =
-            reader
-                .into_dimensions()
-                .map_err(|error| ImageReadError::Corrupt {
-                    path: path.to_path_buf(),
-                    reason: error.to_string(),
-                })?;
+        let (width, height) = image_crate_reader(path)?
+            .into_dimensions()
+            .map_err(image_crate_error(path))?;
         (width.into(), height.into())
     };
     check_dimensions(path, width, height)?;
@@ -527,7 +514,8 @@ fn check_dimensions(path: &Path, width: u64, height: u64) -> Result<(), ImageRea
     Ok(())
 }
 
-fn decode_with_image_crate(path: &Path) -> Result<DynamicImage, ImageReadError> {
+/// The image crate's reader of `path`, its format guessed from the first bytes.
+fn image_crate_reader(path: &Path) -> Result<ImageReader<BufReader<File>>, ImageReadError> {
     let file = File::open(path).map_err(io_error(path))?;
     let reader = ImageReader::new(BufReader::new(file))
         .with_guessed_format()
@@ -537,7 +525,12 @@ fn decode_with_image_crate(path: &Path) -> Result<DynamicImage, ImageReadError> 
             path: path.to_path_buf(),
         });
     }
-    let corrupt = |error: image::ImageError| match error {
+    Ok(reader)
+}
+
+/// An image crate error about `path` as hemato reports it.
+fn image_crate_error(path: &Path) -> impl Fn(image::ImageError) -> ImageReadError + '_ {
+    move |error| match error {
         image::ImageError::Unsupported(unsupported) => ImageReadError::UnsupportedPixelType {
             path: path.to_path_buf(),
             kind: unsupported.to_string(),
@@ -550,17 +543,22 @@ fn decode_with_image_crate(path: &Path) -> Result<DynamicImage, ImageReadError> 
             path: path.to_path_buf(),
             reason: other.to_string(),
         },
-    };
-    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    }
+}
+
+fn decode_with_image_crate(path: &Path) -> Result<DynamicImage, ImageReadError> {
+    let reader = image_crate_reader(path)?;
+    let corrupt = image_crate_error(path);
+    let mut decoder = reader.into_decoder().map_err(&corrupt)?;
     let (width, height) = decoder.dimensions();
     check_dimensions(path, width.into(), height.into())?;
     let mut limits = image::Limits::no_limits();
     limits.max_alloc = Some(MAX_DECODED_BYTES);
-    decoder.set_limits(limits).map_err(corrupt)?;
+    decoder.set_limits(limits).map_err(&corrupt)?;
     let expected_bytes = decoder.total_bytes();
     let mut pixels = vec![0u8; expected_bytes as usize];
     let color = decoder.color_type();
-    decoder.read_image(&mut pixels).map_err(corrupt)?;
+    decoder.read_image(&mut pixels).map_err(&corrupt)?;
     dynamic_from_bytes(path, width, height, color, pixels)
 }
 

@@ -106,6 +106,8 @@ impl Limit {
     "{path}: {width} x {height} pixels ({megapixels:.1} MP) needs about {needed} of memory to \
      {task} as one image, more than the {limit} {limit_source}; `hemato slide` processes it in \
      tiles in bounded memory (hemato slide {path}{slide_options} -o OUTDIR){advice}",
+    task = footprint.task,
+    slide_options = footprint.slide_options,
     megapixels = (*width as f64) * (*height as f64) / 1e6,
     needed = human_bytes(*needed),
     limit = human_bytes(limit.bytes()),
@@ -127,10 +129,8 @@ pub struct TooLargeForMemory {
     pub needed: u64,
     /// The limit it exceeds.
     pub limit: Limit,
-    /// What the run would have done ([`Footprint::task`]).
-    pub task: &'static str,
-    /// [`Footprint::slide_options`].
-    pub slide_options: &'static str,
+    /// The run it was refused for.
+    pub footprint: Footprint,
 }
 
 /// Checks that a `width × height` image at `path` can be processed whole within `limit`.
@@ -151,8 +151,7 @@ pub fn check(
         height,
         needed,
         limit,
-        task: footprint.task,
-        slide_options: footprint.slide_options,
+        footprint,
     })
 }
 

@@ -7,16 +7,25 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod png_support;
+use png_support::png_header_only;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn hemato(arguments: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hemato"))
-        .current_dir(root())
-        .args(arguments)
-        .output()
-        .unwrap()
+    hemato_on_threads(arguments, None)
+}
+
+/// `hemato` with `RAYON_NUM_THREADS` set to `threads` when given.
+fn hemato_on_threads(arguments: &[&str], threads: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hemato"));
+    command.current_dir(root()).args(arguments);
+    if let Some(threads) = threads {
+        command.env("RAYON_NUM_THREADS", threads);
+    }
+    command.output().unwrap()
 }
 
 fn stderr(output: &Output) -> String {
@@ -25,27 +34,6 @@ fn stderr(output: &Output) -> String {
 
 fn path(path: &Path) -> &str {
     path.to_str().unwrap()
-}
-
-/// A valid PNG header declaring `width × height` 8-bit RGB pixels, then an empty image: a
-/// reader that decoded it would find it truncated.
-fn png_header_only(width: u32, height: u32) -> Vec<u8> {
-    let chunk = |kind: &[u8], data: &[u8]| {
-        let mut bytes = (data.len() as u32).to_be_bytes().to_vec();
-        let mut body = kind.to_vec();
-        body.extend_from_slice(data);
-        bytes.extend_from_slice(&body);
-        bytes.extend_from_slice(&crc32fast::hash(&body).to_be_bytes());
-        bytes
-    };
-    let mut header = width.to_be_bytes().to_vec();
-    header.extend_from_slice(&height.to_be_bytes());
-    header.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
-    bytes.extend(chunk(b"IHDR", &header));
-    bytes.extend(chunk(b"IDAT", &[]));
-    bytes.extend(chunk(b"IEND", &[]));
-    bytes
 }
 
 /// A folder with a real field (`a.png`) and the header of a 20,000² scan (`huge.png`).
@@ -172,14 +160,7 @@ fn a_batch_too_large_for_parallel_images_runs_them_one_at_a_time() {
         )
         .unwrap();
     }
-    let run = |arguments: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_hemato"))
-            .current_dir(root())
-            .env("RAYON_NUM_THREADS", "2")
-            .args(arguments)
-            .output()
-            .unwrap()
-    };
+    let run = |arguments: &[&str]| hemato_on_threads(arguments, Some("2"));
     let table = folder.path().join("cells.csv");
     for command in [
         vec!["count", path(folder.path()), "-q"],

@@ -23,6 +23,9 @@ use hemato::slide::reader::{SlideReadError, SlideReader, CHUNK_CACHE_BYTES};
 use hemato::slide::tiles::{Rect, TileGrid};
 use image::RgbImage;
 
+mod png_support;
+use png_support::png_header_only;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/goldens/slide")
@@ -313,24 +316,9 @@ fn unsupported_codecs_are_named() {
 /// declares 40,000 x 30,000 pixels and holds no pixel data.
 #[test]
 fn a_png_too_large_to_decode_whole_asks_for_a_tiled_tiff() {
-    let chunk = |kind: &[u8], data: &[u8]| {
-        let mut body = kind.to_vec();
-        body.extend_from_slice(data);
-        let mut bytes = (data.len() as u32).to_be_bytes().to_vec();
-        bytes.extend_from_slice(&body);
-        bytes.extend_from_slice(&crc32fast::hash(&body).to_be_bytes());
-        bytes
-    };
-    let mut header = 40_000u32.to_be_bytes().to_vec();
-    header.extend_from_slice(&30_000u32.to_be_bytes());
-    header.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
-    bytes.extend(chunk(b"IHDR", &header));
-    bytes.extend(chunk(b"IDAT", &[]));
-    bytes.extend(chunk(b"IEND", &[]));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scan.png");
-    std::fs::write(&path, bytes).unwrap();
+    std::fs::write(&path, png_header_only(40_000, 30_000)).unwrap();
     let error = SlideReader::open(&path).unwrap_err();
     assert!(
         matches!(error, SlideReadError::TooLargeToDecodeWhole { .. }),

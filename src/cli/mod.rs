@@ -225,25 +225,26 @@ fn for_each_image<T: Send>(
         outcome
     };
     let parallel = images.len() > 1 && !one_at_a_time;
-    let outcomes: Vec<anyhow::Result<T>> = match (parallel, keep_going) {
-        (true, true) => images.par_iter().enumerate().map(work).collect(),
-        (true, false) => images
-            .par_iter()
-            .enumerate()
-            .map(work)
-            .collect::<anyhow::Result<Vec<_>>>()?
-            .into_iter()
-            .map(Ok)
-            .collect(),
-        (false, true) => images.iter().enumerate().map(work).collect(),
-        (false, false) => images
-            .iter()
-            .enumerate()
-            .map(work)
-            .collect::<anyhow::Result<Vec<_>>>()?
-            .into_iter()
-            .map(Ok)
-            .collect(),
+    // Without keep_going, collecting into one Result stops at the first failure.
+    let outcomes: Vec<anyhow::Result<T>> = if keep_going && parallel {
+        images.par_iter().enumerate().map(work).collect()
+    } else if keep_going {
+        images.iter().enumerate().map(work).collect()
+    } else {
+        let done: Vec<T> = if parallel {
+            images
+                .par_iter()
+                .enumerate()
+                .map(work)
+                .collect::<anyhow::Result<_>>()?
+        } else {
+            images
+                .iter()
+                .enumerate()
+                .map(work)
+                .collect::<anyhow::Result<_>>()?
+        };
+        done.into_iter().map(Ok).collect()
     };
     progress.finish_and_clear();
     let mut batch = Batch {
