@@ -2,7 +2,8 @@
 //! not fit in memory, from its header and before decoding it, and point to `hemato slide`.
 //! The limit is given with `--max-memory`, so the outcome does not depend on this machine's
 //! memory; the estimate is `hemato::memory::Footprint` (128 MiB plus 28 bytes per pixel for
-//! `count`, 18 for `segment` and `measure`).
+//! `count`, 18 for `segment` and `measure`). `hemato slide` checks a PNG slide, which it
+//! decodes whole, the same way (384 MiB plus 7 bytes per pixel) and advises a tiled TIFF.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -192,4 +193,53 @@ fn a_batch_too_large_for_parallel_images_runs_them_one_at_a_time() {
             );
         }
     }
+}
+
+#[test]
+fn slide_refuses_a_png_too_large_to_decode_whole_within_the_limit() {
+    let (folder, field, huge) = folder_with_a_huge_image();
+    // A PNG slide is decoded whole: 384 MiB + 7 B × 4·10⁸ pixels = 3,202,653,184 bytes
+    // (2.98 GiB, printed as 3.0), over 1 GiB. The advice is a tiled TIFF, not `hemato slide`,
+    // which is the command being run.
+    let out = folder.path().join("out");
+    let output = hemato(&[
+        "slide",
+        path(&huge),
+        "-q",
+        "--max-memory",
+        "1G",
+        "-o",
+        path(&out),
+    ]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains(
+            "huge.png: 20000 x 20000 pixels (400.0 MP) needs about 3.0 GiB of memory to decode \
+             whole, as `hemato slide` reads a PNG, JPEG or BMP slide, more than the 1.0 GiB \
+             allowed by --max-memory; a TIFF is read tile by tile: convert the slide to a tiled TIFF"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("hemato slide /"), "{message}");
+    assert!(!message.contains("corrupt"), "{message}");
+    assert!(!out.join("cells.csv").exists() && !out.join("counts.csv").exists());
+
+    // A field within the limit gives the counts of a run without one.
+    let (within, plain) = (folder.path().join("within"), folder.path().join("plain"));
+    for (output, limit) in [(&within, Some("1G")), (&plain, None)] {
+        let mut arguments = vec!["slide", path(&field), "-q", "-o", path(output)];
+        arguments.extend(
+            limit
+                .map(|limit| ["--max-memory", limit])
+                .into_iter()
+                .flatten(),
+        );
+        let run = hemato(&arguments);
+        assert!(run.status.success(), "{}", stderr(&run));
+    }
+    assert_eq!(
+        std::fs::read(within.join("cells.csv")).unwrap(),
+        std::fs::read(plain.join("cells.csv")).unwrap()
+    );
 }

@@ -17,6 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
+use hemato::memory::Limit;
 use hemato::slide::chunk_cache::CacheStatistics;
 use hemato::slide::mosaic::{write_tiled_tiff, TiffCompression};
 use hemato::slide::reader::{SlideReadError, SlideReader, CHUNK_CACHE_BYTES};
@@ -330,6 +331,34 @@ fn a_png_too_large_to_decode_whole_asks_for_a_tiled_tiff() {
         "{message}"
     );
     assert!(!message.contains("with `hemato slide`"), "{message}");
+}
+
+/// Under a memory limit a PNG slide is refused from its header when decoding it whole would
+/// exceed it (384 MiB + 7 bytes per pixel: 3,202,653,184 bytes at 20,000², by hand), and read
+/// as usual when it fits; a TIFF is never checked (read tile by tile).
+#[test]
+fn a_png_slide_over_the_memory_limit_is_refused_from_its_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scan.png");
+    std::fs::write(&path, png_header_only(20_000, 20_000)).unwrap();
+    let gib = Limit::Given(1 << 30);
+    match SlideReader::open_within(&path, CHUNK_CACHE_BYTES, Some(gib)).unwrap_err() {
+        SlideReadError::TooLargeForMemory(refused) => {
+            assert_eq!(refused.needed, 3_202_653_184);
+            assert_eq!((refused.width, refused.height), (20_000, 20_000));
+        }
+        other => panic!("{other}"),
+    }
+    // Within 4 GiB the check passes, and the missing pixel data is what fails.
+    let four_gib = Some(Limit::Given(4 << 30));
+    let error = SlideReader::open_within(&path, CHUNK_CACHE_BYTES, four_gib).unwrap_err();
+    assert!(matches!(error, SlideReadError::Image(_)), "{error}");
+    // A real field and a TIFF open under a limit far below their decoded size plus the
+    // fixed part: the TIFF is not checked, the field needs 384 MiB + 7 × 60,000 bytes.
+    let field = SlideReader::open_within(&fixture("source.png"), CHUNK_CACHE_BYTES, Some(gib));
+    assert_eq!(field.unwrap().dimensions(), (300, 200));
+    let tiny = Some(Limit::Given(1));
+    assert!(SlideReader::open_within(&fixture("lzw_strips.tif"), CHUNK_CACHE_BYTES, tiny).is_ok());
 }
 
 #[test]

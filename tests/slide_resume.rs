@@ -153,3 +153,63 @@ fn runs_killed_at_any_point_resume_to_the_same_output() {
     let message = String::from_utf8_lossy(&output.stderr);
     assert!(message.contains("--resume"), "{message}");
 }
+
+/// A checkpoint file damaged on disk (cut to half its length) stops a resumed run with an error
+/// that names it and says what to do: delete it and resume. Done so, the run computes again
+/// what the file held and ends with the files of an uninterrupted run. (Checkpoints are written
+/// atomically, so a kill never leaves such a file; a disk or a copy can.)
+#[test]
+fn a_damaged_checkpoint_is_named_and_redone_once_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let slide = smear_mosaic(dir.path());
+    let reference = dir.path().join("reference");
+    let output = start(&slide, &reference, false).wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let finals = ["cells.csv", "counts.csv", "overview.png", "summary.json"];
+    for prefix in ["batch-", "overview-"] {
+        let damaged = dir.path().join(prefix);
+        let output = start(&slide, &damaged, false).wait_with_output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        for name in finals {
+            std::fs::remove_file(damaged.join(name)).unwrap();
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(damaged.join("parts/mosaic"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| {
+                path.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(prefix)
+            })
+            .collect();
+        files.sort();
+        let file = &files[files.len() / 2];
+        let bytes = std::fs::read(file).unwrap();
+        std::fs::write(file, &bytes[..bytes.len() / 2]).unwrap();
+
+        let output = start(&slide, &damaged, true).wait_with_output().unwrap();
+        assert!(!output.status.success());
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            message.contains(&format!("{}: damaged checkpoint", file.display()))
+                && message.contains("delete the file")
+                && message.contains("--resume"),
+            "{message}"
+        );
+        assert!(!damaged.join("cells.csv").exists());
+
+        std::fs::remove_file(file).unwrap();
+        let output = start(&slide, &damaged, true).wait_with_output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        for name in ["cells.csv", "counts.csv", "overview.png"] {
+            let expected = std::fs::read(reference.join(name)).unwrap();
+            let found = std::fs::read(damaged.join(name)).unwrap();
+            assert!(
+                expected == found,
+                "{name} differs after redoing {}",
+                file.display()
+            );
+        }
+    }
+}

@@ -98,6 +98,13 @@ pub struct Args {
     /// (stain-watershed analysis; default Default).
     #[arg(long, value_name = "NAME")]
     method: Option<String>,
+    /// Most memory a slide that is not a TIFF (PNG, JPEG, BMP; decoded whole, unlike a TIFF,
+    /// which is read tile by tile) may take to decode, e.g. 8G or 512M (powers of 1024): a larger
+    /// one is refused before it is decoded, with the advice to convert it to a tiled TIFF.
+    /// Default: the memory available when the run starts (MemAvailable, or less under a cgroup
+    /// limit).
+    #[arg(long, value_name = "SIZE", value_parser = hemato::memory::parse_size)]
+    max_memory: Option<u64>,
     /// No progress bar.
     #[arg(short, long)]
     quiet: bool,
@@ -209,6 +216,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         batch: args.batch,
         resume: args.resume,
         shard: args.shard.as_deref().map(parse_shard).transpose()?,
+        memory_limit: hemato::memory::Limit::resolve(args.max_memory),
     };
     let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
     let started = Instant::now();

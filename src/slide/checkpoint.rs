@@ -16,7 +16,9 @@
 //!
 //! Every file is written atomically (temporary file, then rename), so a file that exists is
 //! complete, and a run killed at any moment loses at most the batches in progress. A batch is
-//! done once its `.part` file exists (its overview file is written first).
+//! done once its `.part` file exists (its overview file is written first) beside its overview
+//! file. A file damaged on disk is reported with the advice to delete it: a resumed run then
+//! computes again what it held.
 //!
 //! The overview blocks are binary because they are the bulk of a batch on small and medium
 //! slides (a number per overview pixel): as JSON numbers (then four per pixel), writing and
@@ -38,6 +40,11 @@ use crate::output::{write_atomically, write_bytes_atomically, OutputError};
 /// `cells.csv` writes them; a run checkpointed by format 2 wrote `NaN`).
 pub const FORMAT: u32 = 3;
 
+/// What to do about a damaged checkpoint file: a run resumed without it computes again what it
+/// held (checked for every kind of checkpoint file: the outputs are the same bytes).
+pub(crate) const REDO_DELETED: &str = "delete the file and run the `hemato slide` command that \
+     wrote it again with --resume (what the file held is computed again)";
+
 /// Why a checkpoint could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
@@ -54,7 +61,7 @@ pub enum CheckpointError {
     #[error(transparent)]
     Write(#[from] OutputError),
     /// A checkpoint file is not what hemato wrote.
-    #[error("{path}: damaged checkpoint: {reason}")]
+    #[error("{path}: damaged checkpoint: {reason}; {REDO_DELETED}")]
     Damaged {
         /// The file.
         path: PathBuf,
@@ -505,9 +512,13 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// The batch files, sorted by name (first tile).
+    /// The batch files of the finished batches, sorted by name (first tile). A batch file
+    /// whose overview file is missing (deleted because it was damaged) does not count: its
+    /// tiles are processed again and the batch written anew.
     pub fn batch_files(&self) -> Result<Vec<PathBuf>, CheckpointError> {
-        self.files_with("batch-", ".part")
+        let mut files = self.files_with("batch-", ".part")?;
+        files.retain(|batch| overview_path(batch).exists());
+        Ok(files)
     }
 
     /// The tiles finished so far.

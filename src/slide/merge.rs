@@ -151,8 +151,9 @@ fn load_tiles(
                 }
                 if !overview.add(&summary.overview) {
                     return Err(FinalizeError::Inconsistent(format!(
-                        "{}: the overview block of tile {tile} is damaged",
-                        file.display()
+                        "{}: damaged checkpoint: the overview block of tile {tile}; {}",
+                        file.display(),
+                        super::checkpoint::REDO_DELETED
                     )));
                 }
                 summary.overview.values = Vec::new();
@@ -535,9 +536,11 @@ fn write_slide_cells(
                 let found = groups.get(&(tile, index)).map_or(0, Vec::len);
                 if found != component.cells {
                     return Err(FinalizeError::Inconsistent(format!(
-                        "{}: component {index} of tile {tile} has {found} cells, its summary says {}",
+                        "{}: damaged checkpoint: component {index} of tile {tile} has {found} \
+                         cells, its summary says {}; {}",
                         tiles[at].file.display(),
-                        component.cells
+                        component.cells,
+                        super::checkpoint::REDO_DELETED
                     ))
                     .into());
                 }

@@ -120,6 +120,9 @@ pub enum SlideReadError {
         /// [`crate::io::MAX_PIXELS`].
         limit: u64,
     },
+    /// A non-TIFF slide whose decoding whole would not fit in the memory allowed.
+    #[error(transparent)]
+    TooLargeForMemory(#[from] crate::memory::TooLargeForMemory),
     /// A rectangle outside the slide was asked for.
     #[error("{path}: rectangle {rect:?} lies outside the {width} x {height} slide")]
     OutOfBounds {
@@ -156,6 +159,25 @@ impl std::fmt::Debug for SlideReader {
             .field("width", &self.width)
             .field("height", &self.height)
             .finish()
+    }
+}
+
+/// A non-TIFF slide's read error: above the decode limit it says to convert the slide to a
+/// tiled TIFF (the user is already running `hemato slide`, which `io`'s message points to).
+fn decode_error(error: crate::io::ImageReadError) -> SlideReadError {
+    match error {
+        crate::io::ImageReadError::TooLarge {
+            path,
+            width,
+            height,
+            limit,
+        } => SlideReadError::TooLargeToDecodeWhole {
+            path,
+            width,
+            height,
+            limit,
+        },
+        other => SlideReadError::Image(other),
     }
 }
 
@@ -202,6 +224,17 @@ impl SlideReader {
         path: &Path,
         budget: usize,
     ) -> Result<SlideReader, SlideReadError> {
+        SlideReader::open_within(path, budget, None)
+    }
+
+    /// [`Self::open_with_chunk_cache`], refusing a slide that is not a TIFF when decoding it
+    /// whole ([`crate::memory::Footprint::SLIDE_DECODED_WHOLE`], estimated from its header)
+    /// would exceed `memory_limit` (a TIFF is read tile by tile and needs no check).
+    pub fn open_within(
+        path: &Path,
+        budget: usize,
+        memory_limit: Option<crate::memory::Limit>,
+    ) -> Result<SlideReader, SlideReadError> {
         let io = |source| SlideReadError::Io {
             path: path.to_path_buf(),
             source,
@@ -221,20 +254,12 @@ impl SlideReader {
                 source: Source::Tiff(Box::new(source)),
             });
         }
-        let image = crate::io::read_rgb_image(path).map_err(|error| match error {
-            crate::io::ImageReadError::TooLarge {
-                path,
-                width,
-                height,
-                limit,
-            } => SlideReadError::TooLargeToDecodeWhole {
-                path,
-                width,
-                height,
-                limit,
-            },
-            other => SlideReadError::Image(other),
-        })?;
+        if let Some(limit) = memory_limit {
+            let (width, height) = crate::io::image_dimensions(path).map_err(decode_error)?;
+            let footprint = crate::memory::Footprint::SLIDE_DECODED_WHOLE;
+            crate::memory::check(path, width, height, footprint, limit)?;
+        }
+        let image = crate::io::read_rgb_image(path).map_err(decode_error)?;
         Ok(SlideReader {
             path: path.to_path_buf(),
             width: image.width(),

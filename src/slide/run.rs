@@ -42,7 +42,7 @@ use super::checkpoint::{
 use super::components::{foreground_components, BackgroundLabels, Component};
 use super::merge::{finalize, FinalizeError, SlideParts};
 use super::overview::{OverviewBlock, OverviewGeometry};
-use super::reader::{copy_part, SlideReadError, SlideReader};
+use super::reader::{copy_part, SlideReadError, SlideReader, CHUNK_CACHE_BYTES};
 use super::shard::Shard;
 use super::tiles::{GridError, Rect, Sides, TileGrid};
 use crate::measure::Run;
@@ -65,6 +65,9 @@ pub struct SlideOptions {
     pub resume: bool,
     /// Only this shard's part of the work.
     pub shard: Option<Shard>,
+    /// The memory a slide that is not a TIFF may take to decode whole (it is refused when it
+    /// would need more: [`SlideReader::open_within`]); `None`: not checked.
+    pub memory_limit: Option<crate::memory::Limit>,
 }
 
 impl Default for SlideOptions {
@@ -77,6 +80,7 @@ impl Default for SlideOptions {
             batch: 8,
             resume: false,
             shard: None,
+            memory_limit: None,
         }
     }
 }
@@ -496,7 +500,7 @@ fn process_slide<A: Analysis>(
     progress: &dyn Progress,
     earlier: &mut Handover,
 ) -> Result<ProcessedSlide, SlideError> {
-    let mut reader = SlideReader::open(path)?;
+    let mut reader = SlideReader::open_within(path, CHUNK_CACHE_BYTES, options.memory_limit)?;
     let (width, height) = reader.dimensions();
     let sampled = sampling
         .map(|sampling| sampling.tiles(width, height, options.overlap))
