@@ -1,13 +1,14 @@
 //! Whether a whole-image run fits in memory, checked from the image's header before any pixel
 //! is decoded.
 //!
-//! `hemato count`, `measure` and `segment` hold an image whole, with several planes of it (stain
-//! amounts, masks, the distance map, labels). An image too large for the machine's memory would
-//! not fail with a message: the kernel's out-of-memory killer would end the process, or the
-//! machine would swap for hours. So these commands read the image's size from its header,
-//! estimate the run's peak memory from it ([`Footprint`], measured) and refuse the image with a
-//! clear error, pointing to `hemato slide` (tiles in bounded memory), when the estimate exceeds
-//! the memory available ([`available_bytes`]: the kernel's `MemAvailable`, or less when a
+//! `hemato count`, `measure`, `segment` and `features` hold an image whole, with several planes
+//! of it (stain amounts, masks, the distance map, labels), and `hemato slide` decodes a slide
+//! that is not a TIFF whole. An image too large for the machine's memory would not fail with a
+//! message: the kernel's out-of-memory killer would end the process, or the machine would swap
+//! for hours. So these commands read the image's size from its header, estimate the run's peak
+//! memory from it ([`Footprint`], measured) and refuse the image with a clear error saying what
+//! to do instead ([`Remedy`]: usually `hemato slide`, tiles in bounded memory), when the
+//! estimate exceeds the memory available ([`available_bytes`]: the kernel's `MemAvailable`, or less when a
 //! cgroup limits the process, as Slurm and Kubernetes do) or the limit the user gave.
 //!
 //! ```
@@ -45,6 +46,8 @@ pub enum Remedy {
         /// Options after the path, with a leading space ("" for the default analysis).
         options: &'static str,
     },
+    /// The command wants single-cell images (`hemato features`): crop the cells out.
+    CropCells,
     /// The image is already a slide, but not a TIFF, which is the only format `hemato slide`
     /// reads tile by tile: convert it.
     TiledTiff,
@@ -58,6 +61,11 @@ impl Remedy {
                 "`hemato slide` processes it in tiles in bounded memory (hemato slide {}{options} -o OUTDIR)",
                 path.display()
             ),
+            Remedy::CropCells => {
+                "`hemato features` describes the cell in the middle of each image: crop the \
+                 cells of interest out of it"
+                    .to_string()
+            }
             Remedy::TiledTiff => "a TIFF is read tile by tile: convert the slide to a tiled TIFF \
                  (e.g. `vips tiffsave SLIDE out.tif --tile --bigtiff --compression jpeg`)"
                 .to_string(),
@@ -83,6 +91,14 @@ impl Footprint {
         remedy: Remedy::SlideInTiles {
             options: " --analysis stain-watershed",
         },
+    };
+
+    /// `hemato features` (the count's steps find the cell: measured 547 MB at 16.8 MP and
+    /// 1,485 MB at 67 MP, within [`Footprint::COUNT`]'s estimate).
+    pub const FEATURES: Footprint = Footprint {
+        task: "describe as one image",
+        remedy: Remedy::CropCells,
+        ..Footprint::COUNT
     };
 
     /// `hemato slide` on a slide that is not a TIFF (PNG, JPEG, BMP), which is decoded whole
@@ -372,6 +388,8 @@ mod tests {
         let slide = Footprint::SLIDE_DECODED_WHOLE;
         assert!(mib(slide.bytes(5376, 4096)) >= 344_000_000 >> 20);
         assert!(mib(slide.bytes(10752, 8192)) >= 680_000_000 >> 20);
+        assert!(mib(Footprint::FEATURES.bytes(4096, 4096)) >= 547_000_000 >> 20);
+        assert!(mib(Footprint::FEATURES.bytes(8192, 8192)) >= 1_485_000_000 >> 20);
         // By hand: 128 MiB + 28 B × 10⁶ pixels.
         assert_eq!(Footprint::COUNT.bytes(1000, 1000), 134_217_728 + 28_000_000);
         assert_eq!(Footprint::COUNT.bytes(u64::MAX, 2), u64::MAX);

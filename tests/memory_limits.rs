@@ -1,9 +1,10 @@
-//! The whole-image commands (`count`, `measure`, `segment`) refuse an image whose run would
-//! not fit in memory, from its header and before decoding it, and point to `hemato slide`.
-//! The limit is given with `--max-memory`, so the outcome does not depend on this machine's
-//! memory; the estimate is `hemato::memory::Footprint` (128 MiB plus 28 bytes per pixel for
-//! `count`, 18 for `segment` and `measure`). `hemato slide` checks a PNG slide, which it
-//! decodes whole, the same way (384 MiB plus 7 bytes per pixel) and advises a tiled TIFF.
+//! The whole-image commands (`count`, `measure`, `segment`, `features`) refuse an image whose
+//! run would not fit in memory, from its header and before decoding it, and say what to do
+//! instead (`hemato slide`; for `features`, cropping the cells). The limit is given with
+//! `--max-memory`, so the outcome does not depend on this machine's memory; the estimate is
+//! `hemato::memory::Footprint` (128 MiB plus 28 bytes per pixel for `count` and `features`, 18
+//! for `segment` and `measure`). `hemato slide` checks a PNG slide, which it decodes whole, the
+//! same way (384 MiB plus 7 bytes per pixel) and advises a tiled TIFF.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -242,4 +243,57 @@ fn slide_refuses_a_png_too_large_to_decode_whole_within_the_limit() {
         std::fs::read(within.join("cells.csv")).unwrap(),
         std::fs::read(plain.join("cells.csv")).unwrap()
     );
+}
+
+#[test]
+fn features_skip_an_image_too_large_for_the_limit_and_name_it() {
+    let folder = tempfile::tempdir().unwrap();
+    let class = folder.path().join("neutrophil");
+    std::fs::create_dir(&class).unwrap();
+    let source = std::fs::read_dir(root().join("fixtures/pbc/neutrophil"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|e| e == "jpg"))
+        .unwrap();
+    std::fs::copy(&source, class.join("a.jpg")).unwrap();
+    std::fs::write(class.join("huge.png"), png_header_only(20_000, 20_000)).unwrap();
+    let table = folder.path().join("table.csv");
+    let arguments = |strict: bool| {
+        let mut arguments = vec![
+            "features",
+            path(folder.path()),
+            "--class-from-dir",
+            "--max-memory",
+            "4G",
+            "-o",
+            path(&table),
+        ];
+        if strict {
+            arguments.push("--strict");
+        }
+        arguments
+    };
+    // 128 MiB + 28 B × 4·10⁸ pixels = 11 GiB, over 4 GiB: skipped from its header, the other
+    // image described.
+    let output = hemato(&arguments(false));
+    let message = stderr(&output);
+    assert!(output.status.success(), "{message}");
+    assert!(
+        message.contains("skipped neutrophil/huge.png: ")
+            && message.contains("needs about 11 GiB of memory to describe as one image")
+            && message.contains("crop the cells"),
+        "{message}"
+    );
+    assert!(!message.contains("corrupt"), "{message}");
+    let rows = std::fs::read_to_string(&table).unwrap();
+    assert!(
+        rows.contains("neutrophil/a.jpg") && !rows.contains("huge.png"),
+        "{rows}"
+    );
+    // With --strict it ends the run, and no table is written.
+    std::fs::remove_file(&table).unwrap();
+    let output = hemato(&arguments(true));
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("huge.png"), "{}", stderr(&output));
+    assert!(!table.exists());
 }

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use hemato::features::table::{describe_all, list_images, write_csv, ClassFrom};
+use hemato::features::table::{describe_all, list_images, write_csv, ClassFrom, Skipped};
 use hemato::features::Scale;
+use hemato::memory::Footprint;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Describe the white cell in the middle of each image (nucleus, cytoplasm, texture): one row
@@ -45,6 +46,8 @@ pub struct Args {
     /// Output table (CSV).
     #[arg(short, long, value_name = "TABLE.csv")]
     output: PathBuf,
+    #[command(flatten)]
+    memory: super::MemoryArgs,
 }
 
 /// Runs `hemato features`.
@@ -60,7 +63,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(Scale::from_red_cell_diameter)
         .transpose()
         .context("--scale")?;
-    let entries = list_images(&args.inputs, &class)?;
+    let listed = list_images(&args.inputs, &class)?;
+    // An image too large to describe in memory is refused from its header: skipped with the
+    // reason, or the end of a --strict run before any image is described.
+    let paths: Vec<PathBuf> = listed.iter().map(|entry| entry.path.clone()).collect();
+    let memory = args.memory.plan(&paths, Footprint::FEATURES);
+    let mut refused = Vec::new();
+    let mut entries = Vec::with_capacity(listed.len());
+    for (index, entry) in listed.into_iter().enumerate() {
+        match memory.check(index, &entry.path) {
+            Ok(()) => entries.push(entry),
+            Err(error) if args.strict => return Err(error),
+            Err(error) => refused.push(Skipped {
+                image: entry.name,
+                reason: super::message(&error),
+            }),
+        }
+    }
     if let Some(folder) = &args.overlays {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("cannot create {}", folder.display()))?;
@@ -74,23 +93,35 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         ProgressBar::hidden()
     };
-    let described = describe_all(&entries, scale, args.overlays.as_deref(), || {
-        progress.inc(1)
-    });
+    let describe = || {
+        describe_all(&entries, scale, args.overlays.as_deref(), || {
+            progress.inc(1)
+        })
+    };
+    let described = if memory.one_at_a_time {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .context("cannot start a thread")?
+            .install(describe)
+    } else {
+        describe()
+    };
     progress.finish_and_clear();
-    let (rows, skipped) = (&described.rows, &described.skipped);
+    let rows = &described.rows;
+    let skipped: Vec<&Skipped> = refused.iter().chain(&described.skipped).collect();
     if args.strict {
         if let Some(first) = skipped.first() {
             bail!("{}: {}", first.image, first.reason);
         }
     }
-    for skip in skipped {
+    for skip in &skipped {
         eprintln!("skipped {}: {}", skip.image, skip.reason);
     }
     if rows.is_empty() {
         bail!(
             "no cell could be described in any of the {} image(s)",
-            entries.len()
+            entries.len() + refused.len()
         );
     }
     if scale.is_none() && !described.scales.is_empty() {
