@@ -224,7 +224,36 @@ fn slide_refuses_a_png_too_large_to_decode_whole_within_the_limit() {
     );
     assert!(!message.contains("hemato slide /"), "{message}");
     assert!(!message.contains("corrupt"), "{message}");
-    assert!(!out.join("cells.csv").exists() && !out.join("counts.csv").exists());
+    // Refused before the run starts: nothing is written.
+    assert!(!out.exists());
+    // In a list, before the slide ahead of it is processed; a shard that does not hold it
+    // (slide 0 of 2 in shard 0/2) runs.
+    let listed = folder.path().join("listed");
+    let both = [path(&field), path(&huge)];
+    let arguments = |shard: &'static str| {
+        let mut arguments = vec!["slide", both[0], both[1], "-q", "--max-memory", "1G"];
+        if !shard.is_empty() {
+            arguments.extend(["--shard", shard]);
+        }
+        arguments.extend(["-o", path(&listed)]);
+        arguments
+    };
+    let output = hemato(&arguments(""));
+    assert!(
+        stderr(&output).contains("huge.png: 20000 x 20000"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!listed.exists());
+    let shard = hemato(&arguments("0/2"));
+    assert!(shard.status.success(), "{}", stderr(&shard));
+    let other = hemato(&arguments("1/2"));
+    assert!(!other.status.success());
+    assert!(
+        stderr(&other).contains("huge.png: 20000 x 20000"),
+        "{}",
+        stderr(&other)
+    );
 
     // A field within the limit gives the counts of a run without one.
     let (within, plain) = (folder.path().join("within"), folder.path().join("plain"));

@@ -162,6 +162,18 @@ impl std::fmt::Debug for SlideReader {
     }
 }
 
+/// Whether the file at `path` starts with a TIFF or BigTIFF signature.
+fn is_tiff(path: &Path) -> Result<bool, SlideReadError> {
+    let mut magic = [0u8; 4];
+    let length = File::open(path)
+        .and_then(|mut file| file.read(&mut magic))
+        .map_err(|source| SlideReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(length == 4 && matches!(&magic, b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+"))
+}
+
 /// A non-TIFF slide's read error: above the decode limit it says to convert the slide to a
 /// tiled TIFF (the user is already running `hemato slide`, which `io`'s message points to).
 fn decode_error(error: crate::io::ImageReadError) -> SlideReadError {
@@ -235,16 +247,7 @@ impl SlideReader {
         budget: usize,
         memory_limit: Option<crate::memory::Limit>,
     ) -> Result<SlideReader, SlideReadError> {
-        let io = |source| SlideReadError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut magic = [0u8; 4];
-        let length = File::open(path)
-            .and_then(|mut file| file.read(&mut magic))
-            .map_err(io)?;
-        let is_tiff = length == 4 && matches!(&magic, b"II*\0" | b"MM\0*" | b"II+\0" | b"MM\0+");
-        if is_tiff {
+        if is_tiff(path)? {
             let source = TiffSource::open(path, None, Arc::new(ChunkCache::new(budget)))?;
             let (width, height) = (source.width, source.height);
             return Ok(SlideReader {
@@ -254,11 +257,7 @@ impl SlideReader {
                 source: Source::Tiff(Box::new(source)),
             });
         }
-        if let Some(limit) = memory_limit {
-            let (width, height) = crate::io::image_dimensions(path).map_err(decode_error)?;
-            let footprint = crate::memory::Footprint::SLIDE_DECODED_WHOLE;
-            crate::memory::check(path, width, height, footprint, limit)?;
-        }
+        SlideReader::check_memory(path, memory_limit)?;
         let image = crate::io::read_rgb_image(path).map_err(decode_error)?;
         Ok(SlideReader {
             path: path.to_path_buf(),
@@ -266,6 +265,25 @@ impl SlideReader {
             height: image.height(),
             source: Source::Memory(Arc::new(image)),
         })
+    }
+
+    /// Refuses a slide that is not a TIFF when decoding it whole
+    /// ([`crate::memory::Footprint::SLIDE_DECODED_WHOLE`], estimated from its header) would
+    /// exceed `memory_limit`; a TIFF (read tile by tile), or no limit, passes.
+    pub fn check_memory(
+        path: &Path,
+        memory_limit: Option<crate::memory::Limit>,
+    ) -> Result<(), SlideReadError> {
+        let Some(limit) = memory_limit else {
+            return Ok(());
+        };
+        if is_tiff(path)? {
+            return Ok(());
+        }
+        let (width, height) = crate::io::image_dimensions(path).map_err(decode_error)?;
+        let footprint = crate::memory::Footprint::SLIDE_DECODED_WHOLE;
+        crate::memory::check(path, width, height, footprint, limit)?;
+        Ok(())
     }
 
     /// A reader of a slide already decoded into memory: `image` holds all of `path`'s

@@ -366,6 +366,17 @@ pub fn run_sampled_slides<A: Analysis>(
             return Err(SlideError::DuplicateName(id));
         }
     }
+    // A slide this run would refuse for memory is refused before anything is written or any
+    // slide processed (each is checked again when opened).
+    for (position, path) in slides.iter().enumerate() {
+        let mine = match options.shard {
+            Some(shard) if slides.len() > 1 => shard.has_slide(position),
+            _ => true,
+        };
+        if mine {
+            SlideReader::check_memory(path, options.memory_limit)?;
+        }
+    }
     std::fs::create_dir_all(outdir).map_err(|source| SlideError::CreateDir {
         path: outdir.to_path_buf(),
         source,
