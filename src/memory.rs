@@ -8,8 +8,9 @@
 //! for hours. So these commands read the image's size from its header, estimate the run's peak
 //! memory from it ([`Footprint`], measured) and refuse the image with a clear error saying what
 //! to do instead ([`Remedy`]: usually `hemato slide`, tiles in bounded memory), when the
-//! estimate exceeds the memory available ([`available_bytes`]: the kernel's `MemAvailable`, or less when a
-//! cgroup limits the process, as Slurm and Kubernetes do) or the limit the user gave.
+//! estimate exceeds the memory available ([`available_bytes`]: the kernel's `MemAvailable`, or
+//! less when a cgroup limits the process, as Slurm and Kubernetes do) or the limit the user
+//! gave.
 //!
 //! ```
 //! use hemato::memory::{check, Footprint, Limit};

@@ -96,9 +96,9 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
 struct MemoryArgs {
     /// Most memory one image may need (e.g. 8G, 512M; powers of 1024). An image whose
     /// estimated peak exceeds it is refused before it is decoded, with what to do instead
-    /// (e.g. `hemato slide`); images that fit one by one but not together run one at a time. Default: the
-    /// memory available when the run starts (the kernel's MemAvailable, or less under a cgroup
-    /// limit, as in Slurm or Kubernetes jobs).
+    /// (e.g. `hemato slide`); images that fit one by one but not together run one at a time.
+    /// Default: the memory available when the run starts (the kernel's MemAvailable, or less
+    /// under a cgroup limit, as in Slurm or Kubernetes jobs).
     #[arg(long, value_name = "SIZE", value_parser = hemato::memory::parse_size)]
     max_memory: Option<u64>,
 }
