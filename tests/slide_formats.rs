@@ -341,24 +341,25 @@ fn a_png_slide_over_the_memory_limit_is_refused_from_its_header() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scan.png");
     std::fs::write(&path, png_header_only(20_000, 20_000)).unwrap();
-    let gib = Limit::Given(1 << 30);
-    match SlideReader::open_within(&path, CHUNK_CACHE_BYTES, Some(gib)).unwrap_err() {
+    let gib = Some(Limit::Given(1 << 30));
+    match SlideReader::check_memory(&path, gib).unwrap_err() {
         SlideReadError::TooLargeForMemory(refused) => {
             assert_eq!(refused.needed, 3_202_653_184);
             assert_eq!((refused.width, refused.height), (20_000, 20_000));
         }
         other => panic!("{other}"),
     }
-    // Within 4 GiB the check passes, and the missing pixel data is what fails.
-    let four_gib = Some(Limit::Given(4 << 30));
-    let error = SlideReader::open_within(&path, CHUNK_CACHE_BYTES, four_gib).unwrap_err();
+    // Within 4 GiB the check passes, and the missing pixel data is what fails the read.
+    assert!(SlideReader::check_memory(&path, Some(Limit::Given(4 << 30))).is_ok());
+    let error = SlideReader::open(&path).unwrap_err();
     assert!(matches!(error, SlideReadError::Image(_)), "{error}");
-    // A real field and a TIFF open under a limit far below their decoded size plus the
-    // fixed part: the TIFF is not checked, the field needs 384 MiB + 7 × 60,000 bytes.
-    let field = SlideReader::open_within(&fixture("source.png"), CHUNK_CACHE_BYTES, Some(gib));
-    assert_eq!(field.unwrap().dimensions(), (300, 200));
-    let tiny = Some(Limit::Given(1));
-    assert!(SlideReader::open_within(&fixture("lzw_strips.tif"), CHUNK_CACHE_BYTES, tiny).is_ok());
+    // A real field passes within 1 GiB (384 MiB + 7 × 60,000 bytes) and opens; a TIFF passes
+    // any limit, even 1 byte.
+    let field = fixture("source.png");
+    assert!(SlideReader::check_memory(&field, gib).is_ok());
+    assert_eq!(SlideReader::open(&field).unwrap().dimensions(), (300, 200));
+    let tiff = fixture("lzw_strips.tif");
+    assert!(SlideReader::check_memory(&tiff, Some(Limit::Given(1))).is_ok());
 }
 
 #[test]

@@ -45,13 +45,39 @@ fn start(slide: &Path, outdir: &Path, resume: bool) -> Child {
     command.spawn().unwrap()
 }
 
+/// A run that must end by itself, successfully.
+fn run_to_end(slide: &Path, outdir: &Path, resume: bool) {
+    let output = start(slide, outdir, resume).wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+}
+
+/// The slide's checkpoint files whose names start with `prefix`, sorted (none before the run
+/// made its folder).
+fn checkpoint_files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("parts/mosaic"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|entry| entry.file_name().to_string_lossy().starts_with(prefix))
+                .map(|entry| entry.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
 fn count_files(dir: &Path, prefix: &str) -> usize {
-    std::fs::read_dir(dir.join("parts/mosaic")).map_or(0, |entries| {
-        entries
-            .filter_map(Result::ok)
-            .filter(|entry| entry.file_name().to_string_lossy().starts_with(prefix))
-            .count()
-    })
+    checkpoint_files(dir, prefix).len()
+}
+
+/// Asserts that `found` holds the final outputs of the run in `reference`, byte for byte.
+fn assert_same_outputs(reference: &Path, found: &Path, after: &str) {
+    for name in ["cells.csv", "counts.csv", "overview.png"] {
+        let expected = std::fs::read(reference.join(name)).unwrap();
+        let actual = std::fs::read(found.join(name)).unwrap();
+        assert!(expected == actual, "{name} differs after {after}");
+    }
 }
 
 /// When to kill a run.
@@ -100,8 +126,7 @@ fn runs_killed_at_any_point_resume_to_the_same_output() {
     let dir = tempfile::tempdir().unwrap();
     let slide = smear_mosaic(dir.path());
     let reference = dir.path().join("reference");
-    let output = start(&slide, &reference, false).wait_with_output().unwrap();
-    assert!(output.status.success(), "{output:?}");
+    run_to_end(&slide, &reference, false);
 
     let interrupted = dir.path().join("interrupted");
     // A small linear congruential generator: the same "random" moments on every run.
@@ -136,15 +161,8 @@ fn runs_killed_at_any_point_resume_to_the_same_output() {
         killed >= 5,
         "only {killed} runs were killed before they ended"
     );
-    let output = start(&slide, &interrupted, true)
-        .wait_with_output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    for name in ["cells.csv", "counts.csv", "overview.png"] {
-        let expected = std::fs::read(reference.join(name)).unwrap();
-        let found = std::fs::read(interrupted.join(name)).unwrap();
-        assert!(expected == found, "{name} differs after {killed} kills");
-    }
+    run_to_end(&slide, &interrupted, true);
+    assert_same_outputs(&reference, &interrupted, &format!("{killed} kills"));
     // Without --resume, an existing run is not overwritten.
     let output = start(&slide, &interrupted, false)
         .wait_with_output()
@@ -163,27 +181,15 @@ fn a_damaged_checkpoint_is_named_and_redone_once_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let slide = smear_mosaic(dir.path());
     let reference = dir.path().join("reference");
-    let output = start(&slide, &reference, false).wait_with_output().unwrap();
-    assert!(output.status.success(), "{output:?}");
+    run_to_end(&slide, &reference, false);
     let finals = ["cells.csv", "counts.csv", "overview.png", "summary.json"];
     for prefix in ["batch-", "overview-"] {
         let damaged = dir.path().join(prefix);
-        let output = start(&slide, &damaged, false).wait_with_output().unwrap();
-        assert!(output.status.success(), "{output:?}");
+        run_to_end(&slide, &damaged, false);
         for name in finals {
             std::fs::remove_file(damaged.join(name)).unwrap();
         }
-        let mut files: Vec<PathBuf> = std::fs::read_dir(damaged.join("parts/mosaic"))
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| {
-                path.file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with(prefix)
-            })
-            .collect();
-        files.sort();
+        let files = checkpoint_files(&damaged, prefix);
         let file = &files[files.len() / 2];
         let bytes = std::fs::read(file).unwrap();
         std::fs::write(file, &bytes[..bytes.len() / 2]).unwrap();
@@ -200,16 +206,7 @@ fn a_damaged_checkpoint_is_named_and_redone_once_deleted() {
         assert!(!damaged.join("cells.csv").exists());
 
         std::fs::remove_file(file).unwrap();
-        let output = start(&slide, &damaged, true).wait_with_output().unwrap();
-        assert!(output.status.success(), "{output:?}");
-        for name in ["cells.csv", "counts.csv", "overview.png"] {
-            let expected = std::fs::read(reference.join(name)).unwrap();
-            let found = std::fs::read(damaged.join(name)).unwrap();
-            assert!(
-                expected == found,
-                "{name} differs after redoing {}",
-                file.display()
-            );
-        }
+        run_to_end(&slide, &damaged, true);
+        assert_same_outputs(&reference, &damaged, &format!("redoing {}", file.display()));
     }
 }

@@ -206,10 +206,10 @@ impl<T> Batch<T> {
 /// image (or every image, with `one_at_a_time`: a batch too large for memory several at a
 /// time, [`MemoryArgs::plan`]) from this thread, so that its own parallel steps (the
 /// watershed's shares of particles) use every thread of the pool. The outputs keep the order
-/// of `images`, so the tables are the same for any number of threads. Without `keep_going` the first failure
-/// stops the others and is returned; with it, each failing image is named on stderr
-/// ("skipped: ...", once `progress` is cleared) and left out, and the run fails only when no
-/// image is left. `progress` counts the images as they finish.
+/// of `images`, so the tables are the same for any number of threads. Without `keep_going`
+/// the first failure stops the others and is returned; with it, each failing image is named
+/// on stderr ("skipped: ...", once `progress` is cleared) and left out, and the run fails only
+/// when no image is left. `progress` counts the images as they finish.
 fn for_each_image<T: Send>(
     images: &[PathBuf],
     keep_going: bool,

@@ -236,17 +236,6 @@ impl SlideReader {
         path: &Path,
         budget: usize,
     ) -> Result<SlideReader, SlideReadError> {
-        SlideReader::open_within(path, budget, None)
-    }
-
-    /// [`Self::open_with_chunk_cache`], refusing a slide that is not a TIFF when decoding it
-    /// whole ([`crate::memory::Footprint::SLIDE_DECODED_WHOLE`], estimated from its header)
-    /// would exceed `memory_limit` (a TIFF is read tile by tile and needs no check).
-    pub fn open_within(
-        path: &Path,
-        budget: usize,
-        memory_limit: Option<crate::memory::Limit>,
-    ) -> Result<SlideReader, SlideReadError> {
         if is_tiff(path)? {
             let source = TiffSource::open(path, None, Arc::new(ChunkCache::new(budget)))?;
             let (width, height) = (source.width, source.height);
@@ -257,7 +246,6 @@ impl SlideReader {
                 source: Source::Tiff(Box::new(source)),
             });
         }
-        SlideReader::check_memory(path, memory_limit)?;
         let image = crate::io::read_rgb_image(path).map_err(decode_error)?;
         Ok(SlideReader {
             path: path.to_path_buf(),

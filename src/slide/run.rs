@@ -42,7 +42,7 @@ use super::checkpoint::{
 use super::components::{foreground_components, BackgroundLabels, Component};
 use super::merge::{finalize, FinalizeError, SlideParts};
 use super::overview::{OverviewBlock, OverviewGeometry};
-use super::reader::{copy_part, SlideReadError, SlideReader, CHUNK_CACHE_BYTES};
+use super::reader::{copy_part, SlideReadError, SlideReader};
 use super::shard::Shard;
 use super::tiles::{GridError, Rect, Sides, TileGrid};
 use crate::measure::Run;
@@ -65,8 +65,9 @@ pub struct SlideOptions {
     pub resume: bool,
     /// Only this shard's part of the work.
     pub shard: Option<Shard>,
-    /// The memory a slide that is not a TIFF may take to decode whole (it is refused when it
-    /// would need more: [`SlideReader::open_within`]); `None`: not checked.
+    /// The memory a slide that is not a TIFF may take to decode whole (it is refused, before
+    /// the run starts, when it would need more: [`SlideReader::check_memory`]); `None`: not
+    /// checked.
     pub memory_limit: Option<crate::memory::Limit>,
 }
 
@@ -367,13 +368,9 @@ pub fn run_sampled_slides<A: Analysis>(
         }
     }
     // A slide this run would refuse for memory is refused before anything is written or any
-    // slide processed (each is checked again when opened).
+    // slide processed.
     for (position, path) in slides.iter().enumerate() {
-        let mine = match options.shard {
-            Some(shard) if slides.len() > 1 => shard.has_slide(position),
-            _ => true,
-        };
-        if mine {
+        if is_this_shards_slide(options.shard, slides.len(), position) {
             SlideReader::check_memory(path, options.memory_limit)?;
         }
     }
@@ -397,10 +394,8 @@ pub fn run_sampled_slides<A: Analysis>(
     let mut report = RunReport::default();
     let mut parts = Vec::new();
     for (position, path) in slides.iter().enumerate() {
-        if let Some(shard) = options.shard {
-            if slides.len() > 1 && !shard.has_slide(position) {
-                continue;
-            }
+        if !is_this_shards_slide(options.shard, slides.len(), position) {
+            continue;
         }
         let slide = process_slide(
             analysis,
@@ -497,6 +492,15 @@ fn batches(tiles: &[usize], columns: usize, size: usize) -> Vec<Vec<usize>> {
     batches
 }
 
+/// Whether slide `position` of a list of `slides` is this run's: every slide without a shard,
+/// and with one, the shard's share of a list (a single slide's tiles are shared instead).
+fn is_this_shards_slide(shard: Option<Shard>, slides: usize, position: usize) -> bool {
+    match shard {
+        Some(shard) if slides > 1 => shard.has_slide(position),
+        _ => true,
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn process_slide<A: Analysis>(
     analysis: &A,
@@ -511,7 +515,7 @@ fn process_slide<A: Analysis>(
     progress: &dyn Progress,
     earlier: &mut Handover,
 ) -> Result<ProcessedSlide, SlideError> {
-    let mut reader = SlideReader::open_within(path, CHUNK_CACHE_BYTES, options.memory_limit)?;
+    let mut reader = SlideReader::open(path)?;
     let (width, height) = reader.dimensions();
     let sampled = sampling
         .map(|sampling| sampling.tiles(width, height, options.overlap))
