@@ -1,9 +1,9 @@
-//! The whole-image commands (`count`, `measure`, `segment`, `features`) refuse an image whose
-//! run would not fit in memory, from its header and before decoding it, and say what to do
-//! instead (`hemato slide`; for `features`, cropping the cells). The limit is given with
-//! `--max-memory`, so the outcome does not depend on this machine's memory; the estimate is
-//! `hemato::memory::Footprint` (128 MiB plus 28 bytes per pixel for `count` and `features`, 18
-//! for `segment` and `measure`). `hemato slide` checks a PNG slide, which it decodes whole, the
+//! The whole-image commands (`count`, `measure`, `segment`, `features`, `evaluate-detection`)
+//! refuse an image whose run would not fit in memory, from its header and before decoding it,
+//! and say what to do instead (`hemato slide`; for `features`, cropping the cells). The limit
+//! is given with `--max-memory`, so the outcome does not depend on this machine's memory; the
+//! estimate is `hemato::memory::Footprint` (128 MiB plus 28 bytes per pixel for `count`,
+//! `evaluate-detection` and `features`, 18 for `segment` and `measure`). `hemato slide` checks a PNG slide, which it decodes whole, the
 //! same way (384 MiB plus 7 bytes per pixel) and advises a tiled TIFF.
 
 use std::path::{Path, PathBuf};
@@ -325,4 +325,79 @@ fn features_skip_an_image_too_large_for_the_limit_and_name_it() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("huge.png"), "{}", stderr(&output));
     assert!(!table.exists());
+}
+
+/// `evaluate-detection` counts every image of a dataset whole, as `count` does: an image too
+/// large for the limit stops the run before any image is counted (a report without it would
+/// not be the dataset's), from its header, and no report is written.
+#[test]
+fn evaluate_detection_refuses_a_dataset_with_an_image_too_large_for_the_limit() {
+    let (folder, field, huge) = folder_with_a_huge_image();
+    let dataset = folder.path().join("boxes");
+    std::fs::create_dir_all(dataset.join("images")).unwrap();
+    std::fs::copy(&field, dataset.join("images/a.png")).unwrap();
+    std::fs::write(
+        dataset.join("annotations.csv"),
+        "image,xmin_px,ymin_px,xmax_px,ymax_px,label\na.png,85.6,2.3,187.7,120.1,wbc\n",
+    )
+    .unwrap();
+    let evaluate = |limit: Option<&str>, report: &Path| {
+        let mut arguments = vec!["evaluate-detection", "--csv", path(&dataset)];
+        arguments.extend(["-o", path(report)]);
+        if let Some(limit) = limit {
+            arguments.extend(["--max-memory", limit]);
+        }
+        hemato(&arguments)
+    };
+    // Within the limit the report is the one made without it.
+    let (limited, plain) = (
+        folder.path().join("limited.md"),
+        folder.path().join("plain.md"),
+    );
+    let within = evaluate(Some("4G"), &limited);
+    assert!(within.status.success(), "{}", stderr(&within));
+    assert!(evaluate(None, &plain).status.success());
+    assert_eq!(
+        std::fs::read(&limited).unwrap(),
+        std::fs::read(&plain).unwrap()
+    );
+    // The white cell of the box is found: the report is a real one.
+    let text = std::fs::read_to_string(&plain).unwrap();
+    assert!(text.contains("| white cells | 1 | 0 | 0 |"), "{text}");
+
+    // With the 20,000² header in the dataset (11 GiB by the count's footprint, as above).
+    std::fs::copy(&huge, dataset.join("images/huge.png")).unwrap();
+    let mut table = std::fs::read_to_string(dataset.join("annotations.csv")).unwrap();
+    table.push_str("huge.png,10,10,60,60,rbc\n");
+    std::fs::write(dataset.join("annotations.csv"), table).unwrap();
+    let refused_report = folder.path().join("refused.md");
+    let refused = evaluate(Some("4G"), &refused_report);
+    assert!(!refused.status.success());
+    let message = stderr(&refused);
+    assert!(
+        message.contains("huge.png: 20000 x 20000 pixels (400.0 MP) needs about 11 GiB")
+            && message.contains("allowed by --max-memory"),
+        "{message}"
+    );
+    assert!(!message.contains("corrupt"), "{message}");
+    assert!(refused.stdout.is_empty());
+    assert!(!refused_report.exists());
+
+    // A class-folder dataset is checked the same way.
+    let classes = folder.path().join("classes");
+    std::fs::create_dir_all(classes.join("neutrophil")).unwrap();
+    std::fs::copy(&huge, classes.join("neutrophil/huge.png")).unwrap();
+    let output = hemato(&[
+        "evaluate-detection",
+        "--folders",
+        path(&classes),
+        "--max-memory",
+        "4G",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("huge.png: 20000 x 20000 pixels"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -11,6 +11,7 @@ use hemato::count::evaluation::{
 use hemato::count::overlay::{class_colour, draw_dotted_box, draw_overlay};
 use hemato::count::CellClass;
 use hemato::count::{count_image, CountOptions, WhiteCellClassifier};
+use hemato::memory::Footprint;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
@@ -55,6 +56,8 @@ pub struct Args {
     /// Also write the report (Markdown) here.
     #[arg(short, long, value_name = "REPORT.md")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    memory: super::MemoryArgs,
 }
 
 fn ratio(value: Option<f64>) -> String {
@@ -120,7 +123,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bail!("give at least one dataset: --voc DIR, --csv DIR or --folders DIR");
     }
     let classifier = super::count::white_cell_classifier(args.model.as_deref(), args.trust_model)?;
-    let mut report = String::new();
     let mut datasets: Vec<(PathBuf, Vec<AnnotatedImage>)> = Vec::new();
     for directory in &args.voc {
         datasets.push((directory.clone(), voc_dataset(directory)?));
@@ -128,7 +130,52 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for directory in &args.csv {
         datasets.push((directory.clone(), csv_dataset(directory)?));
     }
-    for (directory, images) in &datasets {
+    let mut folder_datasets: Vec<(PathBuf, Vec<(PathBuf, String)>)> = Vec::new();
+    for directory in &args.folders {
+        folder_datasets.push((directory.clone(), folder_dataset(directory, args.limit)?));
+    }
+    // Every image is counted whole, as `hemato count` does: one too large for memory stops
+    // the run before any is counted (an evaluation with an image left out would not be the
+    // dataset's), and a dataset whose largest images do not fit together runs one at a time.
+    let paths: Vec<PathBuf> = datasets
+        .iter()
+        .flat_map(|(_, images)| images.iter().map(|image| image.path.clone()))
+        .chain(
+            folder_datasets
+                .iter()
+                .flat_map(|(_, images)| images.iter().map(|(path, _)| path.clone())),
+        )
+        .collect();
+    let memory = args.memory.plan(&paths, Footprint::COUNT);
+    for (index, path) in paths.iter().enumerate() {
+        memory.check(index, path)?;
+    }
+    let threads = if memory.one_at_a_time {
+        1
+    } else {
+        rayon::current_num_threads()
+    };
+    let report = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start the threads")?
+        .install(|| report(&args, &classifier, &datasets, &folder_datasets))?;
+    print!("{report}");
+    if let Some(path) = &args.output {
+        hemato::output::write_bytes_atomically(path, report.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The Markdown report of every dataset, box datasets first.
+fn report(
+    args: &Args,
+    classifier: &WhiteCellClassifier,
+    datasets: &[(PathBuf, Vec<AnnotatedImage>)],
+    folder_datasets: &[(PathBuf, Vec<(PathBuf, String)>)],
+) -> anyhow::Result<String> {
+    let mut report = String::new();
+    for (directory, images) in datasets {
         if let Some(folder) = &args.overlay {
             std::fs::create_dir_all(folder)
                 .with_context(|| format!("cannot create {}", folder.display()))?;
@@ -139,12 +186,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         } else {
             None
         };
-        let scored = score_boxes(
-            images,
-            &classifier,
-            args.overlay.as_deref(),
-            labels.as_ref(),
-        )?;
+        let scored = score_boxes(images, classifier, args.overlay.as_deref(), labels.as_ref())?;
         let (scores, subtypes): (Vec<ImageScore>, Vec<Option<SubtypeResult>>) =
             scored.into_iter().unzip();
         let subtypes: Vec<SubtypeResult> = subtypes.into_iter().flatten().collect();
@@ -196,17 +238,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             report.push('\n');
         }
     }
-    for directory in &args.folders {
-        let images = folder_dataset(directory, args.limit)?;
+    for (directory, images) in folder_datasets {
         report.push_str(&hemato::count::evaluation::folder_report(
-            directory,
-            &images,
-            &classifier,
+            directory, images, classifier,
         )?);
     }
-    print!("{report}");
-    if let Some(path) = &args.output {
-        hemato::output::write_bytes_atomically(path, report.as_bytes())?;
-    }
-    Ok(())
+    Ok(report)
 }

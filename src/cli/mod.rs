@@ -91,7 +91,7 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
 }
 
 /// `--max-memory`, for the commands that process each image whole (`count`, `measure`,
-/// `segment`, `features`).
+/// `segment`, `features`, `evaluate-detection`).
 #[derive(Debug, clap::Args)]
 struct MemoryArgs {
     /// Most memory one image may need (e.g. 8G, 512M; powers of 1024). An image whose
