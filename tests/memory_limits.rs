@@ -327,11 +327,12 @@ fn features_skip_an_image_too_large_for_the_limit_and_name_it() {
     assert!(!table.exists());
 }
 
-/// `evaluate-detection` counts every image of a dataset whole, as `count` does: an image too
-/// large for the limit stops the run before any image is counted (a report without it would
-/// not be the dataset's), from its header, and no report is written.
+/// `evaluate-detection` counts every image of a dataset whole, as `count` does: images that do
+/// not fit together are counted one at a time (the same report), and an image too large for
+/// the limit stops the run before any image is counted (a report without it would not be the
+/// dataset's), from its header, and no report is written.
 #[test]
-fn evaluate_detection_refuses_a_dataset_with_an_image_too_large_for_the_limit() {
+fn evaluate_detection_checks_every_image_against_the_limit_before_counting() {
     let (folder, field, huge) = folder_with_a_huge_image();
     let dataset = folder.path().join("boxes");
     std::fs::create_dir_all(dataset.join("images")).unwrap();
@@ -364,6 +365,26 @@ fn evaluate_detection_refuses_a_dataset_with_an_image_too_large_for_the_limit() 
     // The white cell of the box is found: the report is a real one.
     let text = std::fs::read_to_string(&plain).unwrap();
     assert!(text.contains("| white cells | 1 | 0 | 0 |"), "{text}");
+    // Two 256² fields need 128 MiB + 28 B × 65,536 = 136 MB each: under 250 MiB (262 MB) one
+    // at a time but not together, so they are counted one at a time, with the same report.
+    std::fs::copy(
+        root().join("fixtures/aslan/image-101.png"),
+        dataset.join("images/b.png"),
+    )
+    .unwrap();
+    let two = |limit: Option<&str>, report: &Path| {
+        let output = evaluate(limit, report);
+        assert!(output.status.success(), "{}", stderr(&output));
+        (stderr(&output), std::fs::read(report).unwrap())
+    };
+    let (message, one_at_a_time) = two(Some("250M"), &limited);
+    assert!(
+        message.contains("2 at a time, would need more than the 250 MiB")
+            && message.contains("one at a time"),
+        "{message}"
+    );
+    assert_eq!(one_at_a_time, two(None, &plain).1);
+    std::fs::remove_file(dataset.join("images/b.png")).unwrap();
 
     // With the 20,000² header in the dataset (11 GiB by the count's footprint, as above).
     std::fs::copy(&huge, dataset.join("images/huge.png")).unwrap();
