@@ -150,16 +150,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for (index, path) in paths.iter().enumerate() {
         memory.check(index, path)?;
     }
-    let make_report = || report(&args, &classifier, &datasets, &folder_datasets);
-    let report = if memory.one_at_a_time {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .context("cannot start a thread")?
-            .install(make_report)?
-    } else {
-        make_report()?
-    };
+    let report = memory.run(|| report(&args, &classifier, &datasets, &folder_datasets))??;
     print!("{report}");
     if let Some(path) = &args.output {
         hemato::output::write_bytes_atomically(path, report.as_bytes())?;

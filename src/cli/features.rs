@@ -98,15 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             progress.inc(1)
         })
     };
-    let described = if memory.one_at_a_time {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .context("cannot start a thread")?
-            .install(describe)
-    } else {
-        describe()
-    };
+    let described = memory.run(describe)?;
     progress.finish_and_clear();
     let rows = &described.rows;
     let skipped: Vec<&Skipped> = refused.iter().chain(&described.skipped).collect();

@@ -172,6 +172,20 @@ impl MemoryPlan {
         hemato::memory::check(path, width, height, self.footprint, limit)?;
         Ok(())
     }
+
+    /// Runs `work` (which processes the batch with rayon) in a pool of one thread when the
+    /// images must run one at a time, else in the current pool.
+    fn run<T: Send>(&self, work: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
+        if !self.one_at_a_time {
+            return Ok(work());
+        }
+        use anyhow::Context as _;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .context("cannot start a thread")?;
+        Ok(pool.install(work))
+    }
 }
 
 /// What a batch of images (`count`, `measure`) gave: the outputs of the images that were done,
