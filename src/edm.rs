@@ -15,6 +15,10 @@
 //! An image without any background pixel has no distance to measure; ImageJ then gives every
 //! pixel √(2³¹ − 1) ≈ 46340.95, its "no background found" value, and so does hemato.
 //!
+//! The same sweeps can visit one particle's pixels alone (`particle_distance_map`, for the
+//! watershed): a pixel's candidates come from its 8-neighbours, which are its own particle's
+//! pixels or background, so the particle's map does not depend on anything else in the image.
+//!
 //! ```
 //! use image::GrayImage;
 //! // A 5x1 bar inside a 7x3 frame of background.
@@ -51,9 +55,15 @@ fn squared_distance(candidate: Point, x: usize, y: usize) -> i64 {
 }
 
 /// Pixel count from which the two vertical sweeps run on two threads (below it, one buffer is
-/// swept twice in place: for the many small crops of per-particle work, fewer and smaller
-/// allocations count more than a second thread).
+/// swept twice in place: for the many small windows of per-particle work, fewer and smaller
+/// buffers count more than a second thread).
 const PARALLEL_SWEEPS_FROM: usize = 1 << 18;
+
+/// Pixel count from which a particle's two vertical sweeps ([`particle_distance_map`]) run on
+/// two threads: lower than an image's, because a large particle is the watershed's critical
+/// path (on the BCCD field of the peers run, one particle holds 83 % of the foreground) while
+/// the other thread is soon idle; when it is not, rayon runs both sweeps on one thread.
+const PARALLEL_PARTICLE_SWEEPS_FROM: usize = 1 << 15;
 
 /// Sides of a distance map must be below this many pixels (squared distances are 64-bit,
 /// positions packed in 32 bits per axis with room for the sentinel).
@@ -79,160 +89,52 @@ pub fn distance_map(mask: &GrayImage) -> FloatImage {
         side_fits(mask.width(), mask.height()),
         "distance map of a {width}x{height} image: sides must be below 2^29 pixels"
     );
-    let two_buffers = mask.len() >= PARALLEL_SWEEPS_FROM;
-    let distances = squared_sweeps(mask, two_buffers);
+    let distances = sweep_image(mask, mask.len() >= PARALLEL_SWEEPS_FROM);
     FloatImage::from_raw(mask.width(), mask.height(), distances).expect("same size as the mask")
 }
 
-/// Where image row y of a map lies in its buffer: `origin + y · stride`, `width` values.
-#[derive(Debug, Clone, Copy)]
-struct Layout {
-    origin: usize,
-    stride: usize,
-    width: usize,
-    height: usize,
-}
-
-impl Layout {
-    /// Rows one after the other, as in an image.
-    fn plain(width: usize, height: usize) -> Self {
-        Self {
-            origin: 0,
-            stride: width,
-            width,
-            height,
-        }
-    }
-
-    /// One pixel of frame all round (the watershed's layout).
-    fn padded(width: usize, height: usize) -> Self {
-        Self {
-            origin: width + 3,
-            stride: width + 2,
-            width,
-            height,
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self.origin {
-            0 => self.stride * self.height,
-            _ => self.stride * (self.height + 2),
-        }
-    }
-
-    fn row(&self, y: usize) -> std::ops::Range<usize> {
-        let start = self.origin + y * self.stride;
-        start..start + self.width
-    }
-}
-
-/// The distance map of a large mask laid out with one pixel of 0 all round (rows of
-/// `width + 2` values, image row y at row y + 1, column x at column x + 1: the watershed's
-/// layout, so that no copy of the whole map is needed), and, when the sweeps ran on two
-/// threads, the second sweep's buffer: same layout, frame 0, inside meaningless, free for the
-/// caller to reuse (the watershed's ridge heights).
-///
-/// # Panics
-///
-/// As [`distance_map`].
-pub(crate) fn padded_distance_map(mask: &GrayImage) -> (Vec<f32>, Option<Vec<f32>>) {
+/// The distances of [`distance_map`]: the four passes in one buffer (the second vertical sweep
+/// keeps the smaller value), or, with `two_buffers`, the two vertical sweeps on two threads,
+/// each into its own buffer (the smaller of the two is the same value).
+fn sweep_image(mask: &GrayImage, two_buffers: bool) -> Vec<f32> {
     let (width, height) = (mask.width() as usize, mask.height() as usize);
-    assert!(
-        side_fits(mask.width(), mask.height()),
-        "distance map of a {width}x{height} image: sides must be below 2^29 pixels"
-    );
-    let layout = Layout::padded(width, height);
-    if width == 0 || height == 0 {
-        return (vec![0f32; layout.len()], None);
-    }
-    let (mut distances, spare) =
-        squared_sweeps_into(mask, layout, mask.len() >= PARALLEL_SWEEPS_FROM);
     let pixels = mask.as_raw();
-    let rows = distances[layout.origin..]
-        .par_chunks_mut(layout.stride)
-        .take(height)
-        .enumerate();
-    match &spare {
-        Some(other) => rows.for_each(|(y, row)| {
-            let others = &other[layout.row(y)];
-            let image_row = &pixels[y * width..(y + 1) * width];
-            for ((distance, &other), &pixel) in row[..width].iter_mut().zip(others).zip(image_row) {
-                *distance = distance_of(pixel, *distance, other);
-            }
-        }),
-        None => rows.for_each(|(y, row)| {
-            let image_row = &pixels[y * width..(y + 1) * width];
-            for (distance, &pixel) in row[..width].iter_mut().zip(image_row) {
-                *distance = distance_of(pixel, *distance, f32::MAX);
-            }
-        }),
-    }
-    (distances, spare)
-}
-
-/// The smallest squared distances of the four passes, in `layout`: in one buffer (both
-/// vertical sweeps one after the other), or, with `two_buffers`, the two vertical sweeps on two
-/// threads, each into its own buffer (the smaller of the two is the same value). Entries
-/// outside the layout's rows stay 0.
-fn squared_sweeps_into(
-    mask: &GrayImage,
-    layout: Layout,
-    two_buffers: bool,
-) -> (Vec<f32>, Option<Vec<f32>>) {
-    let pixels = mask.as_raw();
-    if !two_buffers {
-        let mut squared = vec![0f32; layout.len()];
-        sweep(
-            pixels,
-            layout,
-            Vertical::Down,
-            &mut squared,
-            Keep::Overwrite,
-        );
-        sweep(pixels, layout, Vertical::Up, &mut squared, Keep::Smaller);
-        (squared, None)
-    } else {
-        let (mut downwards, mut upwards) = (vec![0f32; layout.len()], vec![0f32; layout.len()]);
+    let mut distances = vec![0f32; pixels.len()];
+    if two_buffers {
+        let mut upwards = vec![0f32; pixels.len()];
         rayon::join(
             || {
                 sweep(
                     pixels,
-                    layout,
+                    width,
                     Vertical::Down,
-                    &mut downwards,
+                    &mut distances,
                     Keep::Overwrite,
                 )
             },
-            || sweep(pixels, layout, Vertical::Up, &mut upwards, Keep::Overwrite),
+            || sweep(pixels, width, Vertical::Up, &mut upwards, Keep::Overwrite),
         );
-        (downwards, Some(upwards))
-    }
-}
-
-/// The distances of [`distance_map`]: the four passes in one buffer, or the two vertical sweeps
-/// on two threads, each into its own buffer (same result).
-fn squared_sweeps(mask: &GrayImage, two_buffers: bool) -> Vec<f32> {
-    let pixels = mask.as_raw();
-    let layout = Layout::plain(mask.width() as usize, mask.height() as usize);
-    match squared_sweeps_into(mask, layout, two_buffers) {
-        (mut squared, None) => {
-            for (distance, &pixel) in squared.iter_mut().zip(pixels) {
-                *distance = distance_of(pixel, *distance, f32::MAX);
-            }
-            squared
-        }
-        (mut downwards, Some(upwards)) => {
-            downwards
-                .par_iter_mut()
-                .zip(upwards.par_iter())
-                .zip(pixels.par_iter())
-                .for_each(|((distance, &other), &pixel)| {
-                    *distance = distance_of(pixel, *distance, other);
-                });
-            downwards
+        distances
+            .par_iter_mut()
+            .zip(upwards.par_iter())
+            .zip(pixels.par_iter())
+            .for_each(|((distance, &other), &pixel)| {
+                *distance = distance_of(pixel, *distance, other);
+            });
+    } else if width > 0 && height > 0 {
+        sweep(
+            pixels,
+            width,
+            Vertical::Down,
+            &mut distances,
+            Keep::Overwrite,
+        );
+        sweep(pixels, width, Vertical::Up, &mut distances, Keep::Smaller);
+        for (distance, &pixel) in distances.iter_mut().zip(pixels) {
+            *distance = distance_of(pixel, *distance, f32::MAX);
         }
     }
+    distances
 }
 
 /// The distance of a pixel from the smallest squared distances of the sweeps
@@ -265,13 +167,13 @@ enum Keep {
 /// order, a left-to-right and a right-to-left pass (`edmLine`). Stores, for every object pixel,
 /// the smallest squared distance found (as f32, like ImageJ's float pixels; converting the
 /// integer distances is monotonic, so the smallest float is the float of the smallest).
-fn sweep(pixels: &[u8], layout: Layout, vertical: Vertical, squared: &mut [f32], keep: Keep) {
-    let width = layout.width;
+fn sweep(pixels: &[u8], width: usize, vertical: Vertical, squared: &mut [f32], keep: Keep) {
+    let height = pixels.len() / width;
     let mut left_to_right = vec![NO_POINT; width];
     let mut right_to_left = vec![NO_POINT; width];
     let mut line = |y: usize| {
         let row = &pixels[y * width..(y + 1) * width];
-        let out = &mut squared[layout.row(y)];
+        let out = &mut squared[y * width..(y + 1) * width];
         match keep {
             Keep::Overwrite => line_pass(row, out, &mut left_to_right, y, 0..width, |old, new| {
                 *old = new
@@ -288,8 +190,8 @@ fn sweep(pixels: &[u8], layout: Layout, vertical: Vertical, squared: &mut [f32],
         );
     };
     match vertical {
-        Vertical::Down => (0..layout.height).for_each(&mut line),
-        Vertical::Up => (0..layout.height).rev().for_each(&mut line),
+        Vertical::Down => (0..height).for_each(&mut line),
+        Vertical::Up => (0..height).rev().for_each(&mut line),
     }
 }
 
@@ -365,6 +267,318 @@ fn nearest_of_three(
     best
 }
 
+/// A run of object pixels on one image row: columns `columns` of row `y`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RowRun {
+    pub y: usize,
+    pub columns: std::ops::Range<usize>,
+}
+
+/// What one pass direction knows of a column: the nearest background point found for the
+/// particle's pixel in that column on row `row` (the last row the pass visited there).
+#[derive(Debug, Clone, Copy)]
+struct Column {
+    point: Point,
+    row: usize,
+}
+
+/// "Not visited yet" for [`Column::row`].
+const NO_ROW: usize = usize::MAX;
+
+/// What the two passes of a row direction know of each column.
+#[derive(Debug, Default)]
+struct ColumnStates {
+    left_to_right: Vec<Column>,
+    right_to_left: Vec<Column>,
+}
+
+/// Buffers of [`particle_distance_map`], reused from particle to particle.
+#[derive(Debug, Default)]
+pub(crate) struct ParticleSweeps {
+    columns: ColumnStates,
+    /// Index in the runs of each row's first run (and one past the last row's last run).
+    row_starts: Vec<usize>,
+    /// Index in the output of each run's first pixel.
+    run_starts: Vec<usize>,
+    /// The upward sweep's distances when the two sweeps run on two threads (large particles).
+    spare: Vec<f32>,
+}
+
+/// ImageJ's distance map ([`distance_map`]) of one particle of a `width` x `height` image,
+/// visiting the particle's own pixels only: appends to `distances` the distance of each pixel
+/// of `runs` (raster order), run after run.
+///
+/// `runs` must hold a whole 8-connected particle (or several), in maximal runs: every pixel
+/// 8-adjacent to a run that is not in a run is background. Then the four sweeps give the whole image's values:
+/// a pixel's candidates come from its 8-neighbours already visited, and a neighbour is either
+/// the particle's (its point is the one the sweep found for it) or background (its point is
+/// itself) or outside the image (no point). The cost is the particle's pixel count, not its
+/// bounding box's, and the values come in the order the watershed's windows read them.
+pub(crate) fn particle_distance_map(
+    runs: &[RowRun],
+    width: usize,
+    height: usize,
+    sweeps: &mut ParticleSweeps,
+    distances: &mut Vec<f32>,
+) {
+    let Some(first) = runs.first() else {
+        return;
+    };
+    let (top, bottom) = (first.y, runs[runs.len() - 1].y);
+    sweeps.row_starts.clear();
+    sweeps.run_starts.clear();
+    let mut pixels = distances.len();
+    for (index, run) in runs.iter().enumerate() {
+        while sweeps.row_starts.len() <= run.y - top {
+            sweeps.row_starts.push(index);
+        }
+        sweeps.run_starts.push(pixels);
+        pixels += run.columns.len();
+    }
+    sweeps.row_starts.push(runs.len());
+    let start = distances.len();
+    distances.resize(pixels, 0.0);
+    let ParticleSweeps {
+        columns: states,
+        row_starts,
+        run_starts,
+        spare,
+    } = sweeps;
+    let rows = Rows {
+        runs,
+        row_starts,
+        run_starts,
+        top,
+        bottom,
+        width,
+        height,
+    };
+    let columns = width + 2;
+    let out = &mut distances[start..];
+    if out.len() >= PARALLEL_PARTICLE_SWEEPS_FROM {
+        spare.clear();
+        spare.resize(out.len(), 0.0);
+        let mut up_states = ColumnStates::default();
+        rayon::join(
+            || rows.sweep(Vertical::Down, states, columns, out, Keep::Overwrite),
+            || {
+                rows.sweep(
+                    Vertical::Up,
+                    &mut up_states,
+                    columns,
+                    spare,
+                    Keep::Overwrite,
+                )
+            },
+        );
+        for (distance, &other) in out.iter_mut().zip(spare.iter()) {
+            *distance = distance_of(OBJECT_PIXEL, *distance, other);
+        }
+    } else {
+        rows.sweep(Vertical::Down, states, columns, out, Keep::Overwrite);
+        rows.sweep(Vertical::Up, states, columns, out, Keep::Smaller);
+        for distance in out.iter_mut() {
+            *distance = distance_of(OBJECT_PIXEL, *distance, f32::MAX);
+        }
+    }
+}
+
+/// Any non-zero mask value, for [`distance_of`].
+const OBJECT_PIXEL: u8 = 255;
+
+/// A particle's runs grouped by row, for [`particle_distance_map`]'s sweeps.
+struct Rows<'a> {
+    runs: &'a [RowRun],
+    row_starts: &'a [usize],
+    run_starts: &'a [usize],
+    top: usize,
+    bottom: usize,
+    width: usize,
+    height: usize,
+}
+
+impl Rows<'_> {
+    /// One vertical sweep over the particle's rows (as [`sweep`]); squared distances into
+    /// `out` (the particle's pixels, run after run). Columns are indexed x + 1, so that the
+    /// columns beside the image have entries too.
+    fn sweep(
+        &self,
+        vertical: Vertical,
+        states: &mut ColumnStates,
+        columns: usize,
+        out: &mut [f32],
+        keep: Keep,
+    ) {
+        let fresh = Column {
+            point: NO_POINT,
+            row: NO_ROW,
+        };
+        for buffer in [&mut states.left_to_right, &mut states.right_to_left] {
+            buffer.clear();
+            buffer.resize(columns, fresh);
+        }
+        let mut row = |y: usize| {
+            // The row visited before this one: above when sweeping down, below when up.
+            let before = match vertical {
+                Vertical::Down => y.checked_sub(1),
+                Vertical::Up => Some(y + 1).filter(|&below| below < self.height),
+            };
+            let runs = self.row_starts[y - self.top]..self.row_starts[y - self.top + 1];
+            for index in runs.clone() {
+                let run = &self.runs[index];
+                let out =
+                    &mut out[self.run_starts[index] - self.run_starts[0]..][..run.columns.len()];
+                match keep {
+                    Keep::Overwrite => self.pass_left_to_right(
+                        run,
+                        y,
+                        before,
+                        &mut states.left_to_right,
+                        out,
+                        |old, new| *old = new,
+                    ),
+                    Keep::Smaller => self.pass_left_to_right(
+                        run,
+                        y,
+                        before,
+                        &mut states.left_to_right,
+                        out,
+                        keep_smaller,
+                    ),
+                }
+            }
+            for index in runs.rev() {
+                let run = &self.runs[index];
+                let out =
+                    &mut out[self.run_starts[index] - self.run_starts[0]..][..run.columns.len()];
+                self.pass_right_to_left(run, y, before, &mut states.right_to_left, out);
+            }
+        };
+        match vertical {
+            Vertical::Down => (self.top..=self.bottom).for_each(&mut row),
+            Vertical::Up => (self.top..=self.bottom).rev().for_each(&mut row),
+        }
+    }
+
+    /// The point of the pixel in column `x` (`None`: beside the image) on row `before` (`None`:
+    /// beyond the image) as `columns` knows it: the particle's point if the pass set it on that
+    /// row, else the pixel itself, which is then background.
+    #[inline]
+    fn point_before(&self, columns: &[Column], x: Option<usize>, before: Option<usize>) -> Point {
+        match (x, before) {
+            (Some(x), Some(row)) if x < self.width => Before::new(Some(row)).point(columns, x),
+            _ => NO_POINT,
+        }
+    }
+
+    /// The left-to-right half of ImageJ's `edmLine` over one run (as [`line_pass`]).
+    #[inline]
+    fn pass_left_to_right(
+        &self,
+        run: &RowRun,
+        y: usize,
+        before: Option<usize>,
+        columns: &mut [Column],
+        out: &mut [f32],
+        keep: impl Fn(&mut f32, f32),
+    ) {
+        let start = run.columns.start;
+        let mut previous = match start.checked_sub(1) {
+            Some(left) => point(left, y),
+            None => NO_POINT,
+        };
+        let mut diagonal = self.point_before(columns, start.checked_sub(1), before);
+        let row_before = Before::new(before);
+        for (x, squared) in run.columns.clone().zip(out.iter_mut()) {
+            let mut above = row_before.point(columns, x);
+            let next_diagonal = above;
+            let distance = nearest_of_three(&mut above, previous, diagonal, x, y) as f32;
+            keep(squared, distance);
+            columns[x + 1] = Column {
+                point: above,
+                row: y,
+            };
+            previous = above;
+            diagonal = next_diagonal;
+        }
+    }
+
+    /// The right-to-left half of ImageJ's `edmLine` over one run; keeps the smaller distance.
+    #[inline]
+    fn pass_right_to_left(
+        &self,
+        run: &RowRun,
+        y: usize,
+        before: Option<usize>,
+        columns: &mut [Column],
+        out: &mut [f32],
+    ) {
+        let end = run.columns.end;
+        let mut previous = if end < self.width {
+            point(end, y)
+        } else {
+            NO_POINT
+        };
+        let mut diagonal = self.point_before(columns, Some(end), before);
+        let row_before = Before::new(before);
+        for (x, squared) in run.columns.clone().rev().zip(out.iter_mut().rev()) {
+            let mut above = row_before.point(columns, x);
+            let next_diagonal = above;
+            let distance = nearest_of_three(&mut above, previous, diagonal, x, y) as f32;
+            keep_smaller(squared, distance);
+            columns[x + 1] = Column {
+                point: above,
+                row: y,
+            };
+            previous = above;
+            diagonal = next_diagonal;
+        }
+    }
+}
+
+/// The row a pass visited before the current one, for reading the columns inside the image.
+#[derive(Debug, Clone, Copy)]
+struct Before {
+    /// The row's number, or [`NOT_A_ROW`] beyond the image (no column was set there).
+    row: usize,
+    /// The row's number in the high half of a [`Point`].
+    row_bits: Point,
+    inside: bool,
+}
+
+/// Matches no [`Column::row`], not even [`NO_ROW`].
+const NOT_A_ROW: usize = usize::MAX - 1;
+
+impl Before {
+    fn new(before: Option<usize>) -> Self {
+        match before {
+            Some(row) => Self {
+                row,
+                row_bits: point(0, row),
+                inside: true,
+            },
+            None => Self {
+                row: NOT_A_ROW,
+                row_bits: 0,
+                inside: false,
+            },
+        }
+    }
+
+    /// The point of column `x` (inside the image) on this row.
+    #[inline]
+    fn point(self, columns: &[Column], x: usize) -> Point {
+        let column = columns[x + 1];
+        if column.row == self.row {
+            column.point
+        } else if self.inside {
+            self.row_bits | x as Point
+        } else {
+            NO_POINT
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,40 +642,78 @@ mod tests {
                 0
             }])
         });
-        let bits = |map: Vec<f32>| map.iter().map(|d| d.to_bits()).collect::<Vec<_>>();
-        let in_place = bits(squared_sweeps(&mask, false));
-        assert_eq!(in_place, bits(squared_sweeps(&mask, true)));
+        let bits = |map: &[f32]| map.iter().map(|d| d.to_bits()).collect::<Vec<_>>();
+        let in_place = bits(&sweep_image(&mask, false));
+        assert_eq!(in_place, bits(&sweep_image(&mask, true)));
         assert!(in_place.iter().any(|&d| f32::from_bits(d) > 3.0));
         // distance_map takes the two-buffer path for this size.
         assert!(mask.len() >= PARALLEL_SWEEPS_FROM);
-        assert_eq!(in_place, bits(distance_map(&mask).into_raw()));
-        // The padded layout holds the same values, with a frame of 0.
-        let (width, height) = (600, 500);
-        let (padded, spare) = padded_distance_map(&mask);
-        assert!(spare.is_some());
-        assert_eq!(padded.len(), (width + 2) * (height + 2));
-        for y in 0..height + 2 {
-            for x in 0..width + 2 {
-                let value = padded[y * (width + 2) + x].to_bits();
-                let inside = (1..=width).contains(&x) && (1..=height).contains(&y);
-                let expected = if inside {
-                    in_place[(y - 1) * width + x - 1]
-                } else {
-                    0
-                };
-                assert_eq!(value, expected, "({x}, {y})");
+        assert_eq!(in_place, bits(distance_map(&mask).as_raw()));
+    }
+
+    /// The runs of the pixels of `mask` for which `keep` holds, in raster order.
+    fn runs_where(mask: &GrayImage, keep: impl Fn(u32, u32) -> bool) -> Vec<RowRun> {
+        let mut runs: Vec<RowRun> = Vec::new();
+        for (x, y, pixel) in mask.enumerate_pixels() {
+            if pixel.0[0] == 0 || !keep(x, y) {
+                continue;
+            }
+            let (x, y) = (x as usize, y as usize);
+            match runs.last_mut() {
+                Some(run) if run.y == y && run.columns.end == x => run.columns.end += 1,
+                _ => runs.push(RowRun {
+                    y,
+                    columns: x..x + 1,
+                }),
             }
         }
-        let small =
-            GrayImage::from_fn(30, 20, |x, y| Luma([if (x * y) % 7 < 5 { 255 } else { 0 }]));
-        let unpadded = bits(distance_map(&small).into_raw());
-        let padded: Vec<u32> = bits(padded_distance_map(&small).0)
-            .chunks(32)
-            .skip(1)
-            .take(20)
-            .flat_map(|row| row[1..31].to_vec())
-            .collect();
-        assert_eq!(unpadded, padded);
+        runs
+    }
+
+    #[test]
+    fn a_particle_alone_gets_the_image_map() {
+        let mut sweeps = ParticleSweeps::default();
+        let mut map_of = |mask: &GrayImage, runs: &[RowRun]| {
+            let mut values = Vec::new();
+            let (width, height) = (mask.width() as usize, mask.height() as usize);
+            particle_distance_map(runs, width, height, &mut sweeps, &mut values);
+            values
+        };
+        // By hand, as image_border_is_not_background: the border is not background.
+        let column = GrayImage::from_raw(1, 4, vec![255, 255, 255, 0]).unwrap();
+        assert_eq!(
+            map_of(&column, &runs_where(&column, |_, _| true)),
+            vec![3.0, 2.0, 1.0]
+        );
+        // No background at all: ImageJ's sentinel.
+        let full = GrayImage::from_pixel(3, 2, Luma([255]));
+        let sentinel = (i32::MAX as f32).sqrt();
+        assert_eq!(
+            map_of(&full, &runs_where(&full, |_, _| true)),
+            vec![sentinel; 6]
+        );
+        // A ring touching the left and top borders, holding a disc; each alone equals the
+        // whole image's map at its pixels.
+        let ring_or_disc = |x: u32, y: u32| {
+            let d2 = (x as i32 - 9).pow(2) + (y as i32 - 8).pow(2);
+            d2 <= 16 || (49..=100).contains(&d2)
+        };
+        let mask = GrayImage::from_fn(24, 20, |x, y| {
+            Luma([if ring_or_disc(x, y) { 255 } else { 0 }])
+        });
+        let whole = distance_map(&mask);
+        for inner in [true, false] {
+            let runs = runs_where(&mask, |x, y| {
+                ((x as i32 - 9).pow(2) + (y as i32 - 8).pow(2) <= 16) == inner
+            });
+            let expected: Vec<f32> = runs
+                .iter()
+                .flat_map(|run| run.columns.clone().map(move |x| (x, run.y)))
+                .map(|(x, y)| whole.get_pixel(x as u32, y as u32).0[0])
+                .collect();
+            assert!(expected.iter().any(|&d| d > 1.5));
+            assert_eq!(map_of(&mask, &runs), expected, "inner {inner}");
+        }
     }
 
     #[test]

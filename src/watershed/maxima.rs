@@ -106,14 +106,8 @@ pub(crate) fn value_range(frame: &Frame, edm: &[f32]) -> (f32, f32) {
 /// interpolated from the two opposite neighbours in each of four directions (plus 1 or √2),
 /// capped at v + √2/2. Edge pixels and background keep their value.
 pub(crate) fn true_heights(frame: &Frame, edm: &[f32]) -> Vec<f32> {
-    true_heights_into(frame, edm, vec![0f32; frame.len()])
-}
-
-/// [`true_heights`] written into `heights`, a padded buffer whose frame is 0 (its image part
-/// may hold anything: every image pixel is written).
-pub(crate) fn true_heights_into(frame: &Frame, edm: &[f32], mut heights: Vec<f32>) -> Vec<f32> {
     let offsets = frame.neighbour_offsets();
-    debug_assert_eq!(heights.len(), frame.len());
+    let mut heights = vec![0f32; frame.len()];
     heights
         .par_chunks_mut(frame.stride)
         .enumerate()
@@ -123,15 +117,41 @@ pub(crate) fn true_heights_into(frame: &Frame, edm: &[f32], mut heights: Vec<f32
             let y = padded_y - 1;
             for x in 0..frame.width {
                 let index = frame.index(x, y);
-                let v = edm[index];
-                row[x + 1] = if frame.is_edge(x, y) || v == 0.0 {
-                    v
-                } else {
-                    ridge_height(edm, index, v, &offsets)
-                };
+                row[x + 1] = true_height(edm, index, frame.is_edge(x, y), &offsets);
             }
         });
     heights
+}
+
+/// [`true_heights`] of the pixels of `runs` in a particle's window `local` (`edm` and
+/// `heights` in its layout), whether a pixel is on the edge being decided in `image`, the
+/// whole image's frame.
+pub(crate) fn true_heights_of_runs(
+    local: &Frame,
+    image: &Frame,
+    edm: &[f32],
+    heights: &mut [f32],
+    runs: &[Range<usize>],
+) {
+    let offsets = local.neighbour_offsets();
+    for run in runs {
+        let (x0, y) = local.coordinates(run.start);
+        for (x, index) in (x0..).zip(run.clone()) {
+            heights[index] = true_height(edm, index, image.is_edge(x, y), &offsets);
+        }
+    }
+}
+
+/// The ridge height of padded pixel `index`: its own value on the image's edge and on the
+/// background.
+#[inline]
+fn true_height(edm: &[f32], index: usize, on_edge: bool, offsets: &[isize; 8]) -> f32 {
+    let v = edm[index];
+    if on_edge || v == 0.0 {
+        v
+    } else {
+        ridge_height(edm, index, v, offsets)
+    }
 }
 
 fn ridge_height(edm: &[f32], index: usize, v: f32, offsets: &[isize; 8]) -> f32 {
