@@ -569,8 +569,8 @@ mod tests {
         let cut = watershed(&mask).unwrap();
         let count = |m: &GrayImage| Particles::of_mask(m, Regions::Objects).sizes.len();
         assert!(count(&cut) > count(&mask));
-        // Large enough for the distance map's two-buffer sweeps (whose spare buffer becomes
-        // the ridge heights): a field of overlapping discs on a lattice.
+        // Large enough for the whole-image map's two-buffer sweeps (the reference): a field of
+        // overlapping discs on a lattice.
         let large = mask_from_fn(640, 480, |x, y| {
             let (cx, cy) = ((x % 40) as i32 - 20, (y % 36) as i32 - 18);
             let r = 12 + ((x / 40 + y / 36) % 9) as i32;
@@ -578,7 +578,7 @@ mod tests {
         });
         assert!(large.len() >= 1 << 18);
         assert_equals_whole_image(&large);
-        // One particle whose window is large enough for the two-buffer sweeps: two
+        // One particle large enough for its own two-thread sweeps (2^15 pixels): two
         // overlapping discs, with holes, clear of the image's border.
         let (a, b) = (disc(250, 270, 240), disc(420, 260, 150));
         let big = mask_from_fn(620, 540, |x, y| {
