@@ -344,16 +344,20 @@ pub(crate) fn particle_distance_map(
         run_starts,
         spare,
     } = sweeps;
+    let left = runs.iter().map(|run| run.columns.start).min().unwrap_or(0);
+    let right = runs.iter().map(|run| run.columns.end).max().unwrap_or(0);
     let rows = Rows {
         runs,
         row_starts,
         run_starts,
         top,
         bottom,
+        left,
         width,
         height,
     };
-    let columns = width + 2;
+    // One column state for each column of the particle and each beside it.
+    let columns = right - left + 2;
     let out = &mut distances[start..];
     if out.len() >= PARALLEL_PARTICLE_SWEEPS_FROM {
         spare.clear();
@@ -393,14 +397,16 @@ struct Rows<'a> {
     run_starts: &'a [usize],
     top: usize,
     bottom: usize,
+    /// The particle's leftmost column.
+    left: usize,
     width: usize,
     height: usize,
 }
 
 impl Rows<'_> {
     /// One vertical sweep over the particle's rows (as [`sweep`]); squared distances into
-    /// `out` (the particle's pixels, run after run). Columns are indexed x + 1, so that the
-    /// columns beside the image have entries too.
+    /// `out` (the particle's pixels, run after run). Column x's state is at x + 1 − `left`, so
+    /// that the columns beside the particle have states too.
     fn sweep(
         &self,
         vertical: Vertical,
@@ -466,7 +472,9 @@ impl Rows<'_> {
     #[inline]
     fn point_before(&self, columns: &[Column], x: Option<usize>, before: Option<usize>) -> Point {
         match (x, before) {
-            (Some(x), Some(row)) if x < self.width => Before::new(Some(row)).point(columns, x),
+            (Some(x), Some(row)) if x < self.width => {
+                Before::new(Some(row)).point(columns, x, self.left)
+            }
             _ => NO_POINT,
         }
     }
@@ -490,11 +498,11 @@ impl Rows<'_> {
         let mut diagonal = self.point_before(columns, start.checked_sub(1), before);
         let row_before = Before::new(before);
         for (x, squared) in run.columns.clone().zip(out.iter_mut()) {
-            let mut above = row_before.point(columns, x);
+            let mut above = row_before.point(columns, x, self.left);
             let next_diagonal = above;
             let distance = nearest_of_three(&mut above, previous, diagonal, x, y) as f32;
             keep(squared, distance);
-            columns[x + 1] = Column {
+            columns[x + 1 - self.left] = Column {
                 point: above,
                 row: y,
             };
@@ -522,11 +530,11 @@ impl Rows<'_> {
         let mut diagonal = self.point_before(columns, Some(end), before);
         let row_before = Before::new(before);
         for (x, squared) in run.columns.clone().rev().zip(out.iter_mut().rev()) {
-            let mut above = row_before.point(columns, x);
+            let mut above = row_before.point(columns, x, self.left);
             let next_diagonal = above;
             let distance = nearest_of_three(&mut above, previous, diagonal, x, y) as f32;
             keep_smaller(squared, distance);
-            columns[x + 1] = Column {
+            columns[x + 1 - self.left] = Column {
                 point: above,
                 row: y,
             };
@@ -565,10 +573,11 @@ impl Before {
         }
     }
 
-    /// The point of column `x` (inside the image) on this row.
+    /// The point of column `x` (inside the image) on this row; `left` is the column whose state
+    /// is `columns[1]`.
     #[inline]
-    fn point(self, columns: &[Column], x: usize) -> Point {
-        let column = columns[x + 1];
+    fn point(self, columns: &[Column], x: usize, left: usize) -> Point {
+        let column = columns[x + 1 - left];
         if column.row == self.row {
             column.point
         } else if self.inside {
