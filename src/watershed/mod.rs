@@ -79,8 +79,7 @@ fn frame_of(width: u32, height: u32) -> Result<Frame, WatershedError> {
 /// around it (ImageJ's sweeps carry a nearest background point from neighbour to neighbour, and
 /// the object neighbours of an object pixel are in its particle), so a particle's map made
 /// alone is the whole image's map there ([`crate::edm`] has the details). Its cost is the
-/// particle's pixels, and no whole-image map is held: the 16 MP peers mosaic's `hemato measure`
-/// peaks at 273 instead of 383 MB.
+/// particle's pixels, and no whole-image map is held (docs/performance-notes.md).
 pub fn watershed(mask: &GrayImage) -> Result<GrayImage, WatershedError> {
     watershed_in_shares(mask, shares())
 }
