@@ -89,35 +89,15 @@ fn watershed_in_shares(mask: &GrayImage, shares: usize) -> Result<GrayImage, Wat
     let frame = frame_of(mask.width(), mask.height())?;
     let particles = padded_particles(&frame, mask);
     let shares = segment::share_out(&particles, shares);
-    let maps: Vec<(Vec<f32>, f32)> = shares
+    let maps: Vec<Vec<f32>> = shares
         .par_iter()
         .with_max_len(1)
-        .map(|share| {
-            let mut sweeps = ParticleSweeps::default();
-            let mut row_runs = Vec::new();
-            let mut values = Vec::new();
-            for runs in share.particles() {
-                row_runs.clear();
-                row_runs.extend(runs.iter().map(|run| {
-                    let (x, y) = frame.coordinates(run.start);
-                    RowRun {
-                        y,
-                        columns: x..x + run.len(),
-                    }
-                }));
-                particle_distance_map(
-                    &row_runs,
-                    frame.width,
-                    frame.height,
-                    &mut sweeps,
-                    &mut values,
-                );
-            }
-            let largest = values.iter().fold(0f32, |high, &value| high.max(value));
-            (values, largest)
-        })
+        .map(|share| distance_maps_of(&frame, share))
         .collect();
-    let global_max = maps.iter().fold(0f32, |high, map| high.max(map.1));
+    let global_max = maps
+        .par_iter()
+        .map(|map| map.iter().fold(0f32, |high, &value| high.max(value)))
+        .reduce(|| 0.0, f32::max);
     // The map's minimum is the background's 0; without any background, every pixel holds
     // ImageJ's "no background" value (one particle, all of the image).
     let object_pixels: u64 = particles.sizes.iter().sum();
@@ -126,7 +106,6 @@ fn watershed_in_shares(mask: &GrayImage, shares: usize) -> Result<GrayImage, Wat
     } else {
         global_max
     };
-    let maps: Vec<Vec<f32>> = maps.into_iter().map(|(values, _)| values).collect();
     Ok(cut_particles(
         frame,
         mask,
@@ -134,6 +113,32 @@ fn watershed_in_shares(mask: &GrayImage, shares: usize) -> Result<GrayImage, Wat
         &maps,
         (global_min, global_max),
     ))
+}
+
+/// The distance maps of the particles of `share` (ImageJ's, as in the whole image of `frame`):
+/// their values, particle after particle, run after run.
+fn distance_maps_of(frame: &Frame, share: &segment::Share) -> Vec<f32> {
+    let mut sweeps = ParticleSweeps::default();
+    let mut row_runs = Vec::new();
+    let mut values = Vec::new();
+    for runs in share.particles() {
+        row_runs.clear();
+        row_runs.extend(runs.iter().map(|run| {
+            let (x, y) = frame.coordinates(run.start);
+            RowRun {
+                y,
+                columns: x..x + run.len(),
+            }
+        }));
+        particle_distance_map(
+            &row_runs,
+            frame.width,
+            frame.height,
+            &mut sweeps,
+            &mut values,
+        );
+    }
+    values
 }
 
 /// Watershed segmentation of a distance map made by [`crate::edm::distance_map`] (for callers
@@ -279,8 +284,8 @@ fn cut_particles(
 }
 
 /// The buffers of one particle: its bounding box with a frame of one pixel, holding the
-/// particle's pixels, distance map and ridge heights (0 elsewhere), the maxima flags and the
-/// level image. Reused from particle to particle, so a share never touches whole-image buffers
+/// particle's distance map and ridge heights (0 elsewhere), the maxima flags and the level
+/// image. Reused from particle to particle, so a share never touches whole-image buffers
 /// of its own, and a particle's pixels lie close together in memory.
 ///
 /// Exact because every step reads only the particle's pixels and their 8-neighbours (the
