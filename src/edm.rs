@@ -298,7 +298,7 @@ pub(crate) struct ParticleSweeps {
     columns: ColumnStates,
     /// Index in the runs of each row's first run (and one past the last row's last run).
     row_starts: Vec<usize>,
-    /// Index in the output of each run's first pixel.
+    /// Index of each run's first pixel among the particle's pixels.
     run_starts: Vec<usize>,
     /// The upward sweep's distances when the two sweeps run on two threads (large particles).
     spare: Vec<f32>,
@@ -327,7 +327,7 @@ pub(crate) fn particle_distance_map(
     let (top, bottom) = (first.y, runs[runs.len() - 1].y);
     sweeps.row_starts.clear();
     sweeps.run_starts.clear();
-    let mut pixels = distances.len();
+    let mut pixels = 0;
     for (index, run) in runs.iter().enumerate() {
         while sweeps.row_starts.len() <= run.y - top {
             sweeps.row_starts.push(index);
@@ -337,7 +337,7 @@ pub(crate) fn particle_distance_map(
     }
     sweeps.row_starts.push(runs.len());
     let start = distances.len();
-    distances.resize(pixels, 0.0);
+    distances.resize(start + pixels, 0.0);
     let ParticleSweeps {
         columns: states,
         row_starts,
@@ -430,34 +430,35 @@ impl Rows<'_> {
                 Vertical::Up => Some(y + 1).filter(|&below| below < self.height),
             };
             let runs = self.row_starts[y - self.top]..self.row_starts[y - self.top + 1];
-            for index in runs.clone() {
+            let pixels_of = |index: usize| {
                 let run = &self.runs[index];
-                let out =
-                    &mut out[self.run_starts[index] - self.run_starts[0]..][..run.columns.len()];
+                (
+                    run,
+                    self.run_starts[index]..self.run_starts[index] + run.columns.len(),
+                )
+            };
+            for index in runs.clone() {
+                let (run, pixels) = pixels_of(index);
+                let (columns, out) = (run.columns.clone(), &mut out[pixels]);
+                let beside = run.columns.start.checked_sub(1);
+                let states = &mut states.left_to_right;
                 match keep {
-                    Keep::Overwrite => self.pass_left_to_right(
-                        run,
-                        y,
-                        before,
-                        &mut states.left_to_right,
-                        out,
-                        |old, new| *old = new,
-                    ),
-                    Keep::Smaller => self.pass_left_to_right(
-                        run,
-                        y,
-                        before,
-                        &mut states.left_to_right,
-                        out,
-                        keep_smaller,
-                    ),
+                    Keep::Overwrite => {
+                        self.pass(columns.zip(out), beside, y, before, states, |old, new| {
+                            *old = new
+                        })
+                    }
+                    Keep::Smaller => {
+                        self.pass(columns.zip(out), beside, y, before, states, keep_smaller)
+                    }
                 }
             }
             for index in runs.rev() {
-                let run = &self.runs[index];
-                let out =
-                    &mut out[self.run_starts[index] - self.run_starts[0]..][..run.columns.len()];
-                self.pass_right_to_left(run, y, before, &mut states.right_to_left, out);
+                let (run, pixels) = pixels_of(index);
+                let pixels = run.columns.clone().rev().zip(out[pixels].iter_mut().rev());
+                let beside = Some(run.columns.end);
+                let states = &mut states.right_to_left;
+                self.pass(pixels, beside, y, before, states, keep_smaller);
             }
         };
         match vertical {
@@ -466,74 +467,30 @@ impl Rows<'_> {
         }
     }
 
-    /// The point of the pixel in column `x` (`None`: beside the image) on row `before` (`None`:
-    /// beyond the image) as `columns` knows it: the particle's point if the pass set it on that
-    /// row, else the pixel itself, which is then background.
+    /// Half of ImageJ's `edmLine` over one run (as [`line_pass`]): `pixels` are the run's
+    /// columns with their squared distances, in the pass's direction, and `beside` is the column
+    /// just before the run in that direction (`None` or the image's width: outside the image).
     #[inline]
-    fn point_before(&self, columns: &[Column], x: Option<usize>, before: Option<usize>) -> Point {
-        match (x, before) {
-            (Some(x), Some(row)) if x < self.width => {
-                Before::new(Some(row)).point(columns, x, self.left)
-            }
-            _ => NO_POINT,
-        }
-    }
-
-    /// The left-to-right half of ImageJ's `edmLine` over one run (as [`line_pass`]).
-    #[inline]
-    fn pass_left_to_right(
+    fn pass<'a>(
         &self,
-        run: &RowRun,
+        pixels: impl Iterator<Item = (usize, &'a mut f32)>,
+        beside: Option<usize>,
         y: usize,
         before: Option<usize>,
         columns: &mut [Column],
-        out: &mut [f32],
         keep: impl Fn(&mut f32, f32),
     ) {
-        let start = run.columns.start;
-        let mut previous = match start.checked_sub(1) {
-            Some(left) => point(left, y),
-            None => NO_POINT,
-        };
-        let mut diagonal = self.point_before(columns, start.checked_sub(1), before);
+        let beside = beside.filter(|&x| x < self.width);
         let row_before = Before::new(before);
-        for (x, squared) in run.columns.clone().zip(out.iter_mut()) {
+        // The pixel beside the run is background (runs are maximal), on this row as on the
+        // row before.
+        let mut previous = beside.map_or(NO_POINT, |x| point(x, y));
+        let mut diagonal = beside.map_or(NO_POINT, |x| row_before.point(columns, x, self.left));
+        for (x, squared) in pixels {
             let mut above = row_before.point(columns, x, self.left);
             let next_diagonal = above;
             let distance = nearest_of_three(&mut above, previous, diagonal, x, y) as f32;
             keep(squared, distance);
-            columns[x + 1 - self.left] = Column {
-                point: above,
-                row: y,
-            };
-            previous = above;
-            diagonal = next_diagonal;
-        }
-    }
-
-    /// The right-to-left half of ImageJ's `edmLine` over one run; keeps the smaller distance.
-    #[inline]
-    fn pass_right_to_left(
-        &self,
-        run: &RowRun,
-        y: usize,
-        before: Option<usize>,
-        columns: &mut [Column],
-        out: &mut [f32],
-    ) {
-        let end = run.columns.end;
-        let mut previous = if end < self.width {
-            point(end, y)
-        } else {
-            NO_POINT
-        };
-        let mut diagonal = self.point_before(columns, Some(end), before);
-        let row_before = Before::new(before);
-        for (x, squared) in run.columns.clone().rev().zip(out.iter_mut().rev()) {
-            let mut above = row_before.point(columns, x, self.left);
-            let next_diagonal = above;
-            let distance = nearest_of_three(&mut above, previous, diagonal, x, y) as f32;
-            keep_smaller(squared, distance);
             columns[x + 1 - self.left] = Column {
                 point: above,
                 row: y,
@@ -551,7 +508,6 @@ struct Before {
     row: usize,
     /// The row's number in the high half of a [`Point`].
     row_bits: Point,
-    inside: bool,
 }
 
 /// Matches no [`Column::row`], not even [`NO_ROW`].
@@ -563,24 +519,24 @@ impl Before {
             Some(row) => Self {
                 row,
                 row_bits: point(0, row),
-                inside: true,
             },
             None => Self {
                 row: NOT_A_ROW,
                 row_bits: 0,
-                inside: false,
             },
         }
     }
 
-    /// The point of column `x` (inside the image) on this row; `left` is the column whose state
-    /// is `columns[1]`.
+    /// The point of column `x` (inside the image) on this row, as `columns` knows it: the
+    /// particle's point if the pass set it on this row, else the pixel itself, which is then
+    /// background; beyond the image, no point. `left` is the column whose state is
+    /// `columns[1]`.
     #[inline]
     fn point(self, columns: &[Column], x: usize, left: usize) -> Point {
         let column = columns[x + 1 - left];
         if column.row == self.row {
             column.point
-        } else if self.inside {
+        } else if self.row != NOT_A_ROW {
             self.row_bits | x as Point
         } else {
             NO_POINT
