@@ -5,7 +5,9 @@
 //! PackBits), BMP and NumPy `.npy` files into one of them:
 //!
 //! - RGBA and grey+alpha are flattened by dropping alpha, as ImageJ does when it opens them.
-//! - 16-bit RGB is reduced to 8-bit RGB by `round(v / 257)` (ImageJ has no 16-bit RGB type).
+//! - 16-bit RGB is reduced to 8-bit RGB over the bits its samples use ([`narrow_to_8_bits`]:
+//!   `round(v / 257)` for full 16-bit data, `round(v · 255 / 4095)` for a camera's 12-bit data
+//!   stored in 16 bits); ImageJ has no 16-bit RGB type.
 //! - Anything else (float RGB, 32-bit integer grey as an intensity image, ...) is refused with
 //!   [`ImageReadError::UnsupportedPixelType`].
 //!
@@ -635,11 +637,7 @@ fn from_dynamic(path: &Path, dynamic: DynamicImage) -> Result<AnyImage, ImageRea
         DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgba16(_) => {
             let wide = dynamic.to_rgb16();
             let (width, height) = wide.dimensions();
-            let narrow = wide
-                .as_raw()
-                .iter()
-                .map(|&value| ((u32::from(value) + 128) / 257) as u8)
-                .collect();
+            let narrow = narrow_to_8_bits(wide.as_raw());
             AnyImage::Rgb8(RgbImage::from_raw(width, height, narrow).expect("same size"))
         }
         other => {
@@ -650,6 +648,44 @@ fn from_dynamic(path: &Path, dynamic: DynamicImage) -> Result<AnyImage, ImageRea
         }
     };
     Ok(image)
+}
+
+/// 16-bit samples reduced to 8 bits over the bits they use: with `b` the bit length of the
+/// largest sample (at least 8), each `v` becomes `round(v · 255 / (2^b − 1))`.
+///
+/// A full 16-bit image (largest value ≥ 2^15) gives `round(v / 257)`, the inverse of the
+/// usual 8 → 16-bit widening `v · 257`. A microscope camera's 10-, 12- or 14-bit data stored
+/// in 16-bit samples (largest value 4095 for 12 bits) spans 0-255 too, instead of 0-16 for
+/// 12 bits, which left such a field too dark to hold any cell. One factor for all channels
+/// keeps the colour (the ratios the stain and density maps depend on), and nothing clips.
+///
+/// ```
+/// // 12-bit data: the largest value, 4095, is 12 bits long; 2048 · 255 / 4095 = 127.5…
+/// assert_eq!(hemato::io::narrow_to_8_bits(&[4095, 2048, 0]), [255, 128, 0]);
+/// // Full 16 bits: v / 257 rounded.
+/// assert_eq!(hemato::io::narrow_to_8_bits(&[65535, 257 * 100 + 128, 0]), [255, 100, 0]);
+/// // Values below 256 stay as they are.
+/// assert_eq!(hemato::io::narrow_to_8_bits(&[200, 7]), [200, 7]);
+/// ```
+pub fn narrow_to_8_bits(values: &[u16]) -> Vec<u8> {
+    let bits = significant_bits(values.iter().copied().max().unwrap_or(0));
+    values
+        .iter()
+        .map(|&value| narrow_sample(value, bits))
+        .collect()
+}
+
+/// The bits [`narrow_to_8_bits`] reduces over when `largest` is the largest sample: its bit
+/// length, at least 8.
+pub fn significant_bits(largest: u16) -> u32 {
+    (u16::BITS - largest.leading_zeros()).max(8)
+}
+
+/// One sample of `bits` significant bits reduced to 8: `round(value · 255 / (2^bits − 1))`,
+/// halves up (`bits` from [`significant_bits`], 8 to 16).
+pub fn narrow_sample(value: u16, bits: u32) -> u8 {
+    let full = (1u64 << bits) - 1;
+    ((u64::from(value) * 510 + full) / (2 * full)) as u8
 }
 
 fn convert_luma<T: image::Primitive>(
@@ -1146,7 +1182,7 @@ mod tests {
     }
 
     #[test]
-    fn sixteen_bit_rgb_is_reduced_by_257() {
+    fn sixteen_bit_rgb_is_reduced_over_the_bits_it_uses() {
         let dir = tempfile::tempdir().unwrap();
         let wide = image::ImageBuffer::<image::Rgb<u16>, Vec<u16>>::from_raw(
             1,
@@ -1159,6 +1195,19 @@ mod tests {
             panic!("expected RGB")
         };
         assert_eq!(rgb.as_raw(), &[255, 100, 0]);
+        // A camera's 12-bit data in 16-bit samples (largest 4095): v · 255 / 4095, rounded by
+        // hand: 62.27, 186.81, 1.06.
+        let twelve = image::ImageBuffer::<image::Rgb<u16>, Vec<u16>>::from_raw(
+            2,
+            1,
+            vec![4095, 1000, 0, 3000, 17, 2048],
+        )
+        .unwrap();
+        let path = temp_file(&dir, "t.png", &png_bytes(&DynamicImage::ImageRgb16(twelve)));
+        let AnyImage::Rgb8(rgb) = read_image(&path).unwrap() else {
+            panic!("expected RGB")
+        };
+        assert_eq!(rgb.as_raw(), &[255, 62, 0, 187, 1, 128]);
     }
 
     #[test]

@@ -229,7 +229,7 @@ fn write_png(path: &Path, image: image::DynamicImage) {
 }
 
 #[test]
-fn rgba_and_16_bit_inputs_count_as_their_8_bit_rgb() {
+fn rgba_16_bit_and_12_bit_inputs_count_as_their_8_bit_rgb() {
     let folder = tempfile::tempdir().unwrap();
     let rgb =
         hemato::io::read_rgb_image(&root().join("fixtures/smears/BloodImage_00309.jpg")).unwrap();
@@ -244,7 +244,23 @@ fn rgba_and_16_bit_inputs_count_as_their_8_bit_rgb() {
     let wide = folder.path().join("wide.png");
     write_png(
         &wide,
-        image::DynamicImage::ImageRgb16(image::DynamicImage::ImageRgb8(rgb).to_rgb16()),
+        image::DynamicImage::ImageRgb16(image::DynamicImage::ImageRgb8(rgb.clone()).to_rgb16()),
+    );
+    // A camera's 12 bits in 16-bit samples: round(v · 4095 / 255), whose largest value is 12
+    // bits long; hemato's round(w · 255 / 4095) gives v back (the 12-bit steps are 1/16 of
+    // the 8-bit ones). Read as 16-bit data, the field would be 0-16 and hold no cell.
+    let twelve = folder.path().join("twelve.png");
+    let samples = rgb
+        .as_raw()
+        .iter()
+        .map(|&value| ((u32::from(value) * 4095 + 127) / 255) as u16)
+        .collect();
+    let (width, height) = rgb.dimensions();
+    write_png(
+        &twelve,
+        image::DynamicImage::ImageRgb16(
+            image::ImageBuffer::from_raw(width, height, samples).unwrap(),
+        ),
     );
     let counts = |file: &PathBuf| {
         let output = hemato(&["count", path(file)]);
@@ -261,6 +277,7 @@ fn rgba_and_16_bit_inputs_count_as_their_8_bit_rgb() {
     let expected = counts(&plain);
     assert_eq!(counts(&rgba), expected);
     assert_eq!(counts(&wide), expected);
+    assert_eq!(counts(&twelve), expected);
 }
 
 #[test]

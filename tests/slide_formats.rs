@@ -193,6 +193,36 @@ fn other_sample_layouts_become_rgb() {
         .write_image::<tiff::encoder::colortype::RGB16>(900, 400, &wide)
         .unwrap();
     assert_reads_exactly(&path, &image);
+    // A camera's 12 bits in 16-bit samples, round(v · 4095 / 255), whose largest value is 12
+    // bits long: reduced over 12 bits, round(w · 255 / 4095) = v, as `hemato count` reads
+    // the whole image; alpha (65535 here) does not count.
+    let twelve = |v: u8| ((u32::from(v) * 4095 + 127) / 255) as u16;
+    let samples: Vec<u16> = image.as_raw().iter().map(|&v| twelve(v)).collect();
+    let largest = *samples.iter().max().unwrap();
+    assert!((2048..4096).contains(&largest), "{largest}");
+    let path = dir.path().join("rgb12.tif");
+    let mut encoder =
+        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
+    encoder
+        .write_image::<tiff::encoder::colortype::RGB16>(900, 400, &samples)
+        .unwrap();
+    assert_reads_exactly(&path, &image);
+    assert_eq!(
+        hemato::io::read_rgb_image(&path).unwrap(),
+        image,
+        "the whole-image reader agrees"
+    );
+    let with_alpha: Vec<u16> = image
+        .pixels()
+        .flat_map(|p| [twelve(p[0]), twelve(p[1]), twelve(p[2]), 65535])
+        .collect();
+    let path = dir.path().join("rgba12.tif");
+    let mut encoder =
+        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
+    encoder
+        .write_image::<tiff::encoder::colortype::RGBA16>(900, 400, &with_alpha)
+        .unwrap();
+    assert_reads_exactly(&path, &image);
     // RGBA: alpha dropped.
     let rgba: Vec<u8> = image
         .pixels()

@@ -237,7 +237,8 @@ impl SlideReader {
         budget: usize,
     ) -> Result<SlideReader, SlideReadError> {
         if is_tiff(path)? {
-            let source = TiffSource::open(path, None, Arc::new(ChunkCache::new(budget)))?;
+            let mut source = TiffSource::open(path, None, Arc::new(ChunkCache::new(budget)))?;
+            source.sample_bits = source.significant_bits()?;
             let (width, height) = (source.width, source.height);
             return Ok(SlideReader {
                 path: path.to_path_buf(),
@@ -307,11 +308,12 @@ impl SlideReader {
     /// An independent reader of the same slide (for another thread).
     pub fn reopen(&self) -> Result<SlideReader, SlideReadError> {
         let source = match &self.source {
-            Source::Tiff(tiff) => Source::Tiff(Box::new(TiffSource::open(
-                &self.path,
-                Some(tiff.ifd_index),
-                Arc::clone(&tiff.cache),
-            )?)),
+            Source::Tiff(tiff) => {
+                let mut source =
+                    TiffSource::open(&self.path, Some(tiff.ifd_index), Arc::clone(&tiff.cache))?;
+                source.sample_bits = tiff.sample_bits;
+                Source::Tiff(Box::new(source))
+            }
             Source::Memory(image) => Source::Memory(Arc::clone(image)),
         };
         Ok(SlideReader {
@@ -524,6 +526,10 @@ struct TiffSource {
     jpeg_tables: Option<Vec<u8>>,
     /// Decoded compressed chunks, shared with the reopened readers of the same image.
     cache: Arc<ChunkCache>,
+    /// The bits 16-bit samples are reduced to 8 over ([`crate::io::narrow_sample`]): the
+    /// bit length of the slide's largest colour sample, found when the slide is first opened
+    /// ([`TiffSource::significant_bits`]); 16 until then.
+    sample_bits: u32,
 }
 
 impl TiffSource {
@@ -652,7 +658,41 @@ impl TiffSource {
             byte_counts,
             jpeg_tables,
             cache,
+            sample_bits: 16,
         })
+    }
+
+    /// The bit length of the largest colour sample of a 16-bit slide (alpha left out; at least
+    /// 8), read from every chunk: a camera's 12-bit data stored in 16-bit samples is reduced
+    /// to 8 bits over 12, as [`crate::io::read_image`] reduces a whole image. 8-bit slides
+    /// need no pass and give 8.
+    fn significant_bits(&mut self) -> Result<u32, SlideReadError> {
+        if !matches!(
+            self.colour,
+            ColorType::Gray(16) | ColorType::GrayA(16) | ColorType::RGB(16) | ColorType::RGBA(16)
+        ) {
+            return Ok(8);
+        }
+        let samples = self.samples();
+        let has_alpha = matches!(self.colour, ColorType::GrayA(_) | ColorType::RGBA(_));
+        let colours = if has_alpha { samples - 1 } else { samples };
+        let mut largest = 0u16;
+        let chunks = self.chunks_across * self.height.div_ceil(self.chunk_height);
+        for index in 0..chunks {
+            let values = match self.decoder.read_chunk(index) {
+                Ok(DecodingResult::U16(values)) => values,
+                Ok(_) => continue,
+                Err(error) => return Err(self.corrupt(error)),
+            };
+            let chunk_largest = values
+                .chunks(samples)
+                .flat_map(|pixel| &pixel[..colours.min(pixel.len())])
+                .copied()
+                .max()
+                .unwrap_or(0);
+            largest = largest.max(chunk_largest);
+        }
+        Ok(crate::io::significant_bits(largest))
     }
 
     fn describe(&self) -> String {
@@ -857,7 +897,7 @@ impl TiffSource {
             DecodingResult::U8(values) => values,
             DecodingResult::U16(values) => values
                 .into_iter()
-                .map(|value| ((u32::from(value) + 128) / 257) as u8)
+                .map(|value| crate::io::narrow_sample(value, self.sample_bits))
                 .collect(),
             other => {
                 return Err(SlideReadError::UnsupportedPixels {
