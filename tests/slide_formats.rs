@@ -180,6 +180,18 @@ fn lzw_packbits_and_deflate_from_tifffile_are_read_exactly() {
     }
 }
 
+/// Writes `samples` as a 900 x 400 TIFF of colour type `C` (one strip, uncompressed).
+fn write_900_by_400_tiff<C: tiff::encoder::colortype::ColorType>(path: &Path, samples: &[C::Inner])
+where
+    [C::Inner]: tiff::encoder::TiffValue,
+{
+    let file = std::fs::File::create(path).unwrap();
+    tiff::encoder::TiffEncoder::new(file)
+        .unwrap()
+        .write_image::<C>(900, 400, samples)
+        .unwrap();
+}
+
 #[test]
 fn other_sample_layouts_become_rgb() {
     let dir = tempfile::tempdir().unwrap();
@@ -187,11 +199,7 @@ fn other_sample_layouts_become_rgb() {
     // 16-bit RGB holding v·257: reduced to 8 bits as round(v / 257) = v.
     let wide: Vec<u16> = image.as_raw().iter().map(|&v| u16::from(v) * 257).collect();
     let path = dir.path().join("rgb16.tif");
-    let mut encoder =
-        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
-    encoder
-        .write_image::<tiff::encoder::colortype::RGB16>(900, 400, &wide)
-        .unwrap();
+    write_900_by_400_tiff::<tiff::encoder::colortype::RGB16>(&path, &wide);
     assert_reads_exactly(&path, &image);
     // A camera's 12 bits in 16-bit samples, round(v · 4095 / 255), whose largest value is 12
     // bits long: reduced over 12 bits, round(w · 255 / 4095) = v, as `hemato count` reads
@@ -201,11 +209,7 @@ fn other_sample_layouts_become_rgb() {
     let largest = *samples.iter().max().unwrap();
     assert!((2048..4096).contains(&largest), "{largest}");
     let path = dir.path().join("rgb12.tif");
-    let mut encoder =
-        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
-    encoder
-        .write_image::<tiff::encoder::colortype::RGB16>(900, 400, &samples)
-        .unwrap();
+    write_900_by_400_tiff::<tiff::encoder::colortype::RGB16>(&path, &samples);
     assert_reads_exactly(&path, &image);
     assert_eq!(
         hemato::io::read_rgb_image(&path).unwrap(),
@@ -217,11 +221,7 @@ fn other_sample_layouts_become_rgb() {
         .flat_map(|p| [twelve(p[0]), twelve(p[1]), twelve(p[2]), 65535])
         .collect();
     let path = dir.path().join("rgba12.tif");
-    let mut encoder =
-        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
-    encoder
-        .write_image::<tiff::encoder::colortype::RGBA16>(900, 400, &with_alpha)
-        .unwrap();
+    write_900_by_400_tiff::<tiff::encoder::colortype::RGBA16>(&path, &with_alpha);
     assert_reads_exactly(&path, &image);
     // RGBA: alpha dropped.
     let rgba: Vec<u8> = image
@@ -229,11 +229,7 @@ fn other_sample_layouts_become_rgb() {
         .flat_map(|p| [p[0], p[1], p[2], 77])
         .collect();
     let path = dir.path().join("rgba.tif");
-    let mut encoder =
-        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
-    encoder
-        .write_image::<tiff::encoder::colortype::RGBA8>(900, 400, &rgba)
-        .unwrap();
+    write_900_by_400_tiff::<tiff::encoder::colortype::RGBA8>(&path, &rgba);
     assert_reads_exactly(&path, &image);
     // Grey: repeated in all three channels.
     let grey = image::GrayImage::from_fn(900, 400, |x, y| image::Luma([image.get_pixel(x, y)[1]]));
@@ -242,11 +238,7 @@ fn other_sample_layouts_become_rgb() {
         image::Rgb([v, v, v])
     });
     let path = dir.path().join("grey.tif");
-    let mut encoder =
-        tiff::encoder::TiffEncoder::new(std::fs::File::create(&path).unwrap()).unwrap();
-    encoder
-        .write_image::<tiff::encoder::colortype::Gray8>(900, 400, grey.as_raw())
-        .unwrap();
+    write_900_by_400_tiff::<tiff::encoder::colortype::Gray8>(&path, grey.as_raw());
     assert_reads_exactly(&path, &grey_rgb);
     // PNG: decoded whole.
     let path = dir.path().join("field.png");
