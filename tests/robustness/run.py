@@ -4,8 +4,10 @@ Writes copies of ../shared/data/aslan-sample (50 fields, complete boxes) and
 ../shared/data/smears-sample (20 BCCD fields) changed in one way each -- gamma 0.8 and 1.25,
 a warm and a cool white balance, 20 % less light, JPEG at quality 70, a Gaussian blur of one
 pixel, and for Aslan 0.75x and 1.5x magnification (boxes scaled with it) -- and scores each
-copy with `hemato evaluate-detection`, printing one line per copy. Not run by CI (about two
-minutes); the output is in docs/accuracy.md ("Robustness to imaging changes").
+copy with `hemato evaluate-detection`, printing one line per copy; then a second table of
+Aslan copies with smaller red cells (shrunk 0.6x to 0.2x, and shrunk then enlarged back). Not
+run by CI (about three minutes); the output is in docs/accuracy.md ("Robustness to imaging
+changes", "Small red cells").
 
 Usage, from the repository root, with numpy and Pillow (e.g. the venv that
 benches/peers/run.sh makes):
@@ -121,3 +123,21 @@ for label, (change, scale) in CHANGES.items():
     else:
         bccd_white = bccd_platelets = "–"
     print(f"| {label} | {error} % | {' / '.join(aslan['white cells'])} | {bccd_white} | {bccd_platelets} |")
+
+# Small red cells: the Aslan fields shrunk (their red cells are about 49 px across), and shrunk
+# then enlarged back to the original size (the pixels lost are the same; only the size the
+# detector works at differs). docs/accuracy.md, "Small red cells".
+print()
+print("| Aslan copy | red cells about | red-cell count error | red cells recall / precision "
+      "| white cells recall / precision |")
+print("| --- | ---: | ---: | ---: | ---: |")
+SIZES = [(0.6, 1.0), (0.5, 1.0), (0.4, 1.0), (1 / 3, 1.0), (0.25, 1.0), (0.2, 1.0),
+         (0.5, 2.0), (0.4, 2.5), (0.25, 2.0), (0.25, 4.0)]
+for shrink, enlarge in SIZES:
+    folder = f"{WORK}/aslan-shrunk-{shrink:.2f}-enlarged-{enlarge:.1f}"
+    change = (lambda s, e: lambda image: resized(e)(resized(s)(image)))(shrink, enlarge)
+    aslan_copy(folder, change, shrink * enlarge)
+    error, aslan = score("--csv", folder)
+    label = f"{shrink:.2f}x" + (f", then {enlarge:g}x" if enlarge != 1.0 else "")
+    print(f"| {label} | {49 * shrink * enlarge:.0f} px | {error} % | "
+          f"{' / '.join(aslan['red cells'])} | {' / '.join(aslan['white cells'])} |")
