@@ -2,7 +2,9 @@
 //!
 //! hemato works on four pixel types, the ones ImageJ has: 8-bit grey, 16-bit grey, 32-bit float
 //! grey and 8-bit RGB. [`read_image`] turns PNG, JPEG, TIFF (uncompressed, LZW, Deflate,
-//! PackBits), BMP and NumPy `.npy` files into one of them:
+//! PackBits; strips or tiles; colour planes interleaved or stored one after the other), BMP
+//! and NumPy `.npy` files into one of them (other formats, e.g. WebP or GIF, are refused by
+//! name: [`ImageReadError::UnsupportedFormat`]):
 //!
 //! - RGBA and grey+alpha are flattened by dropping alpha, as ImageJ does when it opens them.
 //! - 16-bit RGB is reduced to 8-bit RGB over the bits its samples use ([`narrow_to_8_bits`]:
@@ -166,6 +168,9 @@ pub enum ImageReadError {
     /// The bytes are not one of the supported formats.
     #[error("{path}: not a supported image format (PNG, JPEG, TIFF, BMP or NumPy .npy)")]
     UnknownFormat { path: PathBuf },
+    /// The bytes are an image format hemato does not read (WebP, GIF, ...).
+    #[error("{path}: {format} images are not read; convert it to PNG, JPEG, TIFF or BMP")]
+    UnsupportedFormat { path: PathBuf, format: String },
     /// The format is known but the data is damaged or cut short.
     #[error("{path}: corrupt or truncated image: {reason}")]
     Corrupt { path: PathBuf, reason: String },
@@ -522,12 +527,16 @@ fn image_crate_reader(path: &Path) -> Result<ImageReader<BufReader<File>>, Image
     let reader = ImageReader::new(BufReader::new(file))
         .with_guessed_format()
         .map_err(io_error(path))?;
-    if reader.format().is_none() {
-        return Err(ImageReadError::UnknownFormat {
+    match reader.format() {
+        None => Err(ImageReadError::UnknownFormat {
             path: path.to_path_buf(),
-        });
+        }),
+        Some(format) if !format.reading_enabled() => Err(ImageReadError::UnsupportedFormat {
+            path: path.to_path_buf(),
+            format: format!("{format:?}"),
+        }),
+        Some(_) => Ok(reader),
     }
-    Ok(reader)
 }
 
 /// An image crate error about `path` as hemato reports it.
@@ -761,8 +770,117 @@ mod tiff_io {
         let (width, height) = decoder.dimensions().map_err(&corrupt)?;
         check_dimensions(path, width.into(), height.into())?;
         let color = decoder.colortype().map_err(&corrupt)?;
-        let pixels = decoder.read_image().map_err(&corrupt)?;
+        let planar = decoder
+            .find_tag_unsigned::<u16>(tiff::tags::Tag::PlanarConfiguration)
+            .map_err(&corrupt)?;
+        let samples = samples_per_pixel(color);
+        let pixels = if planar == Some(2) && samples > 1 {
+            interleaved_planes(&mut decoder, (width, height), samples).map_err(&corrupt)?
+        } else {
+            decoder.read_image().map_err(&corrupt)?
+        };
         Ok((width, height, color, pixels))
+    }
+
+    fn samples_per_pixel(color: ColorType) -> u32 {
+        match color {
+            ColorType::GrayA(_) => 2,
+            ColorType::RGB(_) | ColorType::YCbCr(_) => 3,
+            ColorType::RGBA(_) | ColorType::CMYK(_) => 4,
+            _ => 1,
+        }
+    }
+
+    /// The samples of an image whose colour planes are stored one after the other
+    /// (PlanarConfiguration 2: all red chunks, then all green, ...), interleaved pixel by
+    /// pixel as [`Decoder::read_image`] returns chunky data (that function reads only the
+    /// first plane of such a file). Chunk `plane · chunks_per_plane + k` holds chunk `k` of
+    /// `plane`.
+    fn interleaved_planes(
+        decoder: &mut Decoder<BufReader<File>>,
+        (width, height): (u32, u32),
+        samples: u32,
+    ) -> Result<DecodingResult, tiff::TiffError> {
+        let (chunk_width, chunk_height) = decoder.chunk_dimensions();
+        let across = width.div_ceil(chunk_width.max(1));
+        let per_plane = across * height.div_ceil(chunk_height.max(1));
+        let length = width as usize * height as usize * samples as usize;
+        let mut interleaved: Option<DecodingResult> = None;
+        for plane in 0..samples {
+            for chunk in 0..per_plane {
+                let index = plane * per_plane + chunk;
+                let (data_width, data_height) = decoder.chunk_data_dimensions(index);
+                let layout = PlaneChunk {
+                    x: (chunk % across) * chunk_width,
+                    y: (chunk / across) * chunk_height,
+                    data_width,
+                    data_height,
+                    width,
+                    height,
+                    plane,
+                    samples,
+                };
+                match (decoder.read_chunk(index)?, &mut interleaved) {
+                    (DecodingResult::U8(values), None) => {
+                        let mut target = vec![0u8; length];
+                        layout.place(&values, &mut target);
+                        interleaved = Some(DecodingResult::U8(target));
+                    }
+                    (DecodingResult::U8(values), Some(DecodingResult::U8(target))) => {
+                        layout.place(&values, target)
+                    }
+                    (DecodingResult::U16(values), None) => {
+                        let mut target = vec![0u16; length];
+                        layout.place(&values, &mut target);
+                        interleaved = Some(DecodingResult::U16(target));
+                    }
+                    (DecodingResult::U16(values), Some(DecodingResult::U16(target))) => {
+                        layout.place(&values, target)
+                    }
+                    _ => {
+                        return Err(tiff::TiffError::UnsupportedError(
+                            tiff::TiffUnsupportedError::UnsupportedDataType,
+                        ))
+                    }
+                }
+            }
+        }
+        interleaved.ok_or(tiff::TiffError::FormatError(
+            tiff::TiffFormatError::InconsistentSizesEncountered,
+        ))
+    }
+
+    /// Where one chunk of one colour plane goes in the interleaved image.
+    struct PlaneChunk {
+        x: u32,
+        y: u32,
+        /// The chunk's rows as decoded (a tile's rows may reach past the image's right edge).
+        data_width: u32,
+        data_height: u32,
+        width: u32,
+        height: u32,
+        plane: u32,
+        samples: u32,
+    }
+
+    impl PlaneChunk {
+        fn place<T: Copy>(&self, values: &[T], target: &mut [T]) {
+            let columns = self.data_width.min(self.width - self.x) as usize;
+            let rows = self.data_height.min(self.height - self.y) as usize;
+            let samples = self.samples as usize;
+            for row in 0..rows {
+                let source = values
+                    .iter()
+                    .skip(row * self.data_width as usize)
+                    .take(columns);
+                let start = ((self.y as usize + row) * self.width as usize + self.x as usize)
+                    * samples
+                    + self.plane as usize;
+                for (slot, &value) in target[start..].iter_mut().step_by(samples).zip(source) {
+                    *slot = value;
+                }
+            }
+        }
     }
 
     fn unsupported(path: &Path, kind: String) -> ImageReadError {
@@ -1320,6 +1438,26 @@ mod tests {
             read_image(&path),
             Err(ImageReadError::UnknownFormat { .. })
         ));
+    }
+
+    #[test]
+    fn a_format_hemato_does_not_read_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        // The first bytes of a lossless WebP file (RIFF container, "WEBPVP8L" chunk).
+        let path = temp_file(
+            &dir,
+            "cells.webp",
+            b"RIFF\x1a\0\0\0WEBPVP8L\x0d\0\0\0\x2f\0\0\0",
+        );
+        let error = read_image(&path).unwrap_err();
+        assert!(
+            matches!(error, ImageReadError::UnsupportedFormat { .. }),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().contains("WebP images are not read"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -582,3 +582,21 @@ fn a_corrupt_chunk_is_an_error_on_every_read() {
     assert_eq!(statistics.decodes, 6 + 12 + 5, "{statistics:?}");
     assert_eq!(statistics.chunks, 5 + 12, "{statistics:?}");
 }
+
+#[test]
+fn separate_colour_planes_are_interleaved_by_the_whole_image_reader() {
+    // tifffile's files (tests/goldens/slide/README.md): the top-left 150 x 100 pixels of
+    // source.png, planes stored one after the other, in strips and in partial tiles.
+    let source = hemato::io::read_rgb_image(&fixture("source.png")).unwrap();
+    let corner = crop(&source, Rect::new(0, 0, 150, 100));
+    for name in ["planar_strips.tif", "planar_tiles_16bit.tif"] {
+        let read = hemato::io::read_rgb_image(&fixture(name)).unwrap();
+        assert!(read == corner, "{name}");
+    }
+    // The slide reader, which reads chunk by chunk, refuses them by name.
+    let error = SlideReader::open(&fixture("planar_strips.tif")).unwrap_err();
+    assert!(
+        error.to_string().contains("separate colour planes"),
+        "{error}"
+    );
+}

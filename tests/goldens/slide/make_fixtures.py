@@ -73,3 +73,13 @@ tifffile.imwrite(here / "packbits_strips.tif", crop, photometric="rgb", compress
                  rowsperstrip=5)
 tifffile.imwrite(here / "deflate_strips_predictor.tif", crop, photometric="rgb",
                  compression="zlib", predictor=True, rowsperstrip=64)
+
+# 5. Separate colour planes (PlanarConfiguration 2: all red chunks, then green, then blue), which
+#    the whole-image reader interleaves, from the top-left 150 x 100 pixels of the crop (partial
+#    last strip and tiles): Deflate strips of 16 rows, 8-bit; Deflate 64 x 64 tiles, 16-bit
+#    holding v * 257.
+planes = numpy.ascontiguousarray(numpy.moveaxis(crop[:100, :150], 2, 0))  # (3, 100, 150)
+tifffile.imwrite(here / "planar_strips.tif", planes, photometric="rgb", planarconfig="separate",
+                 compression="zlib", rowsperstrip=16)
+tifffile.imwrite(here / "planar_tiles_16bit.tif", planes.astype(numpy.uint16) * 257,
+                 photometric="rgb", planarconfig="separate", compression="zlib", tile=(64, 64))
