@@ -661,41 +661,68 @@ fn a_folder_of_subfolders_names_them() {
 }
 
 #[test]
-fn images_with_small_red_cells_are_named_in_the_summary() {
+fn images_with_small_red_cells_are_counted_enlarged() {
     // BCCD's red cells are about 100 px across (dataset README: box median 102 px); a fifth
-    // of the field has them at about 20 px, under the 25 px below which the count is less
-    // accurate (docs/accuracy.md, "Small red cells").
+    // of the field has them at about 20 px, under the 32 px below which the count is less
+    // accurate (docs/accuracy.md, "Small red cells"), so it is counted enlarged and should
+    // find what the field itself gives.
     let folder = tempfile::tempdir().unwrap();
     let rgb =
         hemato::io::read_rgb_image(&root().join("fixtures/smears/BloodImage_00309.jpg")).unwrap();
     let plain = folder.path().join("plain.png");
     write_png(&plain, image::DynamicImage::ImageRgb8(rgb.clone()));
-    let small = folder.path().join("small.png");
-    let (width, height) = (rgb.width() / 5, rgb.height() / 5);
-    write_png(
-        &small,
-        image::DynamicImage::ImageRgb8(image::imageops::resize(
-            &rgb,
-            width,
-            height,
-            image::imageops::FilterType::Lanczos3,
-        )),
+    let small = image::imageops::resize(
+        &rgb,
+        rgb.width() / 5,
+        rgb.height() / 5,
+        image::imageops::FilterType::Lanczos3,
     );
-    let summary = |files: &[&PathBuf]| {
+    let small_path = folder.path().join("small.png");
+    write_png(&small_path, image::DynamicImage::ImageRgb8(small.clone()));
+    // 7 x 7 copies of it: too large to enlarge within 2^21 pixels (2x would be 2.4 MP).
+    let tiled = image::RgbImage::from_fn(small.width() * 7, small.height() * 7, |x, y| {
+        *small.get_pixel(x % small.width(), y % small.height())
+    });
+    let tiled_path = folder.path().join("tiled.png");
+    write_png(&tiled_path, image::DynamicImage::ImageRgb8(tiled));
+    let run = |files: &[&PathBuf]| {
         let mut args = vec!["count"];
         args.extend(files.iter().map(|file| path(file)));
         let output = hemato(&args);
         assert!(output.status.success(), "{}", stderr(&output));
-        stderr(&output)
+        // Each image's row of the counts table: rbc and wbc_total.
+        let rows: Vec<(u64, u64)> = stdout(&output)
+            .lines()
+            .skip(1)
+            .take(files.len())
+            .map(|line| {
+                let values: Vec<u64> = line
+                    .split(',')
+                    .skip(1)
+                    .map(|value| value.parse().unwrap())
+                    .collect();
+                (values[0], values[values.len() - 1])
+            })
+            .collect();
+        (rows, stderr(&output))
     };
-    let both = summary(&[&plain, &small]);
+    let (rows, summary) = run(&[&plain, &small_path]);
     assert!(
-        both.contains(&format!(
-            "! 1 image(s) with red cells under 25 px across (smallest: {},",
-            small.display()
-        )),
-        "{both}"
+        summary.contains("+ 1 image(s) with red cells under 32 px across counted enlarged"),
+        "{summary}"
     );
-    let alone = summary(&[&plain]);
-    assert!(!alone.contains("under 25 px"), "{alone}");
+    assert!(!summary.contains("counted as they are"), "{summary}");
+    let ((plain_red, plain_white), (small_red, small_white)) = (rows[0], rows[1]);
+    assert!(plain_red.abs_diff(small_red) <= 3, "{rows:?}");
+    assert_eq!((plain_white, small_white), (1, 1), "{rows:?}");
+    let (_, summary) = run(&[&tiled_path]);
+    assert!(
+        summary.contains(&format!(
+            "! 1 image(s) whose red cells measure under 32 px across counted as they are (smallest: {},",
+            tiled_path.display()
+        )),
+        "{summary}"
+    );
+    let (_, summary) = run(&[&plain]);
+    assert!(!summary.contains("under 32 px"), "{summary}");
 }

@@ -197,6 +197,61 @@ impl Detection {
     }
 }
 
+impl Detection {
+    /// The detection in an image `factor` times smaller than the one it was found in (an
+    /// enlarged copy, [`super::enlargement`]): a pixel of the small image belongs to it when
+    /// the centre of its `factor` × `factor` block does, and a detection no block centre falls
+    /// in keeps the one pixel that holds its first pixel.
+    pub fn reduced(&self, factor: u32) -> Detection {
+        let mut runs = reduced_runs(&self.particle.runs, factor);
+        if runs.is_empty() {
+            let (x, y) = self.particle.start;
+            runs.push(Run {
+                y: y / factor,
+                x_start: x / factor,
+                x_end: x / factor + 1,
+            });
+        }
+        let particle = particle_of_runs(&runs).expect("at least one pixel");
+        Detection {
+            kind: self.kind,
+            particle,
+            cells: self.cells,
+            nucleus: reduced_runs(&self.nucleus, factor),
+        }
+    }
+}
+
+/// The pixels of an image `factor` times smaller whose block centre (`factor · x + factor / 2`,
+/// the same in y) lies in `runs` (raster order), as runs in raster order.
+///
+/// ```text
+/// factor 2: row 1 (the centre row of small row 0) holding x 1..5 covers the centres 1 and 3
+/// of small pixels 0 and 1; row 0 (no centre row) counts for nothing.
+/// ```
+pub fn reduced_runs(runs: &[Run], factor: u32) -> Vec<Run> {
+    let centre = factor / 2;
+    let mut reduced: Vec<Run> = Vec::new();
+    for run in runs.iter().filter(|run| run.y % factor == centre) {
+        // Small pixels x with x·factor + centre in [x_start, x_end).
+        let first = run.x_start.saturating_sub(centre).div_ceil(factor);
+        let end = (run.x_end + factor - 1 - centre) / factor;
+        if first >= end {
+            continue;
+        }
+        let y = run.y / factor;
+        match reduced.last_mut() {
+            Some(last) if last.y == y && last.x_end == first => last.x_end = end,
+            _ => reduced.push(Run {
+                y,
+                x_start: first,
+                x_end: end,
+            }),
+        }
+    }
+    reduced
+}
+
 impl FieldDetections {
     /// Diameter of a red cell in pixels, `2√(A/π)`.
     pub fn red_cell_diameter(&self) -> Option<f64> {
@@ -1133,6 +1188,50 @@ fn median(mut values: Vec<f32>) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run(y: u32, x_start: u32, x_end: u32) -> Run {
+        Run { y, x_start, x_end }
+    }
+
+    #[test]
+    fn reduced_runs_keep_the_pixels_whose_block_centre_they_hold() {
+        // Factor 2, centres at 1, 3, 5...: row 0 is no centre row; row 1's x 1..5 holds the
+        // centres of small pixels 0 and 1; x 5..6 on the same row holds small pixel 2 and
+        // joins them; row 3's x 2..3 holds no centre (3 is not in 2..3).
+        let runs = [run(0, 0, 9), run(1, 1, 5), run(1, 5, 6), run(3, 2, 3)];
+        assert_eq!(reduced_runs(&runs, 2), [run(0, 0, 3)]);
+        // Factor 3, centres at 1, 4, 7: row 4 (small row 1), x 0..3 holds only centre 1.
+        assert_eq!(reduced_runs(&[run(4, 0, 3)], 3), [run(1, 0, 1)]);
+        // Any mask enlarged by blocks reduces back to itself.
+        let small = [run(0, 2, 5), run(1, 0, 1), run(1, 3, 7), run(2, 4, 5)];
+        for factor in 1..=4 {
+            let blocks: Vec<Run> = small
+                .iter()
+                .flat_map(|r| {
+                    (0..factor)
+                        .map(move |dy| run(r.y * factor + dy, r.x_start * factor, r.x_end * factor))
+                })
+                .collect();
+            let mut sorted = blocks.clone();
+            sorted.sort_unstable();
+            assert_eq!(reduced_runs(&sorted, factor), small, "factor {factor}");
+        }
+    }
+
+    #[test]
+    fn a_detection_too_small_for_any_block_centre_keeps_one_pixel() {
+        // A 1 x 1 piece at (8, 9) of an image enlarged 4x (centres at 2, 6, 10): no centre.
+        let particle = particle_of_runs(&[run(9, 8, 9)]).unwrap();
+        let detection = Detection {
+            kind: Kind::Platelet,
+            particle,
+            cells: 1,
+            nucleus: Vec::new(),
+        };
+        let reduced = detection.reduced(4);
+        assert_eq!(reduced.particle.runs, [run(2, 2, 3)]);
+        assert_eq!(reduced.particle.pixel_count(), 1);
+    }
 
     #[test]
     fn runs_within_keeps_the_object_pixels_of_each_run() {

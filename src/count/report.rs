@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{CellClass, ImageCount};
+use super::{CellClass, ImageCount, SMALLEST_RELIABLE_RED_CELL_PX};
 
 /// The image column's value on the total row of the counts table.
 pub const TOTAL_ROW: &str = "total";
@@ -212,26 +212,34 @@ pub fn summary(images: &[(String, &ImageCount)]) -> String {
     text
 }
 
-/// Red cells fewer pixels across than this are counted less accurately: the watershed and the
-/// pixel-sized steps of the detector do not shrink with the cells. Measured on the 50 Aslan
-/// fields shrunk from their 49 px red cells (`docs/accuracy.md`, "Small red cells"): mean
-/// count error 9.0 % as they are, 10.5 % at 29 px, 11.7 % at 24 px, 14 % at 16-20 px, 21 % at
-/// 12 px; shrunk and enlarged back, 8.6-9.4 %.
-pub const SMALLEST_RELIABLE_RED_CELL_PX: f64 = 25.0;
-
-/// The summary's warning about images whose red cells are under
-/// [`SMALLEST_RELIABLE_RED_CELL_PX`] across, naming the one with the smallest.
+/// The summary's notes about images whose red cells are under
+/// [`SMALLEST_RELIABLE_RED_CELL_PX`] across: how many were counted enlarged, and the ones
+/// counted as they are (too large to enlarge, [`super::LARGEST_ENLARGED_PIXELS`], or whose
+/// enlarged copy disagreed on the red-cell size), naming the one with the smallest.
 fn small_cells_note(images: &[(String, &ImageCount)]) -> Option<String> {
+    let enlarged = images
+        .iter()
+        .filter(|(_, count)| count.enlarged > 1)
+        .count();
+    let mut note = String::new();
+    if enlarged > 0 {
+        note.push_str(&format!(
+            "+ {enlarged} image(s) with red cells under {SMALLEST_RELIABLE_RED_CELL_PX:.0} px across counted enlarged 2-16x (positions and sizes given in the image's own pixels)\n"
+        ));
+    }
     let small: Vec<(&str, f64)> = images
         .iter()
+        .filter(|(_, count)| count.enlarged == 1)
         .filter_map(|(name, count)| Some((name.as_str(), count.field.red_cell_diameter()?)))
         .filter(|&(_, diameter)| diameter < SMALLEST_RELIABLE_RED_CELL_PX)
         .collect();
-    let (name, diameter) = small.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1))?;
-    Some(format!(
-        "! {} image(s) with red cells under {SMALLEST_RELIABLE_RED_CELL_PX:.0} px across (smallest: {name}, {diameter:.0} px): their counts are less accurate; count such images enlarged 2-4x (e.g. ImageMagick's -resize 300%) or at a higher magnification (docs/accuracy.md, \"Small red cells\")\n",
-        small.len()
-    ))
+    if let Some((name, diameter)) = small.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1)) {
+        note.push_str(&format!(
+            "! {} image(s) whose red cells measure under {SMALLEST_RELIABLE_RED_CELL_PX:.0} px across counted as they are (smallest: {name}, {diameter:.0} px): too large to enlarge, or an enlarged copy measured another red-cell size, which makes the size itself doubtful; their counts are less accurate: give --pixel-size if known, or enlarge them 2-3x before counting (docs/accuracy.md, \"Small red cells\")\n",
+            small.len()
+        ));
+    }
+    (!note.is_empty()).then_some(note)
 }
 
 /// The white-cell differential of summed counts (table order, `wbc_total` last).
