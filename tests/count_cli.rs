@@ -679,7 +679,7 @@ fn images_with_small_red_cells_are_counted_enlarged() {
     );
     let small_path = folder.path().join("small.png");
     write_png(&small_path, image::DynamicImage::ImageRgb8(small.clone()));
-    // 7 x 7 copies of it: too large to enlarge within 2^21 pixels (2x would be 2.4 MP).
+    // 7 x 7 copies of it: too large to enlarge within 1.5 · 2^20 pixels (2x would be 2.4 MP).
     let tiled = image::RgbImage::from_fn(small.width() * 7, small.height() * 7, |x, y| {
         *small.get_pixel(x % small.width(), y % small.height())
     });

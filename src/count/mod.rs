@@ -399,11 +399,12 @@ pub const SMALLEST_RELIABLE_RED_CELL_PX: f64 = 32.0;
 /// The red-cell diameter, in pixels, an enlarged copy aims at (about the Aslan fields').
 pub const ENLARGED_RED_CELL_PX: f64 = 48.0;
 
-/// The most pixels an enlarged copy may have: 2²¹ (a 1,448² image). Counting an image of this
-/// size peaks at about 90 MB, under the 128 MiB that [`crate::memory::Footprint::COUNT`]
-/// allows any image besides its pixels, so the memory check made from the file's header
-/// (before the red cells are known) still holds.
-pub const LARGEST_ENLARGED_PIXELS: u64 = 1 << 21;
+/// The most pixels an enlarged copy may have: 1.5 · 2²⁰ (a 1,254² image, enough for a 640 ×
+/// 480 field enlarged 2x). Counting through copies of 1.04, 1.21 and 1.42 MP peaked at 102,
+/// 107 and 117 MB (tiled shrunk Aslan fields, 2026-11-25), under the 134 MB (128 MiB) that
+/// [`crate::memory::Footprint::COUNT`] allows any image besides its pixels, so the memory check
+/// made from the file's header (before the red cells are known) still holds.
+pub const LARGEST_ENLARGED_PIXELS: u64 = 3 << 19;
 
 /// The whole factor an image of `width` × `height` pixels whose red cells are
 /// `red_cell_diameter` pixels across is counted enlarged by: 1 (as it is) for red cells of at
@@ -415,7 +416,7 @@ pub const LARGEST_ENLARGED_PIXELS: u64 = 1 << 21;
 /// use hemato::count::enlargement;
 /// assert_eq!(enlargement((256, 256), Some(49.0)), 1);
 /// assert_eq!(enlargement((102, 102), Some(20.0)), 3); // 48 / 20 = 2.4, up to 3
-/// assert_eq!(enlargement((640, 480), Some(16.0)), 2); // 3x would be 2.76 MP
+/// assert_eq!(enlargement((640, 480), Some(16.0)), 2); // 3x would be 2.76 MP, 2x is 1.23
 /// assert_eq!(enlargement((2048, 1536), Some(16.0)), 1);
 /// ```
 pub fn enlargement((width, height): (u32, u32), red_cell_diameter: Option<f64>) -> u32 {
