@@ -195,9 +195,7 @@ impl Detection {
             nucleus,
         })
     }
-}
 
-impl Detection {
     /// The detection in an image `factor` times smaller than the one it was found in (an
     /// enlarged copy, [`super::enlargement`]): a pixel of the small image belongs to it when
     /// the centre of its `factor` × `factor` block does, and a detection no block centre falls
@@ -225,10 +223,8 @@ impl Detection {
 /// The pixels of an image `factor` times smaller whose block centre (`factor · x + factor / 2`,
 /// the same in y) lies in `runs` (raster order), as runs in raster order.
 ///
-/// ```text
-/// factor 2: row 1 (the centre row of small row 0) holding x 1..5 covers the centres 1 and 3
-/// of small pixels 0 and 1; row 0 (no centre row) counts for nothing.
-/// ```
+/// With factor 2, row 1 (the centre row of small row 0) holding x 1..5 covers the centres 1
+/// and 3 of small pixels 0 and 1; row 0, no centre row, counts for nothing.
 pub fn reduced_runs(runs: &[Run], factor: u32) -> Vec<Run> {
     let centre = factor / 2;
     let mut reduced: Vec<Run> = Vec::new();

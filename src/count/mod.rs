@@ -436,10 +436,10 @@ pub fn enlargement((width, height): (u32, u32), red_cell_diameter: Option<f64>) 
 
 /// How far (as a ratio of areas, either way) the red-cell area measured on an enlarged copy may
 /// lie from the one measured on the image itself (times the factor²) for the copy's count to
-/// be used. Small cells are measured better on the copy (their area on the image is off by up
-/// to a third), but an image whose estimate was wrong to begin with (a PBC crop with few red
-/// cells, measured at 17 px where they are 70) can drift much further on the copy (7 px, and a
-/// thousand "red cells"); then the image is counted as it is.
+/// be used. Small cells are measured better on the copy, but an image whose estimate was wrong
+/// to begin with (a PBC crop with few red cells, measured at 17 px where they are about 70)
+/// can drift much further there (7 px on the copy, and 1,392 "red cells"); then the image is
+/// counted as it is.
 const ENLARGED_AREA_AGREEMENT: f64 = 2.0;
 
 /// [`count_image`] on a copy of `image` enlarged `factor` times (Lanczos), its cells then
