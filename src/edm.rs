@@ -100,18 +100,11 @@ fn sweep_image(mask: &GrayImage, two_buffers: bool) -> Vec<f32> {
     let (width, height) = (mask.width() as usize, mask.height() as usize);
     let pixels = mask.as_raw();
     let mut distances = vec![0f32; pixels.len()];
+    let down = |out: &mut [f32]| sweep(pixels, width, Vertical::Down, out, Keep::Overwrite);
     if two_buffers {
         let mut upwards = vec![0f32; pixels.len()];
         rayon::join(
-            || {
-                sweep(
-                    pixels,
-                    width,
-                    Vertical::Down,
-                    &mut distances,
-                    Keep::Overwrite,
-                )
-            },
+            || down(&mut distances),
             || sweep(pixels, width, Vertical::Up, &mut upwards, Keep::Overwrite),
         );
         distances
@@ -122,13 +115,7 @@ fn sweep_image(mask: &GrayImage, two_buffers: bool) -> Vec<f32> {
                 *distance = distance_of(pixel, *distance, other);
             });
     } else if width > 0 && height > 0 {
-        sweep(
-            pixels,
-            width,
-            Vertical::Down,
-            &mut distances,
-            Keep::Overwrite,
-        );
+        down(&mut distances);
         sweep(pixels, width, Vertical::Up, &mut distances, Keep::Smaller);
         for (distance, &pixel) in distances.iter_mut().zip(pixels) {
             *distance = distance_of(pixel, *distance, f32::MAX);

@@ -805,7 +805,8 @@ mod tiff_io {
         let across = width.div_ceil(chunk_width.max(1));
         let per_plane = across * height.div_ceil(chunk_height.max(1));
         let length = width as usize * height as usize * samples as usize;
-        let mut interleaved: Option<DecodingResult> = None;
+        // One of the two is filled, by the sample type of the file's chunks.
+        let (mut eight, mut sixteen): (Option<Vec<u8>>, Option<Vec<u16>>) = (None, None);
         for plane in 0..samples {
             for chunk in 0..per_plane {
                 let index = plane * per_plane + chunk;
@@ -820,22 +821,12 @@ mod tiff_io {
                     plane,
                     samples,
                 };
-                match (decoder.read_chunk(index)?, &mut interleaved) {
-                    (DecodingResult::U8(values), None) => {
-                        let mut target = vec![0u8; length];
-                        layout.place(&values, &mut target);
-                        interleaved = Some(DecodingResult::U8(target));
+                match decoder.read_chunk(index)? {
+                    DecodingResult::U8(values) => {
+                        layout.place(&values, eight.get_or_insert_with(|| vec![0; length]))
                     }
-                    (DecodingResult::U8(values), Some(DecodingResult::U8(target))) => {
-                        layout.place(&values, target)
-                    }
-                    (DecodingResult::U16(values), None) => {
-                        let mut target = vec![0u16; length];
-                        layout.place(&values, &mut target);
-                        interleaved = Some(DecodingResult::U16(target));
-                    }
-                    (DecodingResult::U16(values), Some(DecodingResult::U16(target))) => {
-                        layout.place(&values, target)
+                    DecodingResult::U16(values) => {
+                        layout.place(&values, sixteen.get_or_insert_with(|| vec![0; length]))
                     }
                     _ => {
                         return Err(tiff::TiffError::UnsupportedError(
@@ -845,9 +836,13 @@ mod tiff_io {
                 }
             }
         }
-        interleaved.ok_or(tiff::TiffError::FormatError(
-            tiff::TiffFormatError::InconsistentSizesEncountered,
-        ))
+        match (eight, sixteen) {
+            (Some(values), None) => Ok(DecodingResult::U8(values)),
+            (None, Some(values)) => Ok(DecodingResult::U16(values)),
+            _ => Err(tiff::TiffError::FormatError(
+                tiff::TiffFormatError::InconsistentSizesEncountered,
+            )),
+        }
     }
 
     /// Where one chunk of one colour plane goes in the interleaved image.

@@ -665,7 +665,8 @@ fn images_with_small_red_cells_are_counted_enlarged() {
     // BCCD's red cells are about 100 px across (dataset README: box median 102 px); a fifth
     // of the field has them at about 20 px, under the 32 px below which the count is less
     // accurate (docs/accuracy.md, "Small red cells"), so it is counted enlarged and should
-    // find what the field itself gives.
+    // find what the field itself gives: its one white cell (the annotation has one WBC box)
+    // and its red cells within 3.
     let folder = tempfile::tempdir().unwrap();
     let rgb =
         hemato::io::read_rgb_image(&root().join("fixtures/smears/BloodImage_00309.jpg")).unwrap();
